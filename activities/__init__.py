@@ -1,0 +1,1 @@
+"""Activities: every side effect of a review (records, notifications, directory look-ups)."""

@@ -1,0 +1,24 @@
+"""Staff directory look-ups for the workflow (who chairs an OSN, a reviewer's site)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from temporalio import activity
+
+from peer_review.activity_names import FIND_STAFF, RESOLVE_CONTACTS
+from peer_review.directory import load_directory
+from peer_review.models import Referral, ReviewContacts, StaffLookup
+
+
+class DirectoryActivities:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    @activity.defn(name=RESOLVE_CONTACTS)
+    async def resolve_contacts(self, referral: Referral) -> ReviewContacts:
+        return load_directory(self.path).contacts_for(referral)
+
+    @activity.defn(name=FIND_STAFF)
+    async def find_staff(self, staff_id: str) -> StaffLookup:
+        return StaffLookup(staff=load_directory(self.path).find(staff_id))

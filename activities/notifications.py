@@ -1,0 +1,122 @@
+"""Notifications: the outbox by default, real mail over SMTP when configured. Internal recipients only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Protocol
+
+import aiosmtplib
+import structlog
+from temporalio import activity
+
+from activities.records import OutboxEntry, RecordsStore, outbox_status, save_outbox
+from peer_review.activity_names import NOTIFY
+from peer_review.directory import load_directory
+from peer_review.models import NotificationOutcome, NotificationRequest
+from peer_review.notices import Step, compose, is_internal
+from peer_review.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+
+class Mailer(Protocol):
+    async def send(self, message: EmailMessage) -> None: ...
+
+
+@dataclass(frozen=True)
+class SmtpMailer:
+    host: str
+    port: int
+    username: str | None
+    password: str | None
+    starttls: bool
+    timeout: float
+
+    async def send(self, message: EmailMessage) -> None:
+        await aiosmtplib.send(
+            message,
+            hostname=self.host,
+            port=self.port,
+            username=self.username,
+            password=self.password,
+            start_tls=self.starttls,
+            timeout=self.timeout,
+        )
+
+
+def mailer_from(settings: Settings) -> Mailer | None:
+    if settings.notify == "outbox":
+        return None
+    return SmtpMailer(
+        settings.smtp_host,
+        settings.smtp_port,
+        settings.smtp_username,
+        settings.smtp_password,
+        settings.smtp_starttls,
+        settings.smtp_timeout_seconds,
+    )
+
+
+class NotificationActivities:
+    def __init__(
+        self, *, directory: Path, store: RecordsStore, sender: str, internal_domains: list[str], mailer: Mailer | None
+    ) -> None:
+        self.directory = directory
+        self.store = store
+        self.sender = sender
+        self.internal_domains = internal_domains
+        self.mailer = mailer
+
+    @activity.defn(name=NOTIFY)
+    async def notify(self, request: NotificationRequest) -> NotificationOutcome:
+        staff = load_directory(self.directory).find(request.recipient)
+        address = staff.email if staff else None
+        message = compose(
+            referral_id=request.referral_id,
+            step=Step(request.step),
+            idempotency_key=request.idempotency_key,
+            sender=self.sender,
+            recipient=address or request.recipient,
+        )
+        entry = OutboxEntry(
+            idempotency_key=request.idempotency_key,
+            referral_id=request.referral_id,
+            recipient=request.recipient,
+            address=address,
+            step=request.step,
+            subject=str(message["Subject"]),
+            body=message.get_content(),
+        )
+
+        def outcome(delivered: bool, detail: str) -> NotificationOutcome:
+            return NotificationOutcome(
+                idempotency_key=request.idempotency_key,
+                recipient=request.recipient,
+                delivered=delivered,
+                detail=detail,
+            )
+
+        if address is None or not is_internal(address, self.internal_domains):
+            # Refused for good, never retried: a review must not leave the organisation.
+            detail = "refused: recipient not in the staff directory" if address is None else (
+                "refused: recipient is outside the internal domains"
+            )
+            await save_outbox(self.store, entry, "refused", detail)
+            log.warning("notification refused", referral_id=request.referral_id, step=request.step)
+            return outcome(False, detail)
+        if await outbox_status(self.store, request.idempotency_key) == "sent":
+            return outcome(True, "already sent")
+        if self.mailer is None:
+            await save_outbox(self.store, entry, "outbox", "recorded in the outbox")
+            log.info("notification recorded in outbox", referral_id=request.referral_id, step=request.step)
+            return outcome(True, "recorded in the outbox")
+        try:
+            await self.mailer.send(message)
+        except (aiosmtplib.SMTPException, OSError) as error:
+            await save_outbox(self.store, entry, "retrying", f"{type(error).__name__}: {error}")
+            raise
+        await save_outbox(self.store, entry, "sent", "sent by SMTP")
+        log.info("notification sent", referral_id=request.referral_id, step=request.step)
+        return outcome(True, "sent by SMTP")

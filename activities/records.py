@@ -1,0 +1,349 @@
+"""Record-keeping: the long-term system of record, outliving Temporal's retention of closed histories.
+
+Writes are idempotent (a retried batch never duplicates a row) and audit rows are hash-chained.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    select,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from temporalio import activity
+
+from peer_review.activity_names import RECORD_BATCH
+from peer_review.audit_chain import GENESIS, ChainCheck, ChainedEvent, event_hash, verify_chain
+from peer_review.models import AuditEvent, Outcome, RecordBatch, Status
+
+metadata = MetaData()
+
+referrals = Table(
+    "referrals",
+    metadata,
+    Column("referral_id", String(64), primary_key=True),
+    Column("case_reference", String(64), nullable=False),
+    Column("osn", String(64), nullable=False),
+    Column("site", String(200), nullable=False),
+    Column("referral_level", String(16), nullable=False),
+    Column("reasons", String(200), nullable=False),
+    Column("mandatory", Boolean),
+    Column("priority", String(16)),
+    Column("status", String(32), nullable=False),
+    Column("outcome", String(16)),
+    Column("chair", String(64)),
+    Column("reviewer", String(64)),
+    Column("overdue", Boolean, nullable=False, default=False),
+    Column("referral_json", Text, nullable=False),
+    Column("findings_json", Text),
+    Column("last_seq", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("referral_id", String(64), nullable=False, index=True),
+    Column("seq", Integer, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("from_status", String(32)),
+    Column("to_status", String(32)),
+    Column("detail", Text),
+    Column("previous_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    UniqueConstraint("referral_id", "seq", name="uq_audit_referral_seq"),
+)
+
+recommendations = Table(
+    "recommendations",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("referral_id", String(64), nullable=False, index=True),
+    Column("position", Integer, nullable=False),
+    Column("level", String(16), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("owner", String(200), nullable=False),
+    Column("status", String(16), nullable=False, default="open"),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("referral_id", "position", name="uq_recommendation_position"),
+)
+
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("idempotency_key", String(200), primary_key=True),
+    Column("referral_id", String(64), nullable=False, index=True),
+    Column("recipient", String(64), nullable=False),
+    Column("address", String(254)),
+    Column("step", String(64), nullable=False),
+    Column("subject", String(300), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("detail", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+
+def make_engine(url: str) -> AsyncEngine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        # A busy SQLite file makes writers wait rather than fail at once; records retry regardless.
+        return create_async_engine(url, connect_args={"timeout": 30})
+    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    referral_id: str
+    events: list[ChainedEvent]
+    last_seq: int | None
+
+    def verify(self) -> ChainCheck:
+        check = verify_chain(self.referral_id, self.events)
+        if check.valid and self.last_seq is not None and len(self.events) != self.last_seq:
+            recorded = len(self.events)
+            return ChainCheck(False, f"{self.last_seq} events were recorded, {recorded} remain", recorded + 1)
+        return check
+
+
+class RecordsStore:
+    """All reads and writes of the records database."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def from_url(cls, url: str) -> RecordsStore:
+        return cls(make_engine(url))
+
+    async def create_schema(self) -> None:
+        async with self.engine.begin() as connection:
+            await connection.run_sync(metadata.create_all)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncConnection]:
+        async with self.engine.begin() as connection:
+            yield connection
+
+    async def write_batch(self, batch: RecordBatch) -> int:
+        """Write one batch atomically; returns how many audit rows were new."""
+        now = datetime.now(UTC)
+        async with self.transaction() as connection:
+            added = await self._append_events(connection, batch.referral.referral_id, batch.events)
+            await self._upsert_referral(connection, batch, now)
+            if batch.view.outcome is Outcome.COMPLETED and batch.findings is not None:
+                await self._register_recommendations(connection, batch, now)
+        return added
+
+    async def _append_events(
+        self, connection: AsyncConnection, referral_id: str, events: Sequence[AuditEvent]
+    ) -> int:
+        if not events:
+            return 0
+        last = (
+            await connection.execute(
+                select(audit_events.c.seq, audit_events.c.hash)
+                .where(audit_events.c.referral_id == referral_id)
+                .order_by(audit_events.c.seq.desc())
+                .limit(1)
+            )
+        ).first()
+        last_seq, previous = (last[0], last[1]) if last else (0, GENESIS)
+        rows = []
+        for event in events:
+            if event.seq <= last_seq:
+                continue  # already recorded by an earlier attempt of this batch
+            if event.seq != last_seq + 1:
+                raise RuntimeError(f"audit gap for {referral_id}: event {event.seq} after {last_seq}")
+            digest = event_hash(referral_id, event, previous)
+            rows.append(
+                {
+                    "referral_id": referral_id,
+                    **event.model_dump(mode="python"),
+                    "previous_hash": previous,
+                    "hash": digest,
+                }
+            )
+            last_seq, previous = event.seq, digest
+        if rows:
+            await connection.execute(audit_events.insert(), rows)
+        return len(rows)
+
+    async def _upsert_referral(self, connection: AsyncConnection, batch: RecordBatch, now: datetime) -> None:
+        view, referral = batch.view, batch.referral
+        last_seq = max((e.seq for e in batch.events), default=0)
+        values = {
+            "case_reference": referral.case_reference,
+            "osn": referral.osn,
+            "site": referral.site,
+            "referral_level": referral.referral_level.value,
+            "reasons": ",".join(r.value for r in referral.reasons),
+            "mandatory": view.mandatory,
+            "priority": view.priority.value if view.priority else None,
+            "status": view.status.value,
+            "outcome": view.outcome.value if view.outcome else None,
+            "chair": view.chair,
+            "reviewer": view.reviewer,
+            "overdue": view.overdue,
+            "referral_json": referral.model_dump_json(),
+            "findings_json": batch.findings.model_dump_json() if batch.findings else None,
+            "updated_at": now,
+        }
+        current = (
+            await connection.execute(
+                select(referrals.c.last_seq).where(referrals.c.referral_id == referral.referral_id)
+            )
+        ).first()
+        if current is None:
+            await connection.execute(
+                referrals.insert().values(
+                    referral_id=referral.referral_id, created_at=now, last_seq=last_seq, **values
+                )
+            )
+        elif last_seq >= current[0]:
+            await connection.execute(
+                referrals.update()
+                .where(referrals.c.referral_id == referral.referral_id)
+                .values(last_seq=last_seq, **values)
+            )
+
+    async def _register_recommendations(
+        self, connection: AsyncConnection, batch: RecordBatch, now: datetime
+    ) -> None:
+        assert batch.findings is not None
+        referral_id = batch.referral.referral_id
+        existing = set(
+            (
+                await connection.execute(
+                    select(recommendations.c.position).where(recommendations.c.referral_id == referral_id)
+                )
+            ).scalars()
+        )
+        rows = [
+            {
+                "referral_id": referral_id,
+                "position": position,
+                "level": item.level.value,
+                "text": item.text,
+                "owner": item.owner,
+                "status": "open",
+                "recorded_at": now,
+            }
+            for position, item in enumerate(batch.findings.recommendations, start=1)
+            if position not in existing
+        ]
+        if rows:
+            await connection.execute(recommendations.insert(), rows)
+
+    async def audit_record(self, referral_id: str) -> AuditRecord | None:
+        async with self.engine.connect() as connection:
+            last_seq = (
+                await connection.execute(
+                    select(referrals.c.last_seq).where(referrals.c.referral_id == referral_id)
+                )
+            ).scalar()
+            result = await connection.execute(
+                select(audit_events).where(audit_events.c.referral_id == referral_id).order_by(audit_events.c.id)
+            )
+            rows = [
+                ChainedEvent(
+                    event=AuditEvent(
+                        seq=row.seq,
+                        at=_as_utc(row.at),
+                        actor=row.actor,
+                        action=row.action,
+                        from_status=Status(row.from_status) if row.from_status else None,
+                        to_status=Status(row.to_status) if row.to_status else None,
+                        detail=row.detail,
+                    ),
+                    previous_hash=row.previous_hash,
+                    hash=row.hash,
+                )
+                for row in result
+            ]
+        if last_seq is None and not rows:
+            return None
+        return AuditRecord(referral_id, rows, last_seq)
+
+
+def _as_utc(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes; every time stored here was written in UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+class RecordActivities:
+    def __init__(self, store: RecordsStore) -> None:
+        self.store = store
+
+    @activity.defn(name=RECORD_BATCH)
+    async def record_batch(self, batch: RecordBatch) -> int:
+        added = await self.store.write_batch(batch)
+        activity.logger.debug("recorded audit events", extra={"added": added})
+        return added
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    idempotency_key: str
+    referral_id: str
+    recipient: str
+    address: str | None
+    step: str
+    subject: str
+    body: str
+
+
+async def outbox_status(store: RecordsStore, key: str) -> str | None:
+    async with store.engine.connect() as connection:
+        return (
+            await connection.execute(select(notifications.c.status).where(notifications.c.idempotency_key == key))
+        ).scalar()
+
+
+async def save_outbox(store: RecordsStore, entry: OutboxEntry, status: str, detail: str) -> None:
+    """Record a notification attempt; one row per idempotency key, however often it is retried."""
+    now = datetime.now(UTC)
+    async with store.transaction() as connection:
+        attempts = (
+            await connection.execute(
+                select(notifications.c.attempts).where(notifications.c.idempotency_key == entry.idempotency_key)
+            )
+        ).scalar()
+        if attempts is None:
+            await connection.execute(
+                notifications.insert().values(
+                    **entry.__dict__, status=status, attempts=1, detail=detail, created_at=now, updated_at=now
+                )
+            )
+        else:
+            await connection.execute(
+                notifications.update()
+                .where(notifications.c.idempotency_key == entry.idempotency_key)
+                .values(status=status, attempts=attempts + 1, detail=detail, updated_at=now)
+            )

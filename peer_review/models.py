@@ -1,0 +1,297 @@
+"""Pydantic contracts for everything that crosses a boundary: files, the CLI, Temporal and the database.
+
+These shapes are a public contract (DESIGN §4–5): integrations in other languages send the same JSON, so
+unknown fields are rejected rather than ignored, and every text field has an explicit size limit that keeps
+a review far below Temporal's per-payload (2 MB) and per-history limits.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+# Size limits (documented in the README): generous for real use, small enough that a whole review with
+# findings stays well under 1 MB of payload.
+MAX_SHORT_TEXT = 200
+MAX_LONG_TEXT = 10_000
+MAX_ITEMS = 100
+
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+Identifier = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
+]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_SHORT_TEXT)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_LONG_TEXT)]
+
+
+class Contract(BaseModel):
+    """Base for every payload: unknown fields are an error and text may not hold control characters."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _reject_control_characters(cls, data: object) -> object:
+        if isinstance(data, dict):
+            for key, value in data.items():
+                texts = value if isinstance(value, list) else [value]
+                for text in texts:
+                    if isinstance(text, str) and _CONTROL_CHARS.search(text):
+                        raise ValueError(f"{key}: must not contain control characters")
+        return data
+
+
+class ReferralLevel(StrEnum):
+    SITE = "site"
+    DISTRICT = "district"
+    OSN = "osn"
+    UNIT = "unit"
+
+
+class Reason(StrEnum):
+    SUICIDE = "suicide_or_alleged_suicide"
+    ADDITIONAL_NEEDS = "additional_needs"
+    COMPLEX_ISSUE = "complex_issue"
+    PERSISTENT_OR_VEXATIOUS = "persistent_or_vexatious"
+    OTHER = "other"
+
+
+class Role(StrEnum):
+    CASEWORKER = "caseworker"
+    OSN_CHAIR = "osn_chair"
+    REVIEWER = "reviewer"
+    FOCAL_POINT = "focal_point"
+    AUDITOR = "auditor"
+
+
+class Status(StrEnum):
+    REFERRED = "referred"
+    TRIAGE = "triage"
+    AWAITING_CHAIR_DECISION = "awaiting_chair_decision"
+    AWAITING_REVIEWER = "awaiting_reviewer"
+    UNDER_REVIEW = "under_review"
+    AWAITING_LEGAL_CLEARANCE = "awaiting_legal_clearance"
+    AWAITING_SIGN_OFF = "awaiting_sign_off"
+    CLOSED = "closed"
+
+
+class Outcome(StrEnum):
+    COMPLETED = "completed"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+
+
+class Priority(StrEnum):
+    HIGH = "high"
+    NORMAL = "normal"
+
+
+class Customer(Contract):
+    reference: Identifier
+    additional_needs: bool = False
+
+
+class Referral(Contract):
+    referral_id: Identifier
+    case_reference: Identifier
+    referred_by: Identifier
+    referral_level: ReferralLevel
+    business_arm: ShortText
+    site: ShortText
+    osn: Identifier
+    reasons: Annotated[list[Reason], Field(min_length=1, max_length=len(Reason))]
+    other_reason: ShortText | None = None
+    complaint_made: bool
+    summary: LongText
+    issues_raised: Annotated[list[ShortText], Field(max_length=MAX_ITEMS)] = []
+    customer: Customer
+
+    @model_validator(mode="after")
+    def _reasons_are_consistent(self) -> Referral:
+        if len(set(self.reasons)) != len(self.reasons):
+            raise ValueError("reasons: each reason may be given only once")
+        if Reason.OTHER in self.reasons and not self.other_reason:
+            raise ValueError("other_reason: required when reasons include 'other'")
+        if Reason.OTHER not in self.reasons and self.other_reason:
+            raise ValueError("other_reason: only allowed when reasons include 'other'")
+        if Reason.COMPLEX_ISSUE in self.reasons and not self.issues_raised:
+            raise ValueError("issues_raised: a complex_issue referral must list the issues raised")
+        return self
+
+
+class ChronologyEntry(Contract):
+    date: date
+    event: LongText
+
+
+class StageAssessment(Contract):
+    stage: ShortText
+    followed: Literal["yes", "partly", "no"]
+    evidence: LongText
+
+
+class IssueAddressed(Contract):
+    issue: ShortText
+    addressed: bool
+    notes: LongText | None = None
+
+
+class RecommendationLevel(StrEnum):
+    LOCAL = "local"
+    NATIONAL = "national"
+
+
+class Recommendation(Contract):
+    level: RecommendationLevel
+    text: LongText
+    owner: ShortText
+
+
+class Findings(Contract):
+    summary: LongText
+    chronology: Annotated[list[ChronologyEntry], Field(max_length=MAX_ITEMS)] = []
+    customer_journey: Annotated[list[StageAssessment], Field(min_length=1, max_length=MAX_ITEMS)]
+    issues_addressed: Annotated[list[IssueAddressed], Field(max_length=MAX_ITEMS)] = []
+    underlying_error_identified: bool
+    national_improvements_identified: bool
+    recommendations: Annotated[list[Recommendation], Field(max_length=MAX_ITEMS)] = []
+    lessons_learned: Annotated[list[LongText], Field(max_length=MAX_ITEMS)] = []
+    contentious: bool = False
+
+
+class Staff(Contract):
+    id: Identifier
+    name: ShortText
+    email: Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+    site: ShortText
+    osn: Identifier
+    roles: list[Role]
+
+
+class StaffLookup(Contract):
+    staff: Staff | None
+
+
+class ReviewPolicy(Contract):
+    """What a review is held to, fixed when it starts so a settings change never rewrites a running review."""
+
+    journey_stages: Annotated[list[ShortText], Field(min_length=1)]
+    chair_decision_days: int = Field(5, ge=1, le=60)
+    reviewer_assignment_days: int = Field(5, ge=1, le=60)
+    review_days: int = Field(20, ge=1, le=120)
+    legal_clearance_days: int = Field(5, ge=1, le=60)
+    sign_off_days: int = Field(5, ge=1, le=60)
+    notification_give_up_hours: float = Field(24.0, gt=0, le=24 * 14)
+
+
+class ReviewInput(Contract):
+    """The single input of PeerReviewWorkflow."""
+
+    referral: Referral
+    policy: ReviewPolicy
+
+
+class ReviewContacts(Contract):
+    """Who may act on a review, resolved from the staff directory at triage."""
+
+    referrer_known: bool
+    chair: Identifier | None
+    deputies: list[Identifier] = []
+    focal_points: list[Identifier] = []
+
+
+# --- Human actions (update and signal payloads). Every action names the acting staff id. -------------
+
+
+class ActionPayload(Contract):
+    actor: Identifier
+
+
+class Decision(ActionPayload):
+    rationale: LongText | None = None
+
+
+class ReviewerAssignment(ActionPayload):
+    reviewer: Identifier
+
+
+class FindingsSubmission(ActionPayload):
+    findings: Findings
+
+
+class Rework(ActionPayload):
+    reason: LongText
+
+
+class Withdrawal(ActionPayload):
+    reason: LongText
+
+
+class ChairDecision(ActionPayload):
+    """The fire-and-forget `chair_decision` signal for integrations."""
+
+    decision: Literal["approve", "decline"]
+    rationale: LongText | None = None
+
+
+# --- What the workflow reports. -------------------------------------------------------------------------
+
+
+class AuditEvent(Contract):
+    seq: int
+    at: datetime
+    actor: str
+    action: str
+    from_status: Status | None
+    to_status: Status | None
+    detail: str | None = None
+
+
+class Deadline(Contract):
+    status: Status
+    due_at: datetime
+
+
+class StatusView(Contract):
+    referral_id: str
+    status: Status
+    stage: str
+    outcome: Outcome | None
+    mandatory: bool | None
+    osn: str
+    priority: Priority | None
+    chair: str | None
+    reviewer: str | None
+    deadlines: list[Deadline] = []
+    overdue: bool = False
+
+
+class RecordBatch(Contract):
+    """One write of the record-keeping loop: the current projection and the audit events since the last."""
+
+    referral: Referral
+    view: StatusView
+    events: list[AuditEvent]
+    findings: Findings | None = None
+
+
+class NotificationRequest(Contract):
+    """A message to one member of staff. Never holds case details: only the id, the step and what to do."""
+
+    idempotency_key: str
+    referral_id: str
+    recipient: Identifier
+    step: str
+
+
+class NotificationOutcome(Contract):
+    idempotency_key: str
+    recipient: str
+    delivered: bool
+    detail: str

@@ -1,0 +1,29 @@
+"""Typed search attributes. They are not encrypted, so they hold no personal data (DESIGN §4)."""
+
+from __future__ import annotations
+
+from temporalio.common import SearchAttributeKey, SearchAttributeKey as _Key
+
+STATUS = SearchAttributeKey.for_keyword("PeerReviewStatus")
+OSN = SearchAttributeKey.for_keyword("PeerReviewOSN")
+REASONS = SearchAttributeKey.for_keyword_list("PeerReviewReasons")
+MANDATORY = SearchAttributeKey.for_bool("PeerReviewMandatory")
+LEVEL = SearchAttributeKey.for_keyword("PeerReviewLevel")
+DUE_AT = SearchAttributeKey.for_datetime("PeerReviewDueAt")
+OVERDUE = SearchAttributeKey.for_bool("PeerReviewOverdue")
+
+ALL: list[_Key[object]] = [STATUS, OSN, REASONS, MANDATORY, LEVEL, DUE_AT, OVERDUE]  # type: ignore[list-item]
+
+
+def dev_server_flags() -> list[str]:
+    """`--search-attribute Name=Type` flags for `temporal server start-dev`."""
+    return [flag for key in ALL for flag in ("--search-attribute", f"{key.name}={_type_name(key)}")]
+
+
+def _type_name(key: _Key[object]) -> str:
+    return {
+        "KEYWORD": "Keyword",
+        "KEYWORD_LIST": "KeywordList",
+        "BOOL": "Bool",
+        "DATETIME": "Datetime",
+    }[key.indexed_value_type.name.removeprefix("INDEXED_VALUE_TYPE_")]

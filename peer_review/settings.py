@@ -1,0 +1,86 @@
+"""Configuration from the environment (DESIGN §7). Every default is safe for a laptop."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from typing_extensions import Annotated
+
+from peer_review.models import ReviewPolicy
+
+# The Customer Journey's key stages. ASSUMPTION: the department's guidance names the stages but this
+# project was not given the list; these follow the usual complaint journey and are meant to be replaced
+# with PEER_REVIEW_JOURNEY_STAGES.
+DEFAULT_JOURNEY_STAGES = [
+    "Acknowledgement",
+    "Investigation",
+    "Contact with the customer",
+    "Response",
+    "Remedy",
+]
+
+CommaList = Annotated[list[str], NoDecode]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PEER_REVIEW_", extra="ignore", frozen=True)
+
+    temporal_address: str = Field(
+        "localhost:7233", validation_alias=AliasChoices("TEMPORAL_ADDRESS", "PEER_REVIEW_TEMPORAL_ADDRESS")
+    )
+    temporal_namespace: str = Field(
+        "default", validation_alias=AliasChoices("TEMPORAL_NAMESPACE", "PEER_REVIEW_TEMPORAL_NAMESPACE")
+    )
+    task_queue: str = "peer-review"
+    records_url: str = "sqlite+aiosqlite:///.data/records.db"
+    directory: Path = Path("examples/directory.yaml")
+    key_file: Path = Path(".data/peer-review.key")
+    notify: Literal["outbox", "smtp"] = "outbox"
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    smtp_from: str = "peer-review@example.gov.uk"
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    smtp_timeout_seconds: float = 10.0
+    notify_give_up_hours: float = 24.0
+    internal_domains: CommaList = ["example.gov.uk"]
+    journey_stages: CommaList = DEFAULT_JOURNEY_STAGES
+    # ASSUMPTION: the guidance sets no service levels; these working-day defaults are the design's.
+    sla_chair_decision_days: int = 5
+    sla_reviewer_assignment_days: int = 5
+    sla_review_days: int = 20
+    sla_legal_clearance_days: int = 5
+    sla_sign_off_days: int = 5
+    metrics_port: int | None = None
+    log_format: Literal["auto", "json", "console"] = "auto"
+    log_level: str = "info"
+    shutdown_grace_seconds: float = 30.0
+
+    @field_validator("internal_domains", "journey_stages", mode="before")
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("internal_domains")
+    @classmethod
+    def _lower_domains(cls, value: list[str]) -> list[str]:
+        return [domain.lower().lstrip("@") for domain in value]
+
+    @cached_property
+    def policy(self) -> ReviewPolicy:
+        return ReviewPolicy(
+            journey_stages=self.journey_stages,
+            chair_decision_days=self.sla_chair_decision_days,
+            reviewer_assignment_days=self.sla_reviewer_assignment_days,
+            review_days=self.sla_review_days,
+            legal_clearance_days=self.sla_legal_clearance_days,
+            sign_off_days=self.sla_sign_off_days,
+            notification_give_up_hours=self.notify_give_up_hours,
+        )

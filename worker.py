@@ -1,0 +1,83 @@
+"""Runs the Peer Review worker: the workflow and every activity, in one process.
+
+SIGINT or SIGTERM stops polling for new work and gives running activities the configured grace period
+to finish; whatever is left is handed back to Temporal and retried by another worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from datetime import timedelta
+
+import structlog
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.directory import DirectoryActivities
+from activities.notifications import NotificationActivities, mailer_from
+from activities.records import RecordActivities, RecordsStore
+from peer_review.converter import data_converter
+from peer_review.logs import configure_logging
+from peer_review.settings import Settings
+from workflows.peer_review import PeerReviewWorkflow
+
+log = structlog.get_logger(__name__)
+
+
+def build_worker(client: Client, settings: Settings, store: RecordsStore) -> Worker:
+    directory = DirectoryActivities(settings.directory)
+    records = RecordActivities(store)
+    notifications = NotificationActivities(
+        directory=settings.directory,
+        store=store,
+        sender=settings.smtp_from,
+        internal_domains=settings.internal_domains,
+        mailer=mailer_from(settings),
+    )
+    return Worker(
+        client,
+        task_queue=settings.task_queue,
+        workflows=[PeerReviewWorkflow],
+        activities=[
+            directory.resolve_contacts,
+            directory.find_staff,
+            records.record_batch,
+            notifications.notify,
+        ],
+        graceful_shutdown_timeout=timedelta(seconds=settings.shutdown_grace_seconds),
+    )
+
+
+async def run(settings: Settings, stop: asyncio.Event) -> None:
+    client = await Client.connect(
+        settings.temporal_address, namespace=settings.temporal_namespace, data_converter=data_converter()
+    )
+    store = RecordsStore.from_url(settings.records_url)
+    await store.create_schema()
+    try:
+        async with build_worker(client, settings, store):
+            log.info("worker started", task_queue=settings.task_queue, namespace=settings.temporal_namespace)
+            await stop.wait()
+            log.info("worker stopping", grace_seconds=settings.shutdown_grace_seconds)
+    finally:
+        await store.close()
+    log.info("worker stopped")
+
+
+def main() -> None:
+    settings = Settings()
+    configure_logging(settings.log_format, settings.log_level)
+
+    async def serve() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await run(settings, stop)
+
+    asyncio.run(serve())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Workflows: orchestration only; what is allowed is decided in peer_review/."""

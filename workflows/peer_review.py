@@ -1,0 +1,438 @@
+"""PeerReviewWorkflow: one durable workflow per referral, from referral to closure.
+
+Orchestration only. What is allowed comes from peer_review.lifecycle, the triage policy from
+peer_review.triage; side effects happen in activities, called by name so that this module imports no I/O
+library. Human actions arrive as updates whose validators reject before anything enters history.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from peer_review import search_attributes as sa
+    from peer_review.activity_names import FIND_STAFF, NOTIFY, RECORD_BATCH, RESOLVE_CONTACTS
+    from peer_review.findings import findings_problems
+    from peer_review.lifecycle import (
+        ActionName,
+        Rejection,
+        RejectionKind,
+        check_action,
+        check_reviewer,
+        next_status,
+        relations_of,
+        stage_of,
+    )
+    from peer_review.models import (
+        AuditEvent,
+        ChairDecision,
+        Decision,
+        Findings,
+        FindingsSubmission,
+        NotificationOutcome,
+        NotificationRequest,
+        Outcome,
+        Priority,
+        RecordBatch,
+        ReviewContacts,
+        ReviewerAssignment,
+        ReviewInput,
+        Rework,
+        StaffLookup,
+        Status,
+        StatusView,
+        Withdrawal,
+    )
+    from peer_review.notices import Step
+    from peer_review.triage import triage
+
+SYSTEM = "system"
+# Enough events per write to keep record-keeping to a handful of activities per review.
+RECORD_BATCH_SIZE = 50
+
+LOOKUP_OPTIONS = {
+    "start_to_close_timeout": timedelta(seconds=10),
+    "retry_policy": RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30)),
+}
+# The records database is the system of record: keep trying until it answers, however long that takes.
+RECORD_OPTIONS = {
+    "start_to_close_timeout": timedelta(seconds=30),
+    "retry_policy": RetryPolicy(
+        initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1), maximum_attempts=0
+    ),
+}
+
+
+def _rejected(rejection: Rejection) -> ApplicationError:
+    return ApplicationError(rejection.reason, type=rejection.kind.value, non_retryable=True)
+
+
+@workflow.defn
+class PeerReviewWorkflow:
+    @workflow.init
+    def __init__(self, review: ReviewInput) -> None:
+        self._referral = review.referral
+        self._policy = review.policy
+        self._status = Status.REFERRED
+        self._outcome: Outcome | None = None
+        self._mandatory: bool | None = None
+        self._priority: Priority | None = None
+        self._contacts: ReviewContacts | None = None
+        self._reviewer: str | None = None
+        self._findings: Findings | None = None
+        self._events: list[AuditEvent] = []
+        self._recorded = 0
+        self._notifications_in_flight = 0
+        self._finishing = False
+
+    @workflow.run
+    async def run(self, review: ReviewInput) -> StatusView:
+        recorder = asyncio.create_task(self._record_continuously())
+        referral = self._referral
+        workflow.upsert_search_attributes(
+            [
+                sa.OSN.value_set(referral.osn),
+                sa.REASONS.value_set([r.value for r in referral.reasons]),
+                sa.LEVEL.value_set(referral.referral_level.value),
+            ]
+        )
+        self._move(SYSTEM, "referred", Status.REFERRED, f"referred by {referral.referred_by}")
+        self._move(SYSTEM, "triage", Status.TRIAGE)
+        self._contacts = await workflow.execute_activity(
+            RESOLVE_CONTACTS, referral, result_type=ReviewContacts, **LOOKUP_OPTIONS
+        )
+        decision = triage(referral)
+        self._mandatory, self._priority = decision.mandatory, decision.priority
+        workflow.upsert_search_attributes([sa.MANDATORY.value_set(decision.mandatory)])
+        self._note_directory_gaps(self._contacts)
+        if decision.mandatory:
+            # Suicide-related reviews are mandatory: no Chair decision, straight to finding a reviewer.
+            self._move(SYSTEM, "triaged_mandatory", Status.AWAITING_REVIEWER, f"priority {decision.priority}")
+            self._notify(self._contacts.chair, Step.MANDATORY_STARTED)
+            self._notify_all(self._contacts.focal_points, Step.REVIEWER_NEEDED)
+        else:
+            self._move(SYSTEM, "triaged", Status.AWAITING_CHAIR_DECISION, f"priority {decision.priority}")
+            self._notify(self._contacts.chair, Step.DECISION_NEEDED)
+
+        await workflow.wait_condition(lambda: self._status is Status.CLOSED)
+        # Let any update that is mid-way finish, then flush every record and notification before closing.
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        await workflow.wait_condition(lambda: self._notifications_in_flight == 0)
+        self._finishing = True
+        await recorder
+        return self._view()
+
+    # --- Queries --------------------------------------------------------------------------------------
+
+    @workflow.query(name="status")
+    def status(self) -> StatusView:
+        return self._view()
+
+    @workflow.query
+    def audit_trail(self) -> list[AuditEvent]:
+        return list(self._events)
+
+    # --- The Chair's decision ---------------------------------------------------------------------------
+
+    @workflow.update
+    async def approve(self, decision: Decision) -> StatusView:
+        await self._triaged()
+        self._authorise(ActionName.APPROVE, decision.actor)
+        return self._approve(decision)
+
+    @approve.validator
+    def _validate_approve(self, decision: Decision) -> None:
+        self._validate(ActionName.APPROVE, decision.actor)
+
+    @workflow.update
+    async def decline(self, decision: Decision) -> StatusView:
+        await self._triaged()
+        self._authorise(ActionName.DECLINE, decision.actor)
+        self._check_rationale(decision.rationale)
+        return self._decline(decision)
+
+    @decline.validator
+    def _validate_decline(self, decision: Decision) -> None:
+        self._validate(ActionName.DECLINE, decision.actor)
+        self._check_rationale(decision.rationale)
+
+    @workflow.signal
+    async def chair_decision(self, decision: ChairDecision) -> None:
+        """Fire-and-forget decision for integrations: same checks, and a refusal is kept in the audit trail."""
+        await self._triaged()
+        action = ActionName.APPROVE if decision.decision == "approve" else ActionName.DECLINE
+        payload = Decision(actor=decision.actor, rationale=decision.rationale)
+        try:
+            self._authorise(action, decision.actor)
+            if action is ActionName.DECLINE:
+                self._check_rationale(decision.rationale)
+        except ApplicationError as refusal:
+            self._audit(decision.actor, f"{action.value}_rejected", self._status, self._status, refusal.message)
+            return
+        if action is ActionName.APPROVE:
+            self._approve(payload)
+        else:
+            self._decline(payload)
+
+    # --- Review -----------------------------------------------------------------------------------------
+
+    @workflow.update
+    async def assign_reviewer(self, assignment: ReviewerAssignment) -> StatusView:
+        await self._triaged()
+        self._authorise(ActionName.ASSIGN_REVIEWER, assignment.actor)
+        lookup = await workflow.execute_activity(
+            FIND_STAFF, assignment.reviewer, result_type=StaffLookup, **LOOKUP_OPTIONS
+        )
+        # The review may have moved on while the directory answered: check again before acting.
+        self._authorise(ActionName.ASSIGN_REVIEWER, assignment.actor)
+        try:
+            check_reviewer(lookup.staff, assignment.reviewer, self._referral)
+        except Rejection as rejection:
+            raise _rejected(rejection) from None
+        self._reviewer = assignment.reviewer
+        self._apply(ActionName.ASSIGN_REVIEWER, assignment.actor, f"reviewer {assignment.reviewer}")
+        self._notify(assignment.reviewer, Step.REVIEWER_ASSIGNED)
+        return self._view()
+
+    @assign_reviewer.validator
+    def _validate_assign_reviewer(self, assignment: ReviewerAssignment) -> None:
+        self._validate(ActionName.ASSIGN_REVIEWER, assignment.actor)
+        if assignment.reviewer == self._referral.referred_by:
+            raise _rejected(
+                Rejection(RejectionKind.INVALID_INPUT, "reviewer: the referrer cannot review their own referral")
+            )
+
+    @workflow.update
+    async def submit_findings(self, submission: FindingsSubmission) -> StatusView:
+        await self._triaged()
+        self._authorise(ActionName.SUBMIT_FINDINGS, submission.actor)
+        self._check_findings(submission.findings)
+        self._findings = submission.findings
+        contentious = submission.findings.contentious
+        self._apply(
+            ActionName.SUBMIT_FINDINGS,
+            submission.actor,
+            "contentious: legal clearance needed" if contentious else None,
+            contentious=contentious,
+        )
+        if contentious:
+            self._notify_all(self._contacts.focal_points if self._contacts else [], Step.CLEARANCE_NEEDED)
+        else:
+            self._notify_chair(Step.SIGN_OFF_NEEDED)
+        return self._view()
+
+    @submit_findings.validator
+    def _validate_submit_findings(self, submission: FindingsSubmission) -> None:
+        self._validate(ActionName.SUBMIT_FINDINGS, submission.actor)
+        self._check_findings(submission.findings)
+
+    @workflow.update
+    async def clear(self, action: Decision) -> StatusView:
+        await self._triaged()
+        self._authorise(ActionName.CLEAR, action.actor)
+        self._apply(ActionName.CLEAR, action.actor, action.rationale)
+        self._notify_chair(Step.SIGN_OFF_NEEDED)
+        return self._view()
+
+    @clear.validator
+    def _validate_clear(self, action: Decision) -> None:
+        self._validate(ActionName.CLEAR, action.actor)
+
+    @workflow.update
+    async def sign_off(self, action: Decision) -> StatusView:
+        await self._triaged()
+        self._authorise(ActionName.SIGN_OFF, action.actor)
+        self._apply(ActionName.SIGN_OFF, action.actor, action.rationale)
+        self._notify_closed()
+        return self._view()
+
+    @sign_off.validator
+    def _validate_sign_off(self, action: Decision) -> None:
+        self._validate(ActionName.SIGN_OFF, action.actor)
+
+    @workflow.update
+    async def return_for_rework(self, rework: Rework) -> StatusView:
+        await self._triaged()
+        self._authorise(ActionName.RETURN_FOR_REWORK, rework.actor)
+        self._apply(ActionName.RETURN_FOR_REWORK, rework.actor, rework.reason)
+        self._notify(self._reviewer, Step.RETURNED_FOR_REWORK)
+        return self._view()
+
+    @return_for_rework.validator
+    def _validate_return_for_rework(self, rework: Rework) -> None:
+        self._validate(ActionName.RETURN_FOR_REWORK, rework.actor)
+
+    @workflow.update
+    async def withdraw(self, withdrawal: Withdrawal) -> StatusView:
+        await self._triaged()
+        self._authorise(ActionName.WITHDRAW, withdrawal.actor)
+        self._apply(ActionName.WITHDRAW, withdrawal.actor, withdrawal.reason)
+        self._notify_closed()
+        return self._view()
+
+    @withdraw.validator
+    def _validate_withdraw(self, withdrawal: Withdrawal) -> None:
+        self._validate(ActionName.WITHDRAW, withdrawal.actor)
+
+    # --- Decisions shared by the updates and the signal ------------------------------------------------
+
+    def _approve(self, decision: Decision) -> StatusView:
+        self._apply(ActionName.APPROVE, decision.actor, decision.rationale)
+        self._notify(self._referral.referred_by, Step.REFERRAL_APPROVED)
+        self._notify_chair(Step.REVIEWER_NEEDED)
+        return self._view()
+
+    def _decline(self, decision: Decision) -> StatusView:
+        self._apply(ActionName.DECLINE, decision.actor, decision.rationale)
+        self._notify(self._referral.referred_by, Step.REFERRAL_DECLINED)
+        return self._view()
+
+    def _validate(self, action: ActionName, actor: str) -> None:
+        # Until triage has resolved who chairs the OSN, only the handler (after waiting) can judge.
+        if self._contacts is not None:
+            self._authorise(action, actor)
+
+    def _authorise(self, action: ActionName, actor: str) -> None:
+        assert self._contacts is not None
+        relations = relations_of(actor, referral=self._referral, contacts=self._contacts, reviewer=self._reviewer)
+        try:
+            check_action(
+                action,
+                status=self._status,
+                relations=relations,
+                mandatory=bool(self._mandatory),
+                findings_submitted=self._findings is not None,
+            )
+        except Rejection as rejection:
+            raise _rejected(rejection) from None
+
+    @staticmethod
+    def _check_rationale(rationale: str | None) -> None:
+        if not rationale:
+            raise _rejected(Rejection(RejectionKind.INVALID_INPUT, "rationale: a decline needs a rationale"))
+
+    def _check_findings(self, findings: Findings) -> None:
+        problems = findings_problems(
+            findings, journey_stages=self._policy.journey_stages, issues_raised=self._referral.issues_raised
+        )
+        if problems:
+            raise _rejected(Rejection(RejectionKind.INVALID_INPUT, "; ".join(problems)))
+
+    async def _triaged(self) -> None:
+        await workflow.wait_condition(lambda: self._contacts is not None)
+
+    def _apply(self, action: ActionName, actor: str, detail: str | None, *, contentious: bool = False) -> None:
+        to_status, outcome = next_status(action, contentious=contentious)
+        self._outcome = outcome
+        self._move(actor, action.value, to_status, detail)
+
+    # --- State, audit and side effects -------------------------------------------------------------------
+
+    def _move(self, actor: str, action: str, to_status: Status, detail: str | None = None) -> None:
+        from_status = self._status if self._events else None
+        self._status = to_status
+        workflow.upsert_search_attributes([sa.STATUS.value_set(to_status.value)])
+        self._audit(actor, action, from_status, to_status, detail)
+
+    def _audit(
+        self, actor: str, action: str, from_status: Status | None, to_status: Status | None, detail: str | None
+    ) -> None:
+        self._events.append(
+            AuditEvent(
+                seq=len(self._events) + 1,
+                at=workflow.now(),
+                actor=actor,
+                action=action,
+                from_status=from_status,
+                to_status=to_status,
+                detail=detail,
+            )
+        )
+
+    def _note_directory_gaps(self, contacts: ReviewContacts) -> None:
+        if not contacts.referrer_known:
+            self._audit(SYSTEM, "directory_warning", None, None, "referrer is no longer in the staff directory")
+        if contacts.chair is None:
+            self._audit(SYSTEM, "directory_warning", None, None, f"no OSN Chair listed for {self._referral.osn}")
+
+    def _view(self) -> StatusView:
+        return StatusView(
+            referral_id=self._referral.referral_id,
+            status=self._status,
+            stage=stage_of(self._status),
+            outcome=self._outcome,
+            mandatory=self._mandatory,
+            osn=self._referral.osn,
+            priority=self._priority,
+            chair=self._contacts.chair if self._contacts else None,
+            reviewer=self._reviewer,
+        )
+
+    async def _record_continuously(self) -> None:
+        """The one background loop that records audit events, in order and in batches.
+
+        Decisions never wait for it: an update returns as soon as the state changed, and a slow or absent
+        database only delays the records, which catch up when it answers again.
+        """
+        while True:
+            await workflow.wait_condition(lambda: self._recorded < len(self._events) or self._finishing)
+            if self._recorded == len(self._events):
+                return
+            batch = self._events[self._recorded : self._recorded + RECORD_BATCH_SIZE]
+            await workflow.execute_activity(
+                RECORD_BATCH,
+                RecordBatch(referral=self._referral, view=self._view(), events=batch, findings=self._findings),
+                result_type=int,
+                **RECORD_OPTIONS,
+            )
+            self._recorded += len(batch)
+
+    def _notify_chair(self, step: Step) -> None:
+        self._notify(self._contacts.chair if self._contacts else None, step)
+
+    def _notify_closed(self) -> None:
+        self._notify(self._referral.referred_by, Step.REVIEW_CLOSED)
+        if self._reviewer:
+            self._notify(self._reviewer, Step.REVIEW_CLOSED)
+
+    def _notify_all(self, recipients: list[str], step: Step) -> None:
+        for recipient in recipients:
+            self._notify(recipient, step)
+
+    def _notify(self, recipient: str | None, step: Step) -> None:
+        """Send beside the review, never in its way; the outcome lands in the audit trail."""
+        if recipient is None:
+            return
+        key = f"{self._referral.referral_id}.{len(self._events)}.{step.value}.{recipient}"
+        request = NotificationRequest(
+            idempotency_key=key, referral_id=self._referral.referral_id, recipient=recipient, step=step.value
+        )
+        self._notifications_in_flight += 1
+        asyncio.create_task(self._deliver(request))  # noqa: RUF006 - tracked by the in-flight count
+
+    async def _deliver(self, request: NotificationRequest) -> None:
+        try:
+            outcome = await workflow.execute_activity(
+                NOTIFY,
+                request,
+                result_type=NotificationOutcome,
+                start_to_close_timeout=timedelta(seconds=60),
+                schedule_to_close_timeout=timedelta(hours=self._policy.notification_give_up_hours),
+                retry_policy=RetryPolicy(
+                    initial_interval=timedelta(seconds=5),
+                    backoff_coefficient=2.0,
+                    maximum_interval=timedelta(minutes=30),
+                ),
+            )
+            action = "notification_sent" if outcome.delivered else "notification_refused"
+            self._audit(SYSTEM, action, None, None, f"{request.step} to {request.recipient}: {outcome.detail}")
+        except ActivityError as error:
+            cause = error.cause.message if isinstance(error.cause, ApplicationError) else str(error.cause)
+            self._audit(SYSTEM, "notification_failed", None, None, f"{request.step} to {request.recipient}: {cause}")
+        finally:
+            self._notifications_in_flight -= 1
