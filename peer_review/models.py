@@ -23,8 +23,9 @@ MAX_ITEMS = 100
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
+IDENTIFIER = re.compile(r"[A-Za-z0-9._-]{1,64}")
 Identifier = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=rf"^{IDENTIFIER.pattern}$")
 ]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_SHORT_TEXT)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_LONG_TEXT)]

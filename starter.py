@@ -1,0 +1,347 @@
+"""`peer-review`: the command line for caseworkers, OSN Chairs, reviewers and auditors (DESIGN §5).
+
+Exit codes: 0 done; 2 invalid input (the message names the field); 3 action rejected (the message says
+why); 4 no such referral; 1 anything else, such as an unreachable Temporal server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from pydantic import BaseModel, ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from peer_review.client import InvalidInput, ListFilter, PeerReviewClient, ReferralNotFound, ReviewError
+from peer_review.lifecycle import ActionName
+from peer_review.models import (
+    IDENTIFIER,
+    ActionPayload,
+    Decision,
+    Findings,
+    FindingsSubmission,
+    Reason,
+    Referral,
+    ReviewerAssignment,
+    Rework,
+    Status,
+    StatusView,
+    Withdrawal,
+)
+from peer_review.settings import Settings
+
+app = typer.Typer(
+    help="Peer Reviews of complaint handling: refer, decide, review, close and audit.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+out = Console()
+err = Console(stderr=True)
+T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
+Ref = Annotated[str, typer.Argument(help="The referral id, e.g. PR-2026-0001.", show_default=False)]
+Actor = Annotated[str, typer.Option("--as", help="Your staff id.", show_default=False)]
+SourceFile = Annotated[str, typer.Argument(help="A JSON file, or - for standard input.", show_default=False)]
+
+
+def fail(error: ReviewError) -> None:
+    err.print(f"[bold red]error:[/] {error}", highlight=False)
+    raise typer.Exit(error.exit_code)
+
+
+def run(work: Callable[[PeerReviewClient], Awaitable[T]]) -> T:
+    async def connected() -> T:
+        return await work(await PeerReviewClient.connect(Settings()))
+
+    try:
+        return asyncio.run(connected())
+    except ReviewError as error:
+        fail(error)
+        raise  # unreachable: fail always exits
+
+
+def describe_validation(error: ValidationError) -> str:
+    lines = []
+    for problem in error.errors():
+        field = ".".join(str(part) for part in problem["loc"]) or "(top level)"
+        message = problem["msg"].removeprefix("Value error, ")
+        lines.append(message if message.split(":")[0] in field.split(".") or ": " in message else f"{field}: {message}")
+    return "; ".join(lines)
+
+
+def load(model: type[M], source: str) -> M:
+    """Read and validate a payload file; any problem exits 2 naming the field, before anything starts."""
+    try:
+        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+    except OSError as error:
+        fail(InvalidInput(f"{source}: {error.strerror}"))
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        fail(InvalidInput(f"{source}: not valid JSON: {error.msg} at line {error.lineno} column {error.colno}"))
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        fail(InvalidInput(describe_validation(error)))
+    raise AssertionError("unreachable")
+
+
+def checked_ref(referral_id: str) -> str:
+    if not IDENTIFIER.fullmatch(referral_id):
+        fail(InvalidInput(f"REF: {referral_id!r} is not a referral id (letters, digits, '.', '_' or '-')"))
+    return referral_id
+
+
+def emit_json(value: Any) -> None:
+    print(json.dumps(value, indent=2, default=str))
+
+
+def show_status(view: StatusView) -> None:
+    table = Table(title=f"Peer Review {view.referral_id}", show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column()
+    rows = {
+        "Status": view.status.value,
+        "Stage": view.stage,
+        "Outcome": view.outcome.value if view.outcome else "-",
+        "Mandatory": {True: "yes", False: "no", None: "-"}[view.mandatory],
+        "Priority": view.priority.value if view.priority else "-",
+        "OSN": view.osn,
+        "Chair": view.chair or "-",
+        "Reviewer": view.reviewer or "-",
+        "Overdue": "YES" if view.overdue else "no",
+    }
+    for deadline in view.deadlines:
+        rows[f"Due ({deadline.status.value})"] = deadline.due_at.isoformat(timespec="minutes")
+    for key, value in rows.items():
+        table.add_row(key, value)
+    out.print(table)
+
+
+def act(referral_id: str, action: ActionName, payload: ActionPayload, as_json: bool) -> None:
+    view = run(lambda reviews: reviews.act(checked_ref(referral_id), action, payload))
+    if as_json:
+        emit_json(view.model_dump(mode="json"))
+    else:
+        out.print(f"[green]{action.value.replace('_', ' ')}: done[/]")
+        show_status(view)
+
+
+def payload(model: type[M], **fields: Any) -> M:
+    try:
+        return model.model_validate(fields)
+    except ValidationError as error:
+        fail(InvalidInput(describe_validation(error)))
+    raise AssertionError("unreachable")
+
+
+@app.command()
+def refer(source: SourceFile, as_json: JsonFlag = False) -> None:
+    """Start a review from a Referral JSON file (a repeat returns the existing review)."""
+    referral = load(Referral, source)
+    result = run(lambda reviews: reviews.refer(referral))
+    if as_json:
+        emit_json(result.model_dump(mode="json"))
+    elif result.already_started:
+        out.print(f"Review {result.referral_id} already exists ({result.status.value}); nothing new was started.")
+    else:
+        out.print(f"[green]Started review {result.referral_id}[/] (workflow {result.workflow_id}).")
+
+
+@app.command()
+def approve(
+    ref: Ref,
+    actor: Actor,
+    rationale: Annotated[str | None, typer.Option(help="Why the review is appropriate.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Approve a referral for review (OSN Chair or deputy)."""
+    act(ref, ActionName.APPROVE, payload(Decision, actor=actor, rationale=rationale), as_json)
+
+
+@app.command()
+def decline(
+    ref: Ref,
+    actor: Actor,
+    rationale: Annotated[str, typer.Option(help="Why no review is needed (required).", show_default=False)],
+    as_json: JsonFlag = False,
+) -> None:
+    """Decline a referral, with a rationale (OSN Chair or deputy; never a mandatory review)."""
+    act(ref, ActionName.DECLINE, payload(Decision, actor=actor, rationale=rationale), as_json)
+
+
+@app.command("assign-reviewer")
+def assign_reviewer(
+    ref: Ref,
+    reviewer: Annotated[str, typer.Option(help="Staff id of the peer reviewer.", show_default=False)],
+    actor: Actor,
+    as_json: JsonFlag = False,
+) -> None:
+    """Assign a peer reviewer from another site (Chair or Focal Point)."""
+    act(ref, ActionName.ASSIGN_REVIEWER, payload(ReviewerAssignment, actor=actor, reviewer=reviewer), as_json)
+
+
+@app.command("submit-findings")
+def submit_findings(ref: Ref, source: SourceFile, actor: Actor, as_json: JsonFlag = False) -> None:
+    """Submit findings from a Findings JSON file (the assigned reviewer)."""
+    findings = load(Findings, source)
+    act(ref, ActionName.SUBMIT_FINDINGS, payload(FindingsSubmission, actor=actor, findings=findings), as_json)
+
+
+@app.command()
+def clear(ref: Ref, actor: Actor, as_json: JsonFlag = False) -> None:
+    """Give legal clearance to contentious findings (Focal Point)."""
+    act(ref, ActionName.CLEAR, payload(Decision, actor=actor), as_json)
+
+
+@app.command("sign-off")
+def sign_off(ref: Ref, actor: Actor, as_json: JsonFlag = False) -> None:
+    """Sign off the findings and close the review (Chair)."""
+    act(ref, ActionName.SIGN_OFF, payload(Decision, actor=actor), as_json)
+
+
+@app.command("return-for-rework")
+def return_for_rework(
+    ref: Ref,
+    actor: Actor,
+    reason: Annotated[str, typer.Option(help="What needs reworking.", show_default=False)],
+    as_json: JsonFlag = False,
+) -> None:
+    """Return the findings to the reviewer (Chair)."""
+    act(ref, ActionName.RETURN_FOR_REWORK, payload(Rework, actor=actor, reason=reason), as_json)
+
+
+@app.command()
+def withdraw(
+    ref: Ref,
+    actor: Actor,
+    reason: Annotated[str, typer.Option(help="Why the referral is withdrawn.", show_default=False)],
+    as_json: JsonFlag = False,
+) -> None:
+    """Withdraw a referral before findings (referrer or Chair; never a mandatory review)."""
+    act(ref, ActionName.WITHDRAW, payload(Withdrawal, actor=actor, reason=reason), as_json)
+
+
+@app.command()
+def status(ref: Ref, as_json: JsonFlag = False) -> None:
+    """Show where a review stands."""
+    view = run(lambda reviews: reviews.status(checked_ref(ref)))
+    if as_json:
+        emit_json(view.model_dump(mode="json"))
+    else:
+        show_status(view)
+
+
+@app.command()
+def audit(
+    ref: Ref,
+    verify: Annotated[bool, typer.Option("--verify", help="Recompute the hash chain; exit 1 if broken.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """The audit trail from the records database (the system of record)."""
+    from activities.records import RecordsStore
+
+    async def read() -> Any:
+        store = RecordsStore.from_url(Settings().records_url)
+        try:
+            return await store.audit_record(checked_ref(ref))
+        finally:
+            await store.close()
+
+    try:
+        record = asyncio.run(read())
+    except Exception as error:  # the database is a file or a server: say plainly what went wrong
+        fail(ReviewError(f"cannot read the records database: {error}"))
+    if record is None:
+        fail(ReferralNotFound(f"no records for referral {ref}"))
+    check = record.verify()
+    if as_json:
+        emit_json(
+            {
+                "referral_id": ref,
+                "events": [row.event.model_dump(mode="json") for row in record.events],
+                "chain_valid": check.valid,
+                **({"first_broken_seq": check.broken_at_seq, "problem": check.problem} if not check.valid else {}),
+            }
+        )
+    else:
+        table = Table(title=f"Audit trail of {ref}", title_justify="left")
+        for column in ("#", "At (UTC)", "Actor", "Action", "From → to", "Detail"):
+            table.add_column(column, overflow="fold")
+        for row in record.events:
+            e = row.event
+            moved = f"{e.from_status or ''} → {e.to_status or ''}" if e.to_status else ""
+            table.add_row(str(e.seq), e.at.strftime("%Y-%m-%d %H:%M:%S"), e.actor, e.action, moved, e.detail or "")
+        out.print(table)
+        if check.valid:
+            out.print(f"[green]Hash chain valid[/] over {len(record.events)} events.")
+        else:
+            out.print(f"[bold red]Hash chain BROKEN[/] at event {check.broken_at_seq}: {check.problem}")
+    if verify and not check.valid:
+        raise typer.Exit(1)
+
+
+@app.command()
+def history(ref: Ref, as_json: JsonFlag = False) -> None:
+    """The Temporal event history, with payloads decoded."""
+    events = run(lambda reviews: reviews.history_events(checked_ref(ref)))
+    if as_json:
+        emit_json(events)
+        return
+    table = Table(title=f"Event history of peer-review-{ref}", title_justify="left")
+    for column in ("ID", "Time", "Event", "Details"):
+        table.add_column(column, overflow="fold")
+    for event in events:
+        kind = str(event.get("eventType", "")).removeprefix("EVENT_TYPE_")
+        details = {k: v for k, v in event.items() if k.endswith("Attributes")}
+        summary = json.dumps(next(iter(details.values()), {}), default=str)
+        table.add_row(str(event.get("eventId")), str(event.get("eventTime", ""))[:23], kind, summary[:300])
+    out.print(table)
+
+
+@app.command("list")
+def list_reviews(
+    status_: Annotated[Status | None, typer.Option("--status", help="Only reviews in this status.")] = None,
+    osn: Annotated[str | None, typer.Option(help="Only reviews of this OSN.")] = None,
+    reason: Annotated[Reason | None, typer.Option(help="Only reviews with this reason.")] = None,
+    overdue: Annotated[bool, typer.Option("--overdue", help="Only overdue reviews.")] = False,
+    limit: Annotated[int, typer.Option(help="At most this many.", min=1)] = 1000,
+    as_json: JsonFlag = False,
+) -> None:
+    """Find reviews by status, OSN, reason or overdue (a visibility query)."""
+    selection = ListFilter(status=status_, osn=osn, reason=reason, overdue=overdue)
+    reviews = run(lambda client: client.list(selection, limit=limit))
+    if as_json:
+        emit_json([review.model_dump(mode="json") for review in reviews])
+        return
+    table = Table(title=f"{len(reviews)} review(s)", title_justify="left")
+    for column in ("Referral", "Status", "OSN", "Reasons", "Mandatory", "Overdue", "Due", "Started"):
+        table.add_column(column)
+    for review in reviews:
+        table.add_row(
+            review.referral_id,
+            review.status or "-",
+            review.osn or "-",
+            ", ".join(review.reasons),
+            "yes" if review.mandatory else "no",
+            "[red]YES[/]" if review.overdue else "no",
+            review.due_at.strftime("%Y-%m-%d") if review.due_at else "-",
+            review.started_at.strftime("%Y-%m-%d %H:%M") if review.started_at else "-",
+        )
+    out.print(table)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
