@@ -1,0 +1,179 @@
+"""End to end: a dev server, a real worker process, and only the `peer-review` command."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from temporalio.testing import WorkflowEnvironment
+
+from tests.helpers import EXAMPLES, ROOT, example
+
+BIN = Path(sys.executable).parent
+
+
+@pytest.fixture(scope="module")
+def cli_env(env: WorkflowEnvironment, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    data = tmp_path_factory.mktemp("e2e")
+    variables = {
+        **os.environ,
+        "TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
+        "PEER_REVIEW_TASK_QUEUE": f"e2e-{uuid.uuid4()}",
+        "PEER_REVIEW_RECORDS_URL": f"sqlite+aiosqlite:///{data / 'records.db'}",
+        "PEER_REVIEW_DIRECTORY": str(EXAMPLES / "directory.yaml"),
+        "PEER_REVIEW_JOURNEY_STAGES": "Acknowledgement,Investigation,Contact with the customer,Response,Remedy",
+        "PEER_REVIEW_LOG_FORMAT": "json",
+    }
+    log = (data / "worker.log").open("wb")
+    worker = subprocess.Popen([BIN / "peer-review-worker"], env=variables, cwd=ROOT, stdout=log, stderr=log)
+    yield variables
+    worker.terminate()
+    assert worker.wait(timeout=30) == 0, (data / "worker.log").read_text()
+
+
+class Cli:
+    def __init__(self, variables: dict[str, str], tmp: Path) -> None:
+        self.variables = variables
+        self.tmp = tmp
+
+    def run(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [BIN / "peer-review", *args],
+            env=self.variables,
+            cwd=ROOT,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    def json(self, *args: str, expect: int = 0, stdin: str | None = None) -> Any:
+        done = self.run(*args, "--json", stdin=stdin)
+        assert done.returncode == expect, done.stderr + done.stdout
+        return json.loads(done.stdout)
+
+    def referral_file(self, kind: str, **changes: Any) -> tuple[str, str]:
+        data = {**example(f"referral-{kind}.json"), "referral_id": f"E-{uuid.uuid4().hex[:10]}", **changes}
+        path = self.tmp / f"{data['referral_id']}.json"
+        path.write_text(json.dumps(data))
+        return data["referral_id"], str(path)
+
+    def wait_for(self, ref: str, status: str) -> dict[str, Any]:
+        for _ in range(100):
+            view: dict[str, Any] = self.json("status", ref)
+            if view["status"] == status:
+                return view
+            time.sleep(0.1)
+        raise AssertionError(f"{ref} never reached {status}: {view}")
+
+
+@pytest.fixture
+def cli(cli_env: dict[str, str], tmp_path: Path) -> Cli:
+    return Cli(cli_env, tmp_path)
+
+
+def test_full_path_through_the_command_line(cli: Cli) -> None:
+    ref, path = cli.referral_file("complex-issue")
+    started = cli.json("refer", path)
+    assert started == {
+        "referral_id": ref,
+        "workflow_id": f"peer-review-{ref}",
+        "status": "referred",
+        "already_started": False,
+    }
+    again = cli.json("refer", "-", stdin=Path(path).read_text())
+    assert again["already_started"] is True and again["workflow_id"] == f"peer-review-{ref}"
+    cli.wait_for(ref, "awaiting_chair_decision")
+    cli.json("approve", ref, "--as", "S100", "--rationale", "Several issues")
+    cli.json("assign-reviewer", ref, "--reviewer", "S400", "--as", "S100")
+    view = cli.json("submit-findings", ref, str(EXAMPLES / "findings-contentious.json"), "--as", "S400")
+    assert view["status"] == "awaiting_legal_clearance"
+    cli.json("clear", ref, "--as", "S200")
+    cli.json("return-for-rework", ref, "--as", "S100", "--reason", "More chronology")
+    cli.json("submit-findings", ref, str(EXAMPLES / "findings.json"), "--as", "S400")
+    view = cli.json("sign-off", ref, "--as", "S100")
+    assert set(view) >= {
+        "referral_id", "status", "stage", "outcome", "mandatory", "osn", "priority",
+        "chair", "reviewer", "deadlines", "overdue",
+    }
+    assert (view["status"], view["outcome"], view["stage"]) == ("closed", "completed", "closure")
+
+    for _ in range(100):
+        audit = cli.json("audit", ref, "--verify")
+        if audit["events"][-1]["action"].startswith("notification") and len(audit["events"]) >= 20:
+            break
+        time.sleep(0.1)
+    assert audit["referral_id"] == ref and audit["chain_valid"] is True
+    actions = [e["action"] for e in audit["events"]]
+    for expected in ("approve", "assign_reviewer", "submit_findings", "clear", "return_for_rework", "sign_off"):
+        assert expected in actions
+    human = cli.run("audit", ref, "--verify")
+    assert human.returncode == 0 and "Hash chain valid" in human.stdout
+
+    history = cli.json("history", ref)
+    assert history[0]["eventType"] == "EVENT_TYPE_WORKFLOW_EXECUTION_STARTED"
+    started_input = history[0]["workflowExecutionStartedEventAttributes"]["input"]["payloads"][0]
+    assert started_input["referral"]["referral_id"] == ref  # decoded, not base64
+
+    listed = cli.json("list", "--status", "closed", "--osn", "north-east", "--reason", "complex_issue")
+    assert ref in [item["referral_id"] for item in listed]
+
+
+def test_each_kind_of_referral_starts(cli: Cli) -> None:
+    expected = {
+        "suicide": ("awaiting_reviewer", True),
+        "additional-needs": ("awaiting_chair_decision", False),
+        "complex-issue": ("awaiting_chair_decision", False),
+        "persistent": ("awaiting_chair_decision", False),
+        "other": ("awaiting_chair_decision", False),
+    }
+    for kind, (status, mandatory) in expected.items():
+        ref, path = cli.referral_file(kind)
+        cli.json("refer", path)
+        assert cli.wait_for(ref, status)["mandatory"] is mandatory
+
+
+def test_invalid_referrals_exit_2_naming_the_field_and_start_nothing(cli: Cli) -> None:
+    ref, path = cli.referral_file("other", other_reason=None)
+    done = cli.run("refer", path)
+    assert done.returncode == 2 and "other_reason" in done.stderr
+    for bad, field in (
+        ({"reasons": ["bogus"]}, "reasons"),
+        ({"colour": "red"}, "colour"),
+        ({"referred_by": "S999"}, "referred_by"),
+        ({"referral_level": "region"}, "referral_level"),
+    ):
+        _, bad_path = cli.referral_file("persistent", **bad)
+        done = cli.run("refer", bad_path)
+        assert done.returncode == 2 and field in done.stderr, done.stderr
+    Path(path).write_text("{not json")
+    done = cli.run("refer", path)
+    assert done.returncode == 2 and "not valid JSON" in done.stderr
+    assert cli.run("status", ref).returncode == 4
+
+
+def test_rejections_exit_3_and_unknown_referrals_exit_4(cli: Cli) -> None:
+    ref, path = cli.referral_file("suicide")
+    cli.json("refer", path)
+    cli.wait_for(ref, "awaiting_reviewer")
+    done = cli.run("withdraw", ref, "--as", "S300", "--reason", "no longer needed")
+    assert done.returncode == 3 and "mandatory" in done.stderr
+    done = cli.run("assign-reviewer", ref, "--reviewer", "S301", "--as", "S100")
+    assert done.returncode == 3 and "Leeds" in done.stderr
+    assert cli.run("approve", "NO-SUCH-REF", "--as", "S100").returncode == 4
+    assert cli.run("audit", "NO-SUCH-REF").returncode == 4
+    assert cli.run("status", "not a ref!").returncode == 2
+
+
+def test_an_unreachable_server_is_said_plainly(cli: Cli) -> None:
+    cli.variables = {**cli.variables, "TEMPORAL_ADDRESS": "127.0.0.1:1"}
+    done = cli.run("status", "PR-1")
+    assert done.returncode == 1 and "cannot reach the Temporal server" in done.stderr

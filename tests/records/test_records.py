@@ -1,0 +1,144 @@
+"""Record-keeping against SQLite and, when PEER_REVIEW_TEST_POSTGRES_URL is set, PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import delete, select, update
+
+from activities.records import (
+    OutboxEntry,
+    RecordsStore,
+    audit_events,
+    notifications,
+    outbox_status,
+    recommendations,
+    save_outbox,
+)
+from peer_review.models import AuditEvent, Outcome, RecordBatch, Status, StatusView
+from tests.conftest import postgres_url
+from tests.helpers import findings, referral
+
+BACKENDS = ["sqlite", *(["postgresql"] if postgres_url() else [])]
+
+
+@pytest.fixture(params=BACKENDS)
+async def records(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[RecordsStore]:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'r.db'}" if request.param == "sqlite" else postgres_url()
+    assert url
+    store = RecordsStore.from_url(url)
+    await store.create_schema()
+    yield store
+    await store.close()
+
+
+def events(count: int, start: int = 1) -> list[AuditEvent]:
+    at = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+    return [
+        AuditEvent(
+            seq=seq,
+            at=at + timedelta(seconds=seq, microseconds=123),
+            actor="S100",
+            action=f"action-{seq}",
+            from_status=Status.TRIAGE,
+            to_status=Status.AWAITING_CHAIR_DECISION,
+            detail="détail ✓",
+        )
+        for seq in range(start, start + count)
+    ]
+
+
+def batch(ref_id: str, items: list[AuditEvent], outcome: Outcome | None = None) -> RecordBatch:
+    r = referral("complex-issue", referral_id=ref_id)
+    view = StatusView(
+        referral_id=ref_id,
+        status=Status.CLOSED if outcome else Status.AWAITING_CHAIR_DECISION,
+        stage="closure" if outcome else "chair decision",
+        outcome=outcome,
+        mandatory=False,
+        osn=r.osn,
+        priority=None,
+        chair="S100",
+        reviewer=None,
+    )
+    return RecordBatch(referral=r, view=view, events=items, findings=findings() if outcome else None)
+
+
+def new_id() -> str:
+    return f"R-{uuid.uuid4().hex[:10]}"
+
+
+async def test_a_retried_batch_never_duplicates_a_row(records: RecordsStore) -> None:
+    ref = new_id()
+    assert await records.write_batch(batch(ref, events(3))) == 3
+    assert await records.write_batch(batch(ref, events(3))) == 0
+    assert await records.write_batch(batch(ref, events(4))) == 1  # overlaps the first batch
+    record = await records.audit_record(ref)
+    assert record is not None
+    assert [row.event.seq for row in record.events] == [1, 2, 3, 4]
+    assert record.verify().valid
+    assert record.events[0].event == events(1)[0]  # times and text survive the round trip exactly
+
+
+async def test_a_gap_in_the_sequence_is_refused(records: RecordsStore) -> None:
+    ref = new_id()
+    await records.write_batch(batch(ref, events(2)))
+    with pytest.raises(RuntimeError, match="audit gap"):
+        await records.write_batch(batch(ref, events(1, start=4)))
+
+
+async def test_recommendations_are_registered_once_when_the_review_completes(records: RecordsStore) -> None:
+    ref = new_id()
+    await records.write_batch(batch(ref, events(2)))
+    await records.write_batch(batch(ref, events(1, start=3), Outcome.COMPLETED))
+    await records.write_batch(batch(ref, events(1, start=3), Outcome.COMPLETED))
+    async with records.engine.connect() as connection:
+        rows = (
+            await connection.execute(
+                select(recommendations.c.level, recommendations.c.owner).where(
+                    recommendations.c.referral_id == ref
+                )
+            )
+        ).all()
+    assert sorted(rows) == [("local", "Leeds complaints team"), ("national", "Complaints policy")]
+
+
+async def test_outbox_keeps_one_row_per_idempotency_key(records: RecordsStore) -> None:
+    entry = OutboxEntry(f"k-{uuid.uuid4().hex}", new_id(), "S100", "a@example.gov.uk", "step", "s", "b")
+    await save_outbox(records, entry, "retrying", "down")
+    await save_outbox(records, entry, "sent", "ok")
+    assert await outbox_status(records, entry.idempotency_key) == "sent"
+    async with records.engine.connect() as connection:
+        attempts = (
+            await connection.execute(
+                select(notifications.c.attempts).where(notifications.c.idempotency_key == entry.idempotency_key)
+            )
+        ).scalar_one()
+    assert attempts == 2
+
+
+@pytest.mark.parametrize("tamper", ["edit", "delete_middle", "delete_last", "reorder"])
+async def test_tampering_is_detected(records: RecordsStore, tamper: str) -> None:
+    ref = new_id()
+    await records.write_batch(batch(ref, events(4)))
+    where = audit_events.c.referral_id == ref
+    async with records.transaction() as connection:
+        if tamper == "edit":
+            await connection.execute(update(audit_events).where(where, audit_events.c.seq == 2).values(actor="S999"))
+        elif tamper == "delete_middle":
+            await connection.execute(delete(audit_events).where(where, audit_events.c.seq == 2))
+        elif tamper == "delete_last":
+            await connection.execute(delete(audit_events).where(where, audit_events.c.seq == 4))
+        else:
+            await connection.execute(update(audit_events).where(where, audit_events.c.seq == 2).values(seq=-2))
+            await connection.execute(update(audit_events).where(where, audit_events.c.seq == 3).values(seq=2))
+            await connection.execute(update(audit_events).where(where, audit_events.c.seq == -2).values(seq=3))
+    record = await records.audit_record(ref)
+    assert record is not None
+    check = record.verify()
+    assert not check.valid
+    assert check.broken_at_seq in (2, 3, 4)
