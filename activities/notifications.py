@@ -100,8 +100,10 @@ class NotificationActivities:
 
         if address is None or not is_internal(address, self.internal_domains):
             # Refused for good, never retried: a review must not leave the organisation.
-            detail = "refused: recipient not in the staff directory" if address is None else (
-                "refused: recipient is outside the internal domains"
+            detail = (
+                "refused: recipient not in the staff directory"
+                if address is None
+                else ("refused: recipient is outside the internal domains")
             )
             await save_outbox(self.store, entry, "refused", detail)
             log.warning("notification refused", referral_id=request.referral_id, step=request.step)

@@ -161,9 +161,7 @@ class RecordsStore:
                 await self._register_recommendations(connection, batch, now)
         return added
 
-    async def _append_events(
-        self, connection: AsyncConnection, referral_id: str, events: Sequence[AuditEvent]
-    ) -> int:
+    async def _append_events(self, connection: AsyncConnection, referral_id: str, events: Sequence[AuditEvent]) -> int:
         if not events:
             return 0
         last = (
@@ -222,9 +220,7 @@ class RecordsStore:
         ).first()
         if current is None:
             await connection.execute(
-                referrals.insert().values(
-                    referral_id=referral.referral_id, created_at=now, last_seq=last_seq, **values
-                )
+                referrals.insert().values(referral_id=referral.referral_id, created_at=now, last_seq=last_seq, **values)
             )
         elif last_seq >= current[0]:
             await connection.execute(
@@ -233,9 +229,7 @@ class RecordsStore:
                 .values(last_seq=last_seq, **values)
             )
 
-    async def _register_recommendations(
-        self, connection: AsyncConnection, batch: RecordBatch, now: datetime
-    ) -> None:
+    async def _register_recommendations(self, connection: AsyncConnection, batch: RecordBatch, now: datetime) -> None:
         assert batch.findings is not None
         referral_id = batch.referral.referral_id
         existing = set(
@@ -264,9 +258,7 @@ class RecordsStore:
     async def audit_record(self, referral_id: str) -> AuditRecord | None:
         async with self.engine.connect() as connection:
             last_seq = (
-                await connection.execute(
-                    select(referrals.c.last_seq).where(referrals.c.referral_id == referral_id)
-                )
+                await connection.execute(select(referrals.c.last_seq).where(referrals.c.referral_id == referral_id))
             ).scalar()
             result = await connection.execute(
                 select(audit_events).where(audit_events.c.referral_id == referral_id).order_by(audit_events.c.id)

@@ -23,8 +23,8 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from peer_review import search_attributes as sa
 from peer_review.converter import data_converter
-from peer_review.history import decoded_events
 from peer_review.directory import DirectoryError, load_directory
+from peer_review.history import decoded_events
 from peer_review.lifecycle import ActionName, RejectionKind
 from peer_review.models import (
     ActionPayload,
@@ -176,7 +176,10 @@ class PeerReviewClient:
     async def act(self, referral_id: str, action: ActionName, payload: ActionPayload) -> StatusView:
         """Run a human action as an update and return the review's new status, or say why not."""
         try:
-            return await self._handle(referral_id).execute_update(action.value, payload, result_type=StatusView)
+            view: StatusView = await self._handle(referral_id).execute_update(
+                action.value, payload, result_type=StatusView
+            )
+            return view
         except WorkflowUpdateFailedError as error:
             cause = error.cause
             if isinstance(cause, ApplicationError):
@@ -195,7 +198,8 @@ class PeerReviewClient:
 
     async def status(self, referral_id: str) -> StatusView:
         try:
-            return await self._handle(referral_id).query("status", result_type=StatusView)
+            view: StatusView = await self._handle(referral_id).query("status", result_type=StatusView)
+            return view
         except WorkflowQueryFailedError as error:
             raise ReviewError(f"status query failed: {error}") from None
         except RPCError as error:
@@ -204,7 +208,10 @@ class PeerReviewClient:
 
     async def audit_trail(self, referral_id: str) -> list[AuditEvent]:
         try:
-            return await self._handle(referral_id).query("audit_trail", result_type=list[AuditEvent])
+            events: list[AuditEvent] = await self._handle(referral_id).query(
+                "audit_trail", result_type=list[AuditEvent]
+            )
+            return events
         except RPCError as error:
             await self._raise_for_closed_or_missing(referral_id, error)
             raise
@@ -241,9 +248,8 @@ class PeerReviewClient:
             raise _service_error(error) from None
         description = await self._describe(referral_id)
         if description.status != WorkflowExecutionStatus.RUNNING:
-            raise ActionRejected(
-                f"review {referral_id} has finished ({description.status.name.lower() if description.status else 'closed'})"
-            ) from None
+            how = description.status.name.lower() if description.status else "closed"
+            raise ActionRejected(f"review {referral_id} has finished ({how})") from None
 
 
 def _kind(error_type: str | None) -> RejectionKind:
@@ -257,4 +263,3 @@ def _service_error(error: RPCError) -> ReviewError:
     if error.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
         return ServiceUnavailable(f"the Temporal server did not answer: {error.message}")
     return ReviewError(f"Temporal refused the request: {error.message}")
-

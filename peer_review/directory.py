@@ -6,7 +6,7 @@ from functools import cached_property
 from pathlib import Path
 
 import yaml
-from pydantic import ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from peer_review.models import Contract, Identifier, Referral, ReviewContacts, Role, Staff
 
@@ -17,7 +17,7 @@ class DirectoryError(Exception):
 
 class Directory(Contract):
     staff: list[Staff]
-    deputies: dict[Identifier, list[Identifier]] = {}
+    deputies: dict[Identifier, list[Identifier]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _ids_are_unique_and_known(self) -> Directory:

@@ -81,9 +81,7 @@ class Rule:
 
 
 RULES: dict[ActionName, Rule] = {
-    ActionName.APPROVE: Rule(
-        frozenset({Status.AWAITING_CHAIR_DECISION}), _CHAIR_OR_DEPUTY, Status.AWAITING_REVIEWER
-    ),
+    ActionName.APPROVE: Rule(frozenset({Status.AWAITING_CHAIR_DECISION}), _CHAIR_OR_DEPUTY, Status.AWAITING_REVIEWER),
     ActionName.DECLINE: Rule(
         frozenset({Status.AWAITING_CHAIR_DECISION}), _CHAIR_OR_DEPUTY, Status.CLOSED, Outcome.DECLINED
     ),
@@ -104,9 +102,7 @@ RULES: dict[ActionName, Rule] = {
     ActionName.SIGN_OFF: Rule(
         frozenset({Status.AWAITING_SIGN_OFF}), _CHAIR_OR_DEPUTY, Status.CLOSED, Outcome.COMPLETED
     ),
-    ActionName.RETURN_FOR_REWORK: Rule(
-        frozenset({Status.AWAITING_SIGN_OFF}), _CHAIR_OR_DEPUTY, Status.UNDER_REVIEW
-    ),
+    ActionName.RETURN_FOR_REWORK: Rule(frozenset({Status.AWAITING_SIGN_OFF}), _CHAIR_OR_DEPUTY, Status.UNDER_REVIEW),
     ActionName.WITHDRAW: Rule(
         frozenset({Status.AWAITING_CHAIR_DECISION, Status.AWAITING_REVIEWER, Status.UNDER_REVIEW}),
         _CHAIR_OR_DEPUTY | {Relation.REFERRER},

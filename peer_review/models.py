@@ -20,7 +20,7 @@ MAX_SHORT_TEXT = 200
 MAX_LONG_TEXT = 10_000
 MAX_ITEMS = 100
 
-_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 IDENTIFIER = re.compile(r"[A-Za-z0-9._-]{1,64}")

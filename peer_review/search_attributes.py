@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from temporalio.common import SearchAttributeKey, SearchAttributeKey as _Key
+from typing import Any
+
+from temporalio.common import SearchAttributeKey
 
 STATUS = SearchAttributeKey.for_keyword("PeerReviewStatus")
 OSN = SearchAttributeKey.for_keyword("PeerReviewOSN")
@@ -12,7 +14,7 @@ LEVEL = SearchAttributeKey.for_keyword("PeerReviewLevel")
 DUE_AT = SearchAttributeKey.for_datetime("PeerReviewDueAt")
 OVERDUE = SearchAttributeKey.for_bool("PeerReviewOverdue")
 
-ALL: list[_Key[object]] = [STATUS, OSN, REASONS, MANDATORY, LEVEL, DUE_AT, OVERDUE]  # type: ignore[list-item]
+ALL: list[SearchAttributeKey[Any]] = [STATUS, OSN, REASONS, MANDATORY, LEVEL, DUE_AT, OVERDUE]
 
 
 def dev_server_flags() -> list[str]:
@@ -20,7 +22,7 @@ def dev_server_flags() -> list[str]:
     return [flag for key in ALL for flag in ("--search-attribute", f"{key.name}={_type_name(key)}")]
 
 
-def _type_name(key: _Key[object]) -> str:
+def _type_name(key: SearchAttributeKey[Any]) -> str:
     return {
         "KEYWORD": "Keyword",
         "KEYWORD_LIST": "KeywordList",

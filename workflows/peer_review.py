@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -55,17 +56,22 @@ SYSTEM = "system"
 # Enough events per write to keep record-keeping to a handful of activities per review.
 RECORD_BATCH_SIZE = 50
 
-LOOKUP_OPTIONS = {
-    "start_to_close_timeout": timedelta(seconds=10),
-    "retry_policy": RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30)),
-}
+LOOKUP_TIMEOUT = timedelta(seconds=10)
+LOOKUP_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
 # The records database is the system of record: keep trying until it answers, however long that takes.
-RECORD_OPTIONS = {
-    "start_to_close_timeout": timedelta(seconds=30),
-    "retry_policy": RetryPolicy(
-        initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1), maximum_attempts=0
-    ),
-}
+RECORD_TIMEOUT = timedelta(seconds=30)
+RECORD_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1), maximum_attempts=0
+)
+T = TypeVar("T")
+
+
+async def _look_up(activity: str, arg: object, result_type: type[T]) -> T:
+    """A directory read: quick, safe to retry, and needed before the workflow can go on."""
+    result: T = await workflow.execute_activity(
+        activity, arg, result_type=result_type, start_to_close_timeout=LOOKUP_TIMEOUT, retry_policy=LOOKUP_RETRY
+    )
+    return result
 
 
 def _rejected(rejection: Rejection) -> ApplicationError:
@@ -103,9 +109,7 @@ class PeerReviewWorkflow:
         )
         self._move(SYSTEM, "referred", Status.REFERRED, f"referred by {referral.referred_by}")
         self._move(SYSTEM, "triage", Status.TRIAGE)
-        self._contacts = await workflow.execute_activity(
-            RESOLVE_CONTACTS, referral, result_type=ReviewContacts, **LOOKUP_OPTIONS
-        )
+        self._contacts = await _look_up(RESOLVE_CONTACTS, referral, ReviewContacts)
         decision = triage(referral)
         self._mandatory, self._priority = decision.mandatory, decision.priority
         workflow.upsert_search_attributes([sa.MANDATORY.value_set(decision.mandatory)])
@@ -185,9 +189,7 @@ class PeerReviewWorkflow:
     async def assign_reviewer(self, assignment: ReviewerAssignment) -> StatusView:
         await self._triaged()
         self._authorise(ActionName.ASSIGN_REVIEWER, assignment.actor)
-        lookup = await workflow.execute_activity(
-            FIND_STAFF, assignment.reviewer, result_type=StaffLookup, **LOOKUP_OPTIONS
-        )
+        lookup = await _look_up(FIND_STAFF, assignment.reviewer, StaffLookup)
         # The review may have moved on while the directory answered: check again before acting.
         self._authorise(ActionName.ASSIGN_REVIEWER, assignment.actor)
         try:
@@ -388,7 +390,8 @@ class PeerReviewWorkflow:
                 RECORD_BATCH,
                 RecordBatch(referral=self._referral, view=self._view(), events=batch, findings=self._findings),
                 result_type=int,
-                **RECORD_OPTIONS,
+                start_to_close_timeout=RECORD_TIMEOUT,
+                retry_policy=RECORD_RETRY,
             )
             self._recorded += len(batch)
 

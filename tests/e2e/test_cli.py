@@ -101,8 +101,17 @@ def test_full_path_through_the_command_line(cli: Cli) -> None:
     cli.json("submit-findings", ref, str(EXAMPLES / "findings.json"), "--as", "S400")
     view = cli.json("sign-off", ref, "--as", "S100")
     assert set(view) >= {
-        "referral_id", "status", "stage", "outcome", "mandatory", "osn", "priority",
-        "chair", "reviewer", "deadlines", "overdue",
+        "referral_id",
+        "status",
+        "stage",
+        "outcome",
+        "mandatory",
+        "osn",
+        "priority",
+        "chair",
+        "reviewer",
+        "deadlines",
+        "overdue",
     }
     assert (view["status"], view["outcome"], view["stage"]) == ("closed", "completed", "closure")
 

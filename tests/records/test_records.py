@@ -99,9 +99,7 @@ async def test_recommendations_are_registered_once_when_the_review_completes(rec
     async with records.engine.connect() as connection:
         rows = (
             await connection.execute(
-                select(recommendations.c.level, recommendations.c.owner).where(
-                    recommendations.c.referral_id == ref
-                )
+                select(recommendations.c.level, recommendations.c.owner).where(recommendations.c.referral_id == ref)
             )
         ).all()
     assert sorted(rows) == [("local", "Leeds complaints team"), ("national", "Complaints policy")]

@@ -158,7 +158,7 @@ async def test_reviewer_must_be_an_eligible_peer(
             customer_journey=findings().model_dump()["customer_journey"][:-1],
             issues_addressed=[],
         )
-        with pytest.raises(ActionRejected, match="missing assessment of stage.*Remedy") as rejected:
+        with pytest.raises(ActionRejected, match=r"missing assessment of stage.*Remedy") as rejected:
             await reviews.act(ref, ActionName.SUBMIT_FINDINGS, FindingsSubmission(actor=REVIEWER, findings=incomplete))
         assert "Payment stopped without notice" in str(rejected.value)
         assert (await reviews.status(ref)).status is Status.UNDER_REVIEW

@@ -1,0 +1,113 @@
+"""One scripted run per lifecycle path; `python -m tests.replay.paths` saves their histories.
+
+The saved histories in tests/histories/ are replayed by test_replay.py against the current workflow code,
+so a change that would break running reviews fails the suite (see the README on workflow.patched).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import uuid
+from pathlib import Path
+
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+
+from activities.records import RecordsStore
+from peer_review import search_attributes as sa
+from peer_review.client import PeerReviewClient
+from peer_review.converter import data_converter
+from peer_review.lifecycle import ActionName
+from peer_review.models import (
+    ActionPayload,
+    ChairDecision,
+    Decision,
+    FindingsSubmission,
+    ReviewerAssignment,
+    Rework,
+    Withdrawal,
+)
+from peer_review.settings import Settings
+from tests.helpers import EXAMPLES, findings, new_worker, referral, venv_binary
+
+HISTORIES = Path(__file__).resolve().parent.parent / "histories"
+Step = tuple[ActionName, ActionPayload] | ChairDecision
+
+APPROVE = (ActionName.APPROVE, Decision(actor="S100", rationale="Appropriate"))
+ASSIGN = (ActionName.ASSIGN_REVIEWER, ReviewerAssignment(actor="S100", reviewer="S400"))
+FINDINGS = (ActionName.SUBMIT_FINDINGS, FindingsSubmission(actor="S400", findings=findings()))
+SIGN_OFF = (ActionName.SIGN_OFF, Decision(actor="S100"))
+
+PATHS: dict[str, tuple[str, list[Step]]] = {
+    "approved_completed": ("complex-issue", [APPROVE, ASSIGN, FINDINGS, SIGN_OFF]),
+    "mandatory_completed": ("suicide", [ASSIGN, FINDINGS, SIGN_OFF]),
+    "declined": ("persistent", [(ActionName.DECLINE, Decision(actor="S100", rationale="Already resolved"))]),
+    "withdrawn": ("other", [(ActionName.WITHDRAW, Withdrawal(actor="S300", reason="Customer withdrew"))]),
+    "contentious_rework": (
+        "additional-needs",
+        [
+            APPROVE,
+            ASSIGN,
+            (ActionName.SUBMIT_FINDINGS, FindingsSubmission(actor="S400", findings=findings(contentious=True))),
+            (ActionName.CLEAR, Decision(actor="S200")),
+            (ActionName.RETURN_FOR_REWORK, Rework(actor="S100", reason="More detail")),
+            FINDINGS,
+            SIGN_OFF,
+        ],
+    ),
+    "signal_decision_with_rejection": (
+        "persistent",
+        [
+            ChairDecision(actor="S400", decision="approve"),
+            ChairDecision(actor="S100", decision="decline", rationale="Handled locally"),
+        ],
+    ),
+}
+
+
+async def run_path(reviews: PeerReviewClient, kind: str, steps: list[Step]) -> str:
+    r = referral(kind)
+    await reviews.refer(r)
+    for step in steps:
+        if isinstance(step, ChairDecision):
+            await reviews.signal_chair_decision(r.referral_id, step)
+        else:
+            await reviews.act(r.referral_id, *step)
+    handle = reviews.client.get_workflow_handle(f"peer-review-{r.referral_id}")
+    await handle.result()
+    return r.referral_id
+
+
+async def record(client: Client, settings: Settings, store: RecordsStore) -> dict[str, str]:
+    reviews = PeerReviewClient(client, settings)
+    async with new_worker(client, settings, store):
+        return {name: await run_path(reviews, kind, steps) for name, (kind, steps) in PATHS.items()}
+
+
+async def main() -> None:
+    env = await WorkflowEnvironment.start_local(
+        data_converter=data_converter(), search_attributes=sa.ALL, dev_server_existing_path=venv_binary("temporal")
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(
+            records_url=f"sqlite+aiosqlite:///{tmp}/records.db",
+            directory=EXAMPLES / "directory.yaml",
+            task_queue=f"record-{uuid.uuid4()}",
+        )
+        store = RecordsStore.from_url(settings.records_url)
+        await store.create_schema()
+        try:
+            ids = await record(env.client, settings, store)
+            HISTORIES.mkdir(exist_ok=True)
+            for name, referral_id in ids.items():
+                history = await env.client.get_workflow_handle(f"peer-review-{referral_id}").fetch_history()
+                (HISTORIES / f"{name}.json").write_text(history.to_json())
+                print(f"saved {name}: {len(history.events)} events")
+        finally:
+            await store.close()
+            await env.shutdown()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

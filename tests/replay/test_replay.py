@@ -1,0 +1,44 @@
+"""Every saved history replays against the current workflow code without a non-determinism error."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from temporalio.client import Client, WorkflowHistory
+from temporalio.worker import Replayer
+
+from activities.records import RecordsStore
+from peer_review.converter import data_converter
+from peer_review.settings import Settings
+from tests.replay.paths import HISTORIES, PATHS, record
+from workflows.peer_review import PeerReviewWorkflow
+
+SAVED = sorted(HISTORIES.glob("*.json"))
+
+
+def test_every_path_has_a_saved_history() -> None:
+    assert {path.stem for path in SAVED} >= set(PATHS)
+
+
+@pytest.mark.parametrize("saved", SAVED, ids=[path.stem for path in SAVED])
+async def test_saved_history_replays(saved: Path) -> None:
+    history = WorkflowHistory.from_json(f"peer-review-{saved.stem}", saved.read_text())
+    replayer = Replayer(workflows=[PeerReviewWorkflow], data_converter=data_converter())
+    await replayer.replay_workflow(history)
+
+
+async def test_fresh_histories_of_every_path_replay(client: Client, settings: Settings, store: RecordsStore) -> None:
+    ids = await record(client, settings, store)
+    replayed: list[str] = []
+
+    async def histories() -> AsyncIterator[WorkflowHistory]:
+        for ref in ids.values():
+            replayed.append(ref)
+            yield await client.get_workflow_handle(f"peer-review-{ref}").fetch_history()
+
+    replayer = Replayer(workflows=[PeerReviewWorkflow], data_converter=data_converter())
+    results = await replayer.replay_workflows(histories(), raise_on_replay_failure=False)
+    assert not results.replay_failures
+    assert len(replayed) == len(PATHS)
