@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import signal
 from datetime import timedelta
+from typing import Any
 
 import structlog
 from temporalio.client import Client
@@ -25,7 +26,8 @@ from workflows.peer_review import PeerReviewWorkflow
 log = structlog.get_logger(__name__)
 
 
-def build_worker(client: Client, settings: Settings, store: RecordsStore) -> Worker:
+def build_worker(client: Client, settings: Settings, store: RecordsStore, **tuning: Any) -> Worker:
+    """The worker with every workflow and activity; `tuning` passes worker options (cache, pollers) through."""
     directory = DirectoryActivities(settings.directory)
     records = RecordActivities(store)
     notifications = NotificationActivities(
@@ -46,6 +48,7 @@ def build_worker(client: Client, settings: Settings, store: RecordsStore) -> Wor
             notifications.notify,
         ],
         graceful_shutdown_timeout=timedelta(seconds=settings.shutdown_grace_seconds),
+        **tuning,
     )
 
 

@@ -36,9 +36,7 @@ _ONE_DAY = timedelta(days=1)
 
 def _check_year(day: date) -> None:
     if not FIRST_YEAR <= day.year <= LAST_YEAR:
-        raise ValueError(
-            f"{day.isoformat()} is outside the supported years {FIRST_YEAR}-{LAST_YEAR}"
-        )
+        raise ValueError(f"{day} is outside the supported years {FIRST_YEAR}-{LAST_YEAR}")
 
 
 def is_working_day(day: date) -> bool:

@@ -70,14 +70,13 @@ def load_directory(path: Path) -> Directory:
     """Read the directory, re-reading only when the file changed so a lookup costs no disk I/O."""
     try:
         mtime = path.stat().st_mtime
+        cached = _cache.get(path)
+        if cached and cached[0] == mtime:
+            return cached[1]
+        directory = Directory.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
     except OSError as error:
         raise DirectoryError(f"staff directory {path}: {error.strerror}") from None
-    cached = _cache.get(path)
-    if cached and cached[0] == mtime:
-        return cached[1]
-    try:
-        directory = Directory.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-    except (yaml.YAMLError, ValidationError) as error:
+    except (UnicodeDecodeError, yaml.YAMLError, ValidationError) as error:
         raise DirectoryError(f"staff directory {path} is not valid: {error}") from None
     _cache[path] = (mtime, directory)
     return directory

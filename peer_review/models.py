@@ -23,6 +23,9 @@ MAX_ITEMS = 100
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
+# One plain address: no display names, lists or quoting, so a directory entry can never smuggle in a second
+# (external) recipient.
+EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 IDENTIFIER = re.compile(r"[A-Za-z0-9._-]{1,64}")
 Identifier = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=rf"^{IDENTIFIER.pattern}$")
@@ -169,7 +172,7 @@ class Findings(Contract):
 class Staff(Contract):
     id: Identifier
     name: ShortText
-    email: Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+    email: Annotated[str, StringConstraints(max_length=254, pattern=EMAIL.pattern)]
     site: ShortText
     osn: Identifier
     roles: list[Role]

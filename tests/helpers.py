@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 import sys
@@ -13,7 +14,8 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.records import RecordsStore
-from peer_review.models import Findings, Referral
+from peer_review.client import PeerReviewClient
+from peer_review.models import Findings, Referral, Status, StatusView
 from peer_review.settings import Settings
 from worker import build_worker
 
@@ -47,6 +49,16 @@ def findings(**changes: Any) -> Findings:
     return Findings.model_validate({**example("findings.json"), **changes})
 
 
-def new_worker(client: Client, settings: Settings, store: RecordsStore) -> Worker:
+def new_worker(client: Client, settings: Settings, store: RecordsStore, **tuning: Any) -> Worker:
     """The real worker: same workflow, activities and options (each test's settings name a fresh queue)."""
-    return build_worker(client, settings, store)
+    return build_worker(client, settings, store, **tuning)
+
+
+async def triaged(reviews: PeerReviewClient, referral_id: str) -> StatusView:
+    """The review's status once triage has run (a start returns before the first workflow task)."""
+    for _ in range(200):
+        view = await reviews.status(referral_id)
+        if view.status not in (Status.REFERRED, Status.TRIAGE):
+            return view
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"{referral_id} never left triage")

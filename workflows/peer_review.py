@@ -18,8 +18,10 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from peer_review import search_attributes as sa
     from peer_review.activity_names import FIND_STAFF, NOTIFY, RECORD_BATCH, RESOLVE_CONTACTS
+    from peer_review.deadlines import AlarmKind, Wait, escalation_recipients, reminder_recipients, start_wait
     from peer_review.findings import findings_problems
     from peer_review.lifecycle import (
+        WAITING_STATUSES,
         ActionName,
         Rejection,
         RejectionKind,
@@ -32,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
     from peer_review.models import (
         AuditEvent,
         ChairDecision,
+        Deadline,
         Decision,
         Findings,
         FindingsSubmission,
@@ -53,6 +56,7 @@ with workflow.unsafe.imports_passed_through():
     from peer_review.triage import triage
 
 SYSTEM = "system"
+DEADLINES_PATCH = "working-day-deadlines"
 # Enough events per write to keep record-keeping to a handful of activities per review.
 RECORD_BATCH_SIZE = 50
 
@@ -91,6 +95,7 @@ class PeerReviewWorkflow:
         self._contacts: ReviewContacts | None = None
         self._reviewer: str | None = None
         self._findings: Findings | None = None
+        self._wait: Wait | None = None
         self._events: list[AuditEvent] = []
         self._recorded = 0
         self._notifications_in_flight = 0
@@ -123,13 +128,44 @@ class PeerReviewWorkflow:
             self._move(SYSTEM, "triaged", Status.AWAITING_CHAIR_DECISION, f"priority {decision.priority}")
             self._notify(self._contacts.chair, Step.DECISION_NEEDED)
 
-        await workflow.wait_condition(lambda: self._status is Status.CLOSED)
+        if workflow.patched(DEADLINES_PATCH):
+            while self._status is not Status.CLOSED:
+                await self._watch_deadline()
+        else:
+            # Reviews started before deadlines existed keep waiting without timers (tests/histories/v1_*).
+            await workflow.wait_condition(lambda: self._status is Status.CLOSED)
         # Let any update that is mid-way finish, then flush every record and notification before closing.
         await workflow.wait_condition(workflow.all_handlers_finished)
         await workflow.wait_condition(lambda: self._notifications_in_flight == 0)
         self._finishing = True
         await recorder
         return self._view()
+
+    async def _watch_deadline(self) -> None:
+        """Sleep until the current wait ends or its next alarm (reminder or escalation) is due."""
+        wait = self._wait
+        if wait is None:
+            await workflow.wait_condition(lambda: self._wait is not None or self._status is Status.CLOSED)
+            return
+        when, kind = wait.next_alarm()
+        try:
+            await workflow.wait_condition(
+                lambda: self._wait is not wait, timeout=max(when - workflow.now(), timedelta(seconds=1))
+            )
+        except TimeoutError:
+            self._raise_alarm(wait, kind)
+
+    def _raise_alarm(self, wait: Wait, kind: AlarmKind) -> None:
+        assert self._contacts is not None
+        self._wait = wait.after(kind)
+        due = f"{wait.status.value} was due {wait.due_at:%Y-%m-%d %H:%M} UTC"
+        if kind is AlarmKind.REMINDER:
+            self._audit(SYSTEM, "reminder", None, None, due)
+            self._notify_all(reminder_recipients(wait.status, self._contacts, self._reviewer), Step.REMINDER)
+            return
+        workflow.upsert_search_attributes([sa.OVERDUE.value_set(True)])
+        self._audit(SYSTEM, "escalated", None, None, f"overdue ({self._wait.escalations}): {due}")
+        self._notify_all(escalation_recipients(self._contacts, self._wait.escalations), Step.ESCALATION)
 
     # --- Queries --------------------------------------------------------------------------------------
 
@@ -338,7 +374,13 @@ class PeerReviewWorkflow:
     def _move(self, actor: str, action: str, to_status: Status, detail: str | None = None) -> None:
         from_status = self._status if self._events else None
         self._status = to_status
-        workflow.upsert_search_attributes([sa.STATUS.value_set(to_status.value)])
+        if to_status in WAITING_STATUSES:
+            self._wait = start_wait(to_status, workflow.now(), self._policy)
+            due = sa.DUE_AT.value_set(self._wait.due_at)
+        else:
+            self._wait = None
+            due = sa.DUE_AT.value_unset()
+        workflow.upsert_search_attributes([sa.STATUS.value_set(to_status.value), due, sa.OVERDUE.value_set(False)])
         self._audit(actor, action, from_status, to_status, detail)
 
     def _audit(
@@ -373,6 +415,8 @@ class PeerReviewWorkflow:
             priority=self._priority,
             chair=self._contacts.chair if self._contacts else None,
             reviewer=self._reviewer,
+            deadlines=[Deadline(status=self._wait.status, due_at=self._wait.due_at)] if self._wait else [],
+            overdue=self._wait.overdue if self._wait else False,
         )
 
     async def _record_continuously(self) -> None:

@@ -51,7 +51,7 @@ def make_referral(kind: str = "persistent", **changes: Any) -> Referral:
 def referral_with_reasons(
     reasons: list[Reason], *, additional_needs: bool = False, complaint_made: bool = True
 ) -> Referral:
-    """A valid referral for any non-empty set of reasons (other_reason given exactly with 'other')."""
+    """A valid referral for any non-empty set of reasons (other_reason exactly with 'other')."""
     data = referral_data(
         reasons=[r.value for r in reasons],
         other_reason="Media interest" if Reason.OTHER in reasons else None,

@@ -155,12 +155,11 @@ def test_is_working_day_matches_the_package(day: date) -> None:
 
 
 @PROPERTY
-@given(a=dates, b=dates)
-def test_working_days_between_counts_and_is_antisymmetric(a: date, b: date) -> None:
-    assume(abs((a - b).days) <= 400)
-    assert working_days_between(a, b) == -working_days_between(b, a)
-    low, high = sorted((a, b))
+@given(low=dates, gap=st.integers(min_value=0, max_value=400))
+def test_working_days_between_counts_and_is_antisymmetric(low: date, gap: int) -> None:
+    high = low + timedelta(days=gap)
     assert working_days_between(low, high) == oracle_count(low, high)
+    assert working_days_between(high, low) == -working_days_between(low, high)
 
 
 # --- the package's dates, checked by hand ---------------------------------------------------
@@ -255,9 +254,7 @@ def test_christmas_2027_has_two_substitute_days() -> None:
         (date(2027, 1, 1), date(2027, 1, 4)),
     ],
 )
-def test_starting_on_a_non_working_day_counts_the_next_working_day_as_day_one(
-    start: date, expected: date
-) -> None:
+def test_non_working_start_counts_next_working_day_as_one(start: date, expected: date) -> None:
     assert add_working_days(at(start), 1) == at(expected)
 
 
@@ -267,7 +264,7 @@ def test_starting_on_a_non_working_day_counts_the_next_working_day_as_day_one(
         (date(2026, 12, 29), date(2026, 12, 24)),
         (date(2027, 1, 4), date(2026, 12, 31)),
         (date(2027, 3, 30), date(2027, 3, 25)),
-        (date(2026, 12, 28), date(2026, 12, 24)),  # a non-working moment still lands on a working day
+        (date(2026, 12, 28), date(2026, 12, 24)),  # from a bank holiday, onto a working day
     ],
 )
 def test_one_working_day_before_the_deadline(deadline: date, reminder: date) -> None:

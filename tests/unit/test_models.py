@@ -56,7 +56,7 @@ def rejects_findings(data: dict[str, Any], *fields: str) -> str:
     return message
 
 
-# --- The shipped examples are valid ---------------------------------------------------------------------
+# --- The shipped examples are valid ---------------------------------------------------------------
 
 
 @pytest.mark.parametrize("name", REFERRAL_EXAMPLES)
@@ -90,7 +90,7 @@ def test_referral_is_immutable() -> None:
         referral.summary = "changed"  # type: ignore[misc]
 
 
-# --- Unknown fields --------------------------------------------------------------------------------------
+# --- Unknown fields -------------------------------------------------------------------------------
 
 
 def test_referral_rejects_unknown_top_level_field() -> None:
@@ -137,7 +137,7 @@ def test_chair_decision_signal_only_accepts_approve_or_decline() -> None:
         ChairDecision.model_validate({"actor": "S100", "decision": "maybe"})
 
 
-# --- Enums -----------------------------------------------------------------------------------------------
+# --- Enums ----------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("level", [level.value for level in ReferralLevel])
@@ -176,7 +176,7 @@ def test_unknown_recommendation_level_is_rejected(level: str) -> None:
     rejects_findings(data, "level")
 
 
-# --- Reasons ---------------------------------------------------------------------------------------------
+# --- Reasons --------------------------------------------------------------------------------------
 
 
 def test_at_least_one_reason_is_required() -> None:
@@ -208,9 +208,7 @@ def test_other_reason_is_kept_with_other() -> None:
 
 @pytest.mark.parametrize("reason", [r.value for r in Reason])
 def test_duplicate_reason_is_rejected(reason: str) -> None:
-    data = referral_data(
-        reasons=[reason, reason], other_reason="Media" if reason == Reason.OTHER else None
-    )
+    data = referral_data(reasons=[reason, reason], other_reason="Media" if reason == Reason.OTHER else None)
     rejects_referral(data, "reasons")
 
 
@@ -251,7 +249,7 @@ def test_reason_rules_hold_for_any_combination(
             Referral.model_validate(data)
 
 
-# --- Control characters ----------------------------------------------------------------------------------
+# --- Control characters ---------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("char", C0_CONTROLS, ids=lambda c: f"U+{ord(c):04X}")
@@ -312,7 +310,7 @@ def test_c1_control_characters_are_rejected() -> None:
     assert accepted == [], f"control characters accepted in summary: {', '.join(accepted)}"
 
 
-# --- Size limits -----------------------------------------------------------------------------------------
+# --- Size limits ----------------------------------------------------------------------------------
 
 
 def test_long_text_may_be_exactly_the_limit() -> None:
@@ -334,9 +332,7 @@ def test_short_text_limits() -> None:
     assert Referral.model_validate(referral_data(business_arm=arm)).business_arm == arm
     rejects_referral(referral_data(business_arm=arm + "x"), "business_arm")
     rejects_referral(referral_data(site="y" * (MAX_SHORT_TEXT + 1)), "site")
-    rejects_referral(
-        referral_data("other", other_reason="z" * (MAX_SHORT_TEXT + 1)), "other_reason"
-    )
+    rejects_referral(referral_data("other", other_reason="z" * (MAX_SHORT_TEXT + 1)), "other_reason")
 
 
 def test_each_issue_raised_is_short_text() -> None:
@@ -366,9 +362,7 @@ def test_identifiers_are_stripped() -> None:
     assert Referral.model_validate(referral_data(referral_id="  PR-1  ")).referral_id == "PR-1"
 
 
-@pytest.mark.parametrize(
-    "field", ["chronology", "issues_addressed", "recommendations", "lessons_learned"]
-)
+@pytest.mark.parametrize("field", ["chronology", "issues_addressed", "recommendations", "lessons_learned"])
 def test_findings_lists_are_limited_to_max_items(field: str) -> None:
     data = findings_data()
     item = data[field][0]
@@ -400,8 +394,13 @@ def test_chronology_dates_must_be_dates() -> None:
 
 
 @pytest.mark.parametrize(
-    "field", ["summary", "customer_journey", "underlying_error_identified",
-              "national_improvements_identified"]
+    "field",
+    [
+        "summary",
+        "customer_journey",
+        "underlying_error_identified",
+        "national_improvements_identified",
+    ],
 )
 def test_findings_required_fields(field: str) -> None:
     data = findings_data()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from temporalio.client import Client
 
@@ -19,7 +21,7 @@ from peer_review.models import (
     Withdrawal,
 )
 from peer_review.settings import Settings
-from tests.helpers import findings, new_worker, referral
+from tests.helpers import findings, new_worker, referral, triaged
 
 CHAIR, DEPUTY, FOCAL, REFERRER, REVIEWER, SAME_SITE_REVIEWER = "S100", "S101", "S200", "S300", "S400", "S301"
 
@@ -66,9 +68,7 @@ async def test_mandatory_review_skips_the_chair_and_cannot_be_declined_or_withdr
     async with new_worker(reviews.client, settings, store):
         r = referral("suicide")
         await reviews.refer(r)
-        view = await reviews.status(r.referral_id)
-        while view.status in (Status.REFERRED, Status.TRIAGE):
-            view = await reviews.status(r.referral_id)
+        view = await triaged(reviews, r.referral_id)
         assert view.status is Status.AWAITING_REVIEWER and view.mandatory
         with pytest.raises(ActionRejected, match="mandatory"):
             await reviews.act(r.referral_id, ActionName.WITHDRAW, Withdrawal(actor=CHAIR, reason="no"))
@@ -173,9 +173,10 @@ async def test_rejected_signal_is_audited_and_changes_nothing(
         await reviews.refer(r)
         await reviews.signal_chair_decision(ref, ChairDecision(actor=REVIEWER, decision="approve"))
         await reviews.signal_chair_decision(ref, ChairDecision(actor=CHAIR, decision="approve"))
-        view = await reviews.status(ref)
-        while view.status is not Status.AWAITING_REVIEWER:
-            view = await reviews.status(ref)
+        for _ in range(100):
+            if (await reviews.status(ref)).status is Status.AWAITING_REVIEWER:
+                break
+            await asyncio.sleep(0.02)
         trail = await reviews.audit_trail(ref)
         rejected = [e for e in trail if e.action == "approve_rejected"]
         assert len(rejected) == 1 and rejected[0].actor == REVIEWER

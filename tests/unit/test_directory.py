@@ -1,0 +1,258 @@
+"""The staff directory (DESIGN §7): validation, who acts on a review, and loading the YAML file."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from pydantic import ValidationError
+
+from peer_review.directory import Directory, DirectoryError, load_directory
+from peer_review.models import ReviewContacts, Role
+from tests.helpers import EXAMPLES
+from tests.unit.support import CHAIR, DEPUTY, FOCAL, REFERRER, REVIEWER, make_referral
+
+
+def member(staff_id: str, **changes: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": staff_id,
+        "name": f"Person {staff_id}",
+        "email": f"{staff_id.lower()}@example.gov.uk",
+        "site": "Leeds",
+        "osn": "north-east",
+        "roles": ["caseworker"],
+    }
+    data.update(changes)
+    return data
+
+
+def write(path: Path, data: object) -> Path:
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def directory() -> Directory:
+    return load_directory(EXAMPLES / "directory.yaml")
+
+
+# --- Validation -----------------------------------------------------------------------------------
+
+
+def test_example_directory_is_valid(directory: Directory) -> None:
+    assert len(directory.staff) == 10
+    assert directory.deputies == {"north-east": [DEPUTY]}
+
+
+def test_duplicate_staff_ids_are_rejected() -> None:
+    with pytest.raises(ValidationError) as caught:
+        Directory.model_validate({"staff": [member("S1"), member("S2"), member("S1", name="Someone Else")]})
+    assert "duplicate id(s) S1" in str(caught.value)
+
+
+def test_every_duplicate_id_is_named() -> None:
+    with pytest.raises(ValidationError) as caught:
+        Directory.model_validate({"staff": [member("S2"), member("S1"), member("S2"), member("S1"), member("S3")]})
+    assert "duplicate id(s) S1, S2" in str(caught.value)
+
+
+def test_unknown_deputies_are_rejected() -> None:
+    with pytest.raises(ValidationError) as caught:
+        Directory.model_validate({"staff": [member("S1")], "deputies": {"north-east": ["S1", "S404"]}})
+    message = str(caught.value)
+    assert "deputies.north-east" in message and "S404" in message
+    assert "S1," not in message
+
+
+def test_deputies_are_optional() -> None:
+    assert Directory.model_validate({"staff": [member("S1")]}).deputies == {}
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"roles": ["superuser"]},
+        {"email": "not-an-email"},
+        {"email": "two words@example.gov.uk"},
+        {"id": "has space"},
+        {"phone": "0113 000 0000"},
+        {"name": ""},
+    ],
+)
+def test_malformed_staff_entries_are_rejected(changes: dict[str, Any]) -> None:
+    with pytest.raises(ValidationError):
+        Directory.model_validate({"staff": [member("S1", **changes)]})
+
+
+def test_unknown_top_level_keys_are_rejected() -> None:
+    with pytest.raises(ValidationError):
+        Directory.model_validate({"staff": [member("S1")], "chairs": {"north-east": "S1"}})
+
+
+# --- Look-ups -------------------------------------------------------------------------------------
+
+
+def test_find_and_roles(directory: Directory) -> None:
+    found = directory.find(REVIEWER)
+    assert found is not None and found.site == "Bristol"
+    assert directory.find("S999") is None
+    assert {m.id for m in directory.with_role(Role.FOCAL_POINT)} == {FOCAL}
+    assert {m.id for m in directory.with_role(Role.REVIEWER)} == {"S101", "S301", "S400", "S401"}
+
+
+def test_chair_of_each_osn(directory: Directory) -> None:
+    chair = directory.chair_of("north-east")
+    assert chair is not None and chair.id == CHAIR
+    south_west = directory.chair_of("south-west")
+    assert south_west is not None and south_west.id == "S110"
+    assert directory.chair_of("nowhere") is None
+
+
+def test_contacts_for_a_north_east_referral(directory: Directory) -> None:
+    contacts = directory.contacts_for(make_referral("persistent"))
+    assert contacts == ReviewContacts(referrer_known=True, chair=CHAIR, deputies=[DEPUTY], focal_points=[FOCAL])
+
+
+def test_contacts_for_an_osn_without_deputies(directory: Directory) -> None:
+    contacts = directory.contacts_for(make_referral("persistent", osn="south-west"))
+    assert contacts.chair == "S110"
+    assert contacts.deputies == []
+    assert contacts.focal_points == [FOCAL]
+
+
+def test_contacts_for_an_unknown_referrer_and_osn(directory: Directory) -> None:
+    contacts = directory.contacts_for(make_referral("persistent", referred_by="S999", osn="nowhere"))
+    assert contacts == ReviewContacts(referrer_known=False, chair=None, deputies=[], focal_points=[FOCAL])
+
+
+def test_contacts_do_not_share_the_directorys_deputy_list(directory: Directory) -> None:
+    contacts = directory.contacts_for(make_referral("persistent"))
+    assert contacts.deputies is not directory.deputies["north-east"]
+
+
+def test_a_referral_from_the_example_directory_has_no_problems(directory: Directory) -> None:
+    assert directory.referral_problems(make_referral("persistent")) == []
+
+
+def test_an_unknown_referrer_is_a_problem(directory: Directory) -> None:
+    problems = directory.referral_problems(make_referral("persistent", referred_by="S999"))
+    assert problems == ["referred_by: S999 is not in the staff directory"]
+
+
+def test_an_osn_without_a_chair_is_a_problem(directory: Directory) -> None:
+    problems = directory.referral_problems(make_referral("persistent", osn="nowhere"))
+    assert problems == ["osn: no OSN Chair is listed for 'nowhere'"]
+
+
+def test_every_problem_is_reported(directory: Directory) -> None:
+    referral = make_referral("persistent", referred_by="S999", osn="nowhere")
+    problems = directory.referral_problems(referral)
+    assert [p.split(":")[0] for p in problems] == ["referred_by", "osn"]
+
+
+def test_referrer_is_known_only_by_exact_id(directory: Directory) -> None:
+    assert directory.find(REFERRER) is not None
+    assert directory.referral_problems(make_referral("persistent", referred_by="s300")) != []
+
+
+# --- Loading the file -----------------------------------------------------------------------------
+
+
+def test_load_directory_reads_a_valid_file(tmp_path: Path) -> None:
+    path = write(tmp_path / "directory.yaml", {"staff": [member("S1", roles=["osn_chair"])]})
+    loaded = load_directory(path)
+    assert [m.id for m in loaded.staff] == ["S1"]
+
+
+def test_missing_file_is_a_directory_error(tmp_path: Path) -> None:
+    path = tmp_path / "missing.yaml"
+    with pytest.raises(DirectoryError) as caught:
+        load_directory(path)
+    assert str(path) in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "staff: [unclosed",
+        "staff:\n  - {id: S1\n",
+        "\tstaff: []\n",
+    ],
+    ids=["unclosed-list", "unclosed-mapping", "tab-indent"],
+)
+def test_malformed_yaml_is_a_directory_error(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "directory.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(DirectoryError) as caught:
+        load_directory(path)
+    assert "is not valid" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "just a string\n",
+        "- S100\n- S101\n",
+        "staff: null\n",
+        "deputies: {}\n",
+    ],
+    ids=["empty", "scalar", "list", "null-staff", "no-staff"],
+)
+def test_wrongly_shaped_yaml_is_a_directory_error(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "directory.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(DirectoryError):
+        load_directory(path)
+
+
+def test_invalid_content_is_a_directory_error(tmp_path: Path) -> None:
+    path = write(tmp_path / "directory.yaml", {"staff": [member("S1"), member("S1")]})
+    with pytest.raises(DirectoryError) as caught:
+        load_directory(path)
+    assert "duplicate id(s) S1" in str(caught.value)
+
+
+def test_a_file_that_is_not_utf8_is_a_directory_error(tmp_path: Path) -> None:
+    """A directory saved as Latin-1 (e.g. "José") is a malformed file: callers such as
+    PeerReviewClient.refer catch only DirectoryError, so anything else escapes as a crash."""
+    path = tmp_path / "directory.yaml"
+    text = "staff:\n  - {id: S1, name: José, email: j@example.gov.uk, site: Leeds, osn: ne, roles: []}\n"
+    path.write_bytes(text.encode("latin-1"))
+    with pytest.raises(DirectoryError):
+        load_directory(path)
+
+
+def test_a_path_that_is_a_folder_is_a_directory_error(tmp_path: Path) -> None:
+    """PEER_REVIEW_DIRECTORY naming a folder is a misconfiguration, reported like a missing file."""
+    with pytest.raises(DirectoryError):
+        load_directory(tmp_path)
+
+
+def test_an_unchanged_file_is_read_once(tmp_path: Path) -> None:
+    path = write(tmp_path / "directory.yaml", {"staff": [member("S1")]})
+    assert load_directory(path) is load_directory(path)
+
+
+def test_a_changed_file_is_read_again(tmp_path: Path) -> None:
+    path = write(tmp_path / "directory.yaml", {"staff": [member("S1")]})
+    first = load_directory(path)
+    write(path, {"staff": [member("S1"), member("S2")]})
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    second = load_directory(path)
+    assert [m.id for m in first.staff] == ["S1"]
+    assert [m.id for m in second.staff] == ["S1", "S2"]
+
+
+def test_a_file_that_becomes_invalid_is_reported(tmp_path: Path) -> None:
+    path = write(tmp_path / "directory.yaml", {"staff": [member("S1")]})
+    load_directory(path)
+    path.write_text("staff: [unclosed", encoding="utf-8")
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    with pytest.raises(DirectoryError):
+        load_directory(path)
