@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import email.policy
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
 
 import aiosmtplib
 import structlog
@@ -19,6 +20,7 @@ from peer_review.notices import Step, compose, is_internal
 from peer_review.settings import Settings
 
 log = structlog.get_logger(__name__)
+UNFOLDED_SMTP = email.policy.SMTP.clone(max_line_length=998)
 
 
 class Mailer(Protocol):
@@ -35,8 +37,13 @@ class SmtpMailer:
     timeout: float
 
     async def send(self, message: EmailMessage) -> None:
+        # Flattened here rather than by aiosmtplib: its 78-column folding moves a long Subject onto a
+        # continuation line, which some clients show with a stray leading space (SMTP allows 998). The one
+        # recipient is named explicitly, never parsed back out of the headers.
         await aiosmtplib.send(
-            message,
+            message.as_bytes(policy=UNFOLDED_SMTP),
+            sender=str(message["From"]),
+            recipients=[str(message["To"])],
             hostname=self.host,
             port=self.port,
             username=self.username,
@@ -90,11 +97,12 @@ class NotificationActivities:
             body=message.get_content(),
         )
 
-        def outcome(delivered: bool, detail: str) -> NotificationOutcome:
+        def outcome(result: Literal["delivered", "refused", "failed"], detail: str) -> NotificationOutcome:
             return NotificationOutcome(
                 idempotency_key=request.idempotency_key,
                 recipient=request.recipient,
-                delivered=delivered,
+                delivered=result == "delivered",
+                failed=result == "failed",
                 detail=detail,
             )
 
@@ -107,13 +115,17 @@ class NotificationActivities:
             )
             await save_outbox(self.store, entry, "refused", detail)
             log.warning("notification refused", referral_id=request.referral_id, step=request.step)
-            return outcome(False, detail)
+            return outcome("refused", detail)
         if await outbox_status(self.store, request.idempotency_key) == "sent":
-            return outcome(True, "already sent")
+            return outcome("delivered", "already sent")
+        if request.give_up:
+            await save_outbox(self.store, entry, "failed", "gave up: not delivered within the retry period")
+            log.error("notification failed", referral_id=request.referral_id, step=request.step)
+            return outcome("failed", "gave up: not delivered within the retry period")
         if self.mailer is None:
             await save_outbox(self.store, entry, "outbox", "recorded in the outbox")
             log.info("notification recorded in outbox", referral_id=request.referral_id, step=request.step)
-            return outcome(True, "recorded in the outbox")
+            return outcome("delivered", "recorded in the outbox")
         try:
             await self.mailer.send(message)
         except (aiosmtplib.SMTPException, OSError) as error:
@@ -121,4 +133,4 @@ class NotificationActivities:
             raise
         await save_outbox(self.store, entry, "sent", "sent by SMTP")
         log.info("notification sent", referral_id=request.referral_id, step=request.step)
-        return outcome(True, "sent by SMTP")
+        return outcome("delivered", "sent by SMTP")

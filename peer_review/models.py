@@ -292,10 +292,20 @@ class NotificationRequest(Contract):
     referral_id: str
     recipient: Identifier
     step: str
+    # Set once delivery has been retried for the policy's whole give-up period: record the failure, send nothing.
+    give_up: bool = False
 
 
 class NotificationOutcome(Contract):
     idempotency_key: str
     recipient: str
     delivered: bool
+    # Added after the first release: older histories carry no `failed` field, so it defaults to False.
+    failed: bool = False
     detail: str
+
+    @property
+    def audit_action(self) -> str:
+        if self.delivered:
+            return "notification_sent"
+        return "notification_failed" if self.failed else "notification_refused"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -72,7 +71,7 @@ class Settings(BaseSettings):
     def _lower_domains(cls, value: list[str]) -> list[str]:
         return [domain.lower().lstrip("@") for domain in value]
 
-    @cached_property
+    @property
     def policy(self) -> ReviewPolicy:
         return ReviewPolicy(
             journey_stages=self.journey_stages,

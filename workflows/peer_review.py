@@ -67,6 +67,10 @@ RECORD_TIMEOUT = timedelta(seconds=30)
 RECORD_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1), maximum_attempts=0
 )
+# A mail server that is down is retried with back-off until the policy's give-up period has passed.
+NOTIFY_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=5), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=30)
+)
 T = TypeVar("T")
 
 
@@ -464,22 +468,26 @@ class PeerReviewWorkflow:
 
     async def _deliver(self, request: NotificationRequest) -> None:
         try:
-            outcome = await workflow.execute_activity(
-                NOTIFY,
-                request,
-                result_type=NotificationOutcome,
-                start_to_close_timeout=timedelta(seconds=60),
-                schedule_to_close_timeout=timedelta(hours=self._policy.notification_give_up_hours),
-                retry_policy=RetryPolicy(
-                    initial_interval=timedelta(seconds=5),
-                    backoff_coefficient=2.0,
-                    maximum_interval=timedelta(minutes=30),
-                ),
-            )
-            action = "notification_sent" if outcome.delivered else "notification_refused"
-            self._audit(SYSTEM, action, None, None, f"{request.step} to {request.recipient}: {outcome.detail}")
-        except ActivityError as error:
-            cause = error.cause.message if isinstance(error.cause, ApplicationError) else str(error.cause)
-            self._audit(SYSTEM, "notification_failed", None, None, f"{request.step} to {request.recipient}: {cause}")
+            try:
+                outcome = await workflow.execute_activity(
+                    NOTIFY,
+                    request,
+                    result_type=NotificationOutcome,
+                    start_to_close_timeout=timedelta(seconds=60),
+                    schedule_to_close_timeout=timedelta(hours=self._policy.notification_give_up_hours),
+                    retry_policy=NOTIFY_RETRY,
+                )
+            except ActivityError:
+                # Delivery kept failing for the whole give-up period: mark it failed in the outbox. That write
+                # is a record, so it retries like one.
+                outcome = await workflow.execute_activity(
+                    NOTIFY,
+                    request.model_copy(update={"give_up": True}),
+                    result_type=NotificationOutcome,
+                    start_to_close_timeout=RECORD_TIMEOUT,
+                    retry_policy=RECORD_RETRY,
+                )
+            detail = f"{request.step} to {request.recipient}: {outcome.detail}"
+            self._audit(SYSTEM, outcome.audit_action, None, None, detail)
         finally:
             self._notifications_in_flight -= 1
