@@ -10,6 +10,7 @@ import asyncio
 import json
 import os
 import sys
+from functools import partial
 from typing import Annotated, Any
 
 import typer
@@ -31,6 +32,7 @@ from peer_review.cli import (
     show_status,
 )
 from peer_review.client import ListFilter, ReferralNotFound, ReviewError
+from peer_review.codec import KeyRingError
 from peer_review.lifecycle import ActionName
 from peer_review.models import (
     Decision,
@@ -43,6 +45,7 @@ from peer_review.models import (
     Status,
     Withdrawal,
 )
+from peer_review.process import run_until_signalled
 from peer_review.settings import Settings
 
 app = typer.Typer(
@@ -246,6 +249,20 @@ def list_reviews(
             review.started_at.strftime("%Y-%m-%d %H:%M") if review.started_at else "-",
         )
     out.print(table)
+
+
+@app.command("codec-server")
+def codec_server() -> None:
+    """Serve the payload codec so the Temporal Web UI can show decrypted reviews (PEER_REVIEW_CODEC_*)."""
+    from peer_review.codec_server import serve_codec
+
+    settings = Settings()
+    out.print(f"Codec server on http://{settings.codec_host}:{settings.codec_port} (Ctrl-C stops it)")
+
+    try:
+        run_until_signalled(partial(serve_codec, settings))
+    except KeyRingError as error:
+        fail(ReviewError(str(error)))
 
 
 def main() -> None:

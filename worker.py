@@ -7,8 +7,8 @@ to finish; whatever is left is handed back to Temporal and retried by another wo
 from __future__ import annotations
 
 import asyncio
-import signal
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import structlog
@@ -18,8 +18,9 @@ from temporalio.worker import Worker
 from activities.directory import DirectoryActivities
 from activities.notifications import NotificationActivities, mailer_from
 from activities.records import RecordActivities, RecordsStore
-from peer_review.converter import data_converter
+from peer_review.converter import encrypted_converter
 from peer_review.logs import configure_logging
+from peer_review.process import run_until_signalled
 from peer_review.settings import Settings
 from workflows.peer_review import PeerReviewWorkflow
 
@@ -54,7 +55,9 @@ def build_worker(client: Client, settings: Settings, store: RecordsStore, **tuni
 
 async def run(settings: Settings, stop: asyncio.Event) -> None:
     client = await Client.connect(
-        settings.temporal_address, namespace=settings.temporal_namespace, data_converter=data_converter()
+        settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        data_converter=encrypted_converter(settings.key_file),
     )
     store = RecordsStore.from_url(settings.records_url)
     await store.create_schema()
@@ -71,15 +74,7 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
 def main() -> None:
     settings = Settings()
     configure_logging(settings.log_format, settings.log_level)
-
-    async def serve() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stop.set)
-        await run(settings, stop)
-
-    asyncio.run(serve())
+    run_until_signalled(partial(run, settings))
 
 
 if __name__ == "__main__":

@@ -22,7 +22,8 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from peer_review import search_attributes as sa
-from peer_review.converter import data_converter
+from peer_review.codec import KeyRingError
+from peer_review.converter import encrypted_converter
 from peer_review.directory import DirectoryError, load_directory
 from peer_review.history import decoded_events
 from peer_review.lifecycle import ActionName, RejectionKind
@@ -120,8 +121,12 @@ class PeerReviewClient:
     @classmethod
     async def connect(cls, settings: Settings) -> PeerReviewClient:
         try:
+            converter = encrypted_converter(settings.key_file)
+        except KeyRingError as error:
+            raise ReviewError(str(error)) from None
+        try:
             client = await Client.connect(
-                settings.temporal_address, namespace=settings.temporal_namespace, data_converter=data_converter()
+                settings.temporal_address, namespace=settings.temporal_namespace, data_converter=converter
             )
         except RuntimeError as error:
             raise ServiceUnavailable(

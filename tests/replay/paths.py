@@ -17,7 +17,7 @@ from temporalio.testing import WorkflowEnvironment
 from activities.records import RecordsStore
 from peer_review import search_attributes as sa
 from peer_review.client import PeerReviewClient
-from peer_review.converter import data_converter
+from peer_review.converter import encrypted_converter
 from peer_review.lifecycle import ActionName
 from peer_review.models import (
     ActionPayload,
@@ -29,7 +29,7 @@ from peer_review.models import (
     Withdrawal,
 )
 from peer_review.settings import Settings
-from tests.helpers import EXAMPLES, findings, new_worker, referral, venv_binary
+from tests.helpers import EXAMPLES, TEST_KEY_FILE, findings, new_worker, referral, venv_binary
 
 HISTORIES = Path(__file__).resolve().parent.parent / "histories"
 Step = tuple[ActionName, ActionPayload] | ChairDecision
@@ -87,12 +87,15 @@ async def record(client: Client, settings: Settings, store: RecordsStore) -> dic
 
 async def main() -> None:
     env = await WorkflowEnvironment.start_local(
-        data_converter=data_converter(), search_attributes=sa.ALL, dev_server_existing_path=venv_binary("temporal")
+        data_converter=encrypted_converter(TEST_KEY_FILE),
+        search_attributes=sa.ALL,
+        dev_server_existing_path=venv_binary("temporal"),
     )
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(
             records_url=f"sqlite+aiosqlite:///{tmp}/records.db",
             directory=EXAMPLES / "directory.yaml",
+            key_file=TEST_KEY_FILE,
             task_queue=f"record-{uuid.uuid4()}",
         )
         store = RecordsStore.from_url(settings.records_url)

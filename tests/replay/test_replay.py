@@ -10,8 +10,8 @@ from temporalio.client import Client, WorkflowHistory
 from temporalio.worker import Replayer
 
 from activities.records import RecordsStore
-from peer_review.converter import data_converter
 from peer_review.settings import Settings
+from tests.conftest import TEST_CONVERTER
 from tests.replay.paths import HISTORIES, PATHS, record
 from workflows.peer_review import PeerReviewWorkflow
 
@@ -25,7 +25,7 @@ def test_every_path_has_a_saved_history() -> None:
 @pytest.mark.parametrize("saved", SAVED, ids=[path.stem for path in SAVED])
 async def test_saved_history_replays(saved: Path) -> None:
     history = WorkflowHistory.from_json(f"peer-review-{saved.stem}", saved.read_text())
-    replayer = Replayer(workflows=[PeerReviewWorkflow], data_converter=data_converter())
+    replayer = Replayer(workflows=[PeerReviewWorkflow], data_converter=TEST_CONVERTER)
     await replayer.replay_workflow(history)
 
 
@@ -38,7 +38,7 @@ async def test_fresh_histories_of_every_path_replay(client: Client, settings: Se
             replayed.append(ref)
             yield await client.get_workflow_handle(f"peer-review-{ref}").fetch_history()
 
-    replayer = Replayer(workflows=[PeerReviewWorkflow], data_converter=data_converter())
+    replayer = Replayer(workflows=[PeerReviewWorkflow], data_converter=TEST_CONVERTER)
     results = await replayer.replay_workflows(histories(), raise_on_replay_failure=False)
     assert not results.replay_failures
     assert len(replayed) == len(PATHS)

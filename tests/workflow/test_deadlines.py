@@ -18,7 +18,7 @@ from peer_review.client import ListFilter, PeerReviewClient
 from peer_review.lifecycle import ActionName
 from peer_review.models import AuditEvent, Decision, Status
 from peer_review.settings import Settings
-from tests.helpers import EXAMPLES, new_worker, referral, triaged
+from tests.helpers import EXAMPLES, TEST_KEY_FILE, new_worker, referral, triaged
 
 # England and Wales, Christmas: the chair decision of a referral made at 10:00 on the 23rd is due five
 # working days later. 2026: 24, 29, 30, 31 Dec, 4 Jan (25 Dec, the 28 Dec substitute for Boxing Day and
@@ -43,6 +43,7 @@ def skipping_settings(skipping_env: WorkflowEnvironment, tmp_path: Path) -> Sett
     return Settings(
         records_url=f"sqlite+aiosqlite:///{tmp_path / 'records.db'}",
         directory=EXAMPLES / "directory.yaml",
+        key_file=TEST_KEY_FILE,
         task_queue=f"tq-{uuid.uuid4()}",
     )
 

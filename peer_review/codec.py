@@ -1,0 +1,111 @@
+"""Payload encryption: AES-256-GCM with a key ring, so nothing a review stores at Temporal is plaintext.
+
+The key ring file holds one or more keys. The newest encrypts; any key in the ring decrypts, so a new key
+can be added (rotation) while reviews started under an old one keep working. Each encrypted payload names
+its key id in its metadata, which is not secret.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from temporalio.api.common.v1 import Payload
+from temporalio.converter import PayloadCodec
+
+ENCODING = b"binary/encrypted"
+KEY_ID = "encryption-key-id"
+NONCE_BYTES = 12
+
+
+class KeyRingError(Exception):
+    """The key ring is missing, malformed, or lacks a key a payload needs."""
+
+
+class KeyRing:
+    def __init__(self, keys: dict[str, bytes], newest: str) -> None:
+        if newest not in keys:
+            raise KeyRingError("the newest key is not in the ring")
+        self.keys = keys
+        self.newest = newest
+
+    @classmethod
+    def load(cls, path: Path) -> KeyRing:
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+            entries = document["keys"]
+            keys = {entry["id"]: base64.b64decode(entry["key"], validate=True) for entry in entries}
+        except FileNotFoundError:
+            raise KeyRingError(
+                f"no encryption key ring at {path}: `make run` creates one, or set PEER_REVIEW_KEY_FILE"
+            ) from None
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise KeyRingError(f"the key ring {path} is not valid: {error}") from None
+        if not keys or any(len(key) != 32 for key in keys.values()):
+            raise KeyRingError(f"the key ring {path} must hold 256-bit keys")
+        return cls(keys, entries[-1]["id"])
+
+    @staticmethod
+    def add_key(path: Path) -> str:
+        """Append a fresh key (creating the file, mode 0600, if needed); it becomes the one that encrypts."""
+        entries = json.loads(path.read_text(encoding="utf-8"))["keys"] if path.exists() else []
+        # Unique across rings too, so a payload can never be mistaken for another ring's key.
+        key_id = f"k{len(entries) + 1}-{datetime.now(UTC):%Y%m%d}-{secrets.token_hex(4)}"
+        entries.append(
+            {"id": key_id, "key": base64.b64encode(secrets.token_bytes(32)).decode(), "created": f"{datetime.now(UTC)}"}
+        )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Written to a private temporary file first, so the key is never readable by others, even briefly.
+        temporary = path.with_suffix(".tmp")
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            json.dump({"keys": entries}, handle, indent=2)
+        os.replace(temporary, path)
+        return key_id
+
+    @classmethod
+    def ensure(cls, path: Path) -> KeyRing:
+        if not path.exists():
+            cls.add_key(path)
+        return cls.load(path)
+
+
+class EncryptionCodec(PayloadCodec):
+    def __init__(self, ring: KeyRing) -> None:
+        self.ring = ring
+        self._ciphers = {key_id: AESGCM(key) for key_id, key in ring.keys.items()}
+
+    async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        key_id = self.ring.newest
+        cipher = self._ciphers[key_id]
+        encoded = []
+        for payload in payloads:
+            nonce = secrets.token_bytes(NONCE_BYTES)
+            sealed = cipher.encrypt(nonce, payload.SerializeToString(), key_id.encode())
+            encoded.append(Payload(metadata={"encoding": ENCODING, KEY_ID: key_id.encode()}, data=nonce + sealed))
+        return encoded
+
+    async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        decoded = []
+        for payload in payloads:
+            if payload.metadata.get("encoding") != ENCODING:
+                # Payloads written before encryption was switched on stay readable.
+                decoded.append(payload)
+                continue
+            key_id = payload.metadata.get(KEY_ID, b"").decode()
+            cipher = self._ciphers.get(key_id)
+            if cipher is None:
+                raise KeyRingError(f"payload encrypted with key {key_id!r}, which is not in the key ring")
+            try:
+                plain = cipher.decrypt(payload.data[:NONCE_BYTES], payload.data[NONCE_BYTES:], key_id.encode())
+            except InvalidTag:
+                raise KeyRingError(f"payload under key {key_id!r} failed authentication") from None
+            decoded.append(Payload.FromString(plain))
+        return decoded
