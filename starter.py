@@ -10,12 +10,19 @@ import asyncio
 import json
 import os
 import sys
+from collections.abc import Awaitable, Callable
+from enum import StrEnum
 from functools import partial
-from typing import Annotated, Any
+from pathlib import Path
+from typing import Annotated, TypeVar
 
 import typer
 from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
 
+from activities.record_queries import recommendation_register, review_record
+from activities.records import RecordsStore
+from peer_review import export as exports
 from peer_review.cli import (
     Actor,
     JsonFlag,
@@ -24,6 +31,7 @@ from peer_review.cli import (
     act,
     checked_ref,
     emit_json,
+    err,
     fail,
     load,
     out,
@@ -31,22 +39,27 @@ from peer_review.cli import (
     run,
     show_status,
 )
-from peer_review.client import ListFilter, ReferralNotFound, ReviewError
+from peer_review.client import ActionRejected, ListFilter, ReferralNotFound, ReviewError
 from peer_review.codec import KeyRingError
-from peer_review.lifecycle import ActionName
+from peer_review.directory import DirectoryError, load_directory
+from peer_review.lifecycle import ActionName, RejectionKind
 from peer_review.models import (
     Decision,
     Findings,
     FindingsSubmission,
     Reason,
+    RecommendationLevel,
     Referral,
     ReviewerAssignment,
     Rework,
+    Role,
     Status,
     Withdrawal,
 )
 from peer_review.process import run_until_signalled
 from peer_review.settings import Settings
+
+T = TypeVar("T")
 
 app = typer.Typer(
     help="Peer Reviews of complaint handling: refer, decide, review, close and audit.",
@@ -159,19 +172,8 @@ def audit(
     as_json: JsonFlag = False,
 ) -> None:
     """The audit trail from the records database (the system of record)."""
-    from activities.records import RecordsStore
-
-    async def read() -> Any:
-        store = RecordsStore.from_url(Settings().records_url)
-        try:
-            return await store.audit_record(checked_ref(ref))
-        finally:
-            await store.close()
-
-    try:
-        record = asyncio.run(read())
-    except Exception as error:  # the database is a file or a server: say plainly what went wrong
-        fail(ReviewError(f"cannot read the records database: {error}"))
+    checked_ref(ref)
+    record = read_records(lambda store: store.audit_record(ref))
     if record is None:
         fail(ReferralNotFound(f"no records for referral {ref}"))
     check = record.verify()
@@ -199,6 +201,99 @@ def audit(
             out.print(f"[bold red]Hash chain BROKEN[/] at event {check.broken_at_seq}: {check.problem}")
     if verify and not check.valid:
         raise typer.Exit(1)
+
+
+def read_records(query: Callable[[RecordsStore], Awaitable[T]]) -> T:
+    """Run one query against the records database, saying plainly if it cannot be read."""
+
+    async def read() -> T:
+        store = RecordsStore.from_url(Settings().records_url)
+        try:
+            return await query(store)
+        finally:
+            await store.close()
+
+    try:
+        return asyncio.run(read())
+    except SQLAlchemyError as error:
+        fail(ReviewError(f"cannot read the records database: {error}"))
+
+
+def require_staff(staff_id: str, roles: set[Role] | None) -> None:
+    """Exports are for people in the directory; the full export only for auditors and the Focal Point."""
+    try:
+        person = load_directory(Settings().directory).find(staff_id)
+    except DirectoryError as error:
+        fail(ReviewError(str(error)))
+    if person is None:
+        fail(ActionRejected(f"{staff_id} is not in the staff directory", RejectionKind.NOT_PERMITTED))
+    if roles is not None and not roles & set(person.roles):
+        wanted = " or ".join(sorted(role.value for role in roles))
+        fail(ActionRejected(f"only an {wanted} may export a full review; use --redacted", RejectionKind.NOT_PERMITTED))
+
+
+class ExportFormat(StrEnum):
+    JSON = "json"
+    CSV = "csv"
+    HTML = "html"
+
+
+@app.command()
+def export(
+    ref: Ref,
+    actor: Actor,
+    fmt: Annotated[ExportFormat, typer.Option("--format", help="json, csv or html.")] = ExportFormat.JSON,
+    redacted: Annotated[
+        bool, typer.Option("--redacted", help="Only what may be disclosed: recommendations, dates, outcome.")
+    ] = False,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file, not stdout.")] = None,
+) -> None:
+    """Export a whole review from the records database (auditors and the Focal Point; --redacted for anyone)."""
+    checked_ref(ref)
+    require_staff(actor, None if redacted else {Role.AUDITOR, Role.FOCAL_POINT})
+    record = read_records(lambda store: review_record(store, ref))
+    if record is None:
+        fail(ReferralNotFound(f"no records for referral {ref}"))
+    document = exports.redacted(record) if redacted else exports.full(record)
+    rendered = exports.render(document, fmt.value)
+    if output:
+        output.write_text(rendered, encoding="utf-8")
+        err.print(f"Wrote {output}")
+    else:
+        sys.stdout.write(rendered)
+
+
+@app.command()
+def recommendations(
+    level: Annotated[RecommendationLevel | None, typer.Option(help="Only local or national ones.")] = None,
+    status_: Annotated[str | None, typer.Option("--status", help="Only this status, e.g. open.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """The recommendations register across reviews (national ones are what the organisation must track)."""
+    level_value = level.value if level else None
+    items = read_records(lambda store: recommendation_register(store, level=level_value, status=status_))
+    if as_json:
+        emit_json(
+            [
+                {
+                    "referral_id": item.referral_id,
+                    **item.recommendation.model_dump(mode="json"),
+                    "status": item.status,
+                    "recorded_at": item.recorded_at.isoformat(),
+                }
+                for item in items
+            ]
+        )
+        return
+    table = Table(title=f"{len(items)} recommendation(s)", title_justify="left")
+    for column in ("Referral", "Level", "Recommendation", "Owner", "Status", "Recorded"):
+        table.add_column(column, overflow="fold")
+    for item in items:
+        rec = item.recommendation
+        table.add_row(
+            item.referral_id, rec.level.value, rec.text, rec.owner, item.status, item.recorded_at.strftime("%Y-%m-%d")
+        )
+    out.print(table)
 
 
 @app.command()

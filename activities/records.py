@@ -22,13 +22,14 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     select,
+    text,
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from temporalio import activity
 
 from peer_review.activity_names import RECORD_BATCH
-from peer_review.audit_chain import GENESIS, ChainCheck, ChainedEvent, event_hash, verify_chain
+from peer_review.audit_chain import GENESIS, AuditRecord, ChainedEvent, event_hash
 from peer_review.models import AuditEvent, Outcome, RecordBatch, Status
 
 metadata = MetaData()
@@ -105,6 +106,20 @@ notifications = Table(
 )
 
 
+# On PostgreSQL the database itself refuses to change or remove an audit row; the hash chain still catches
+# anyone who disables the trigger first.
+APPEND_ONLY_TRIGGER = [
+    """CREATE OR REPLACE FUNCTION peer_review_audit_is_append_only() RETURNS trigger AS $$
+    BEGIN
+        RAISE EXCEPTION 'audit_events is append-only: % refused', TG_OP;
+    END;
+    $$ LANGUAGE plpgsql""",
+    "DROP TRIGGER IF EXISTS audit_events_append_only ON audit_events",
+    """CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events
+    FOR EACH ROW EXECUTE FUNCTION peer_review_audit_is_append_only()""",
+]
+
+
 def make_engine(url: str) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -113,20 +128,6 @@ def make_engine(url: str) -> AsyncEngine:
         # A busy SQLite file makes writers wait rather than fail at once; records retry regardless.
         return create_async_engine(url, connect_args={"timeout": 30})
     return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
-
-
-@dataclass(frozen=True)
-class AuditRecord:
-    referral_id: str
-    events: list[ChainedEvent]
-    last_seq: int | None
-
-    def verify(self) -> ChainCheck:
-        check = verify_chain(self.referral_id, self.events)
-        if check.valid and self.last_seq is not None and len(self.events) != self.last_seq:
-            recorded = len(self.events)
-            return ChainCheck(False, f"{self.last_seq} events were recorded, {recorded} remain", recorded + 1)
-        return check
 
 
 class RecordsStore:
@@ -142,6 +143,9 @@ class RecordsStore:
     async def create_schema(self) -> None:
         async with self.engine.begin() as connection:
             await connection.run_sync(metadata.create_all)
+            if connection.dialect.name == "postgresql":
+                for statement in APPEND_ONLY_TRIGGER:
+                    await connection.execute(text(statement))
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -267,7 +271,7 @@ class RecordsStore:
                 ChainedEvent(
                     event=AuditEvent(
                         seq=row.seq,
-                        at=_as_utc(row.at),
+                        at=as_utc(row.at),
                         actor=row.actor,
                         action=row.action,
                         from_status=Status(row.from_status) if row.from_status else None,
@@ -284,7 +288,7 @@ class RecordsStore:
         return AuditRecord(referral_id, rows, last_seq)
 
 
-def _as_utc(moment: datetime) -> datetime:
+def as_utc(moment: datetime) -> datetime:
     # SQLite hands back naive datetimes; every time stored here was written in UTC.
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 

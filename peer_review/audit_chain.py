@@ -52,3 +52,17 @@ def verify_chain(referral_id: str, rows: list[ChainedEvent]) -> ChainCheck:
             return ChainCheck(False, f"event {seq} was altered after it was recorded", seq)
         previous = row.hash
     return ChainCheck(True)
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    referral_id: str
+    events: list[ChainedEvent]
+    last_seq: int | None
+
+    def verify(self) -> ChainCheck:
+        check = verify_chain(self.referral_id, self.events)
+        if check.valid and self.last_seq is not None and len(self.events) != self.last_seq:
+            recorded = len(self.events)
+            return ChainCheck(False, f"{self.last_seq} events were recorded, {recorded} remain", recorded + 1)
+        return check

@@ -6,6 +6,7 @@ invalid input, a rejected action, an unknown referral, and an unreachable servic
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -33,6 +34,7 @@ from peer_review.models import (
     ChairDecision,
     Reason,
     Referral,
+    RefusedAction,
     ReviewInput,
     Status,
     StatusView,
@@ -188,11 +190,18 @@ class PeerReviewClient:
         except WorkflowUpdateFailedError as error:
             cause = error.cause
             if isinstance(cause, ApplicationError):
+                await self._report_refusal(referral_id, action, payload.actor, cause.message)
                 raise ActionRejected(cause.message, _kind(cause.type)) from None
             raise ReviewError(f"{action.value} failed: {cause}") from None
         except RPCError as error:
             await self._raise_for_closed_or_missing(referral_id, error)
             raise
+
+    async def _report_refusal(self, referral_id: str, action: ActionName, actor: str, reason: str) -> None:
+        refusal = RefusedAction(actor=actor, action=action.value, reason=reason)
+        # The review may have closed meanwhile; the caller still hears why it was refused.
+        with contextlib.suppress(RPCError):
+            await self._handle(referral_id).signal("refused_action", refusal)
 
     async def signal_chair_decision(self, referral_id: str, decision: ChairDecision) -> None:
         try:

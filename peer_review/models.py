@@ -237,6 +237,14 @@ class Withdrawal(ActionPayload):
     reason: LongText
 
 
+class RefusedAction(ActionPayload):
+    """A client reports an update its validator refused, so the refusal is kept in the audit trail too
+    (a refused update never enters the workflow's history on its own)."""
+
+    action: Annotated[str, StringConstraints(max_length=64)]
+    reason: Annotated[str, StringConstraints(max_length=MAX_LONG_TEXT)]
+
+
 class ChairDecision(ActionPayload):
     """The fire-and-forget `chair_decision` signal for integrations."""
 

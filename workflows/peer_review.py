@@ -43,6 +43,7 @@ with workflow.unsafe.imports_passed_through():
         Outcome,
         Priority,
         RecordBatch,
+        RefusedAction,
         ReviewContacts,
         ReviewerAssignment,
         ReviewInput,
@@ -222,6 +223,11 @@ class PeerReviewWorkflow:
             self._approve(payload)
         else:
             self._decline(payload)
+
+    @workflow.signal
+    def refused_action(self, refusal: RefusedAction) -> None:
+        """Record an action that an update validator refused: the audit record must hold every refusal."""
+        self._audit(refusal.actor, f"{refusal.action}_rejected", self._status, self._status, refusal.reason)
 
     # --- Review -----------------------------------------------------------------------------------------
 

@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, text, update
+from sqlalchemy.exc import DBAPIError
 
 from activities.records import (
     OutboxEntry,
@@ -125,6 +126,9 @@ async def test_tampering_is_detected(records: RecordsStore, tamper: str) -> None
     await records.write_batch(batch(ref, events(4)))
     where = audit_events.c.referral_id == ref
     async with records.transaction() as connection:
+        if connection.dialect.name == "postgresql":
+            # As a database owner could: the trigger refuses plain tampering (tested below), so switch it off.
+            await connection.execute(text("ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only"))
         if tamper == "edit":
             await connection.execute(update(audit_events).where(where, audit_events.c.seq == 2).values(actor="S999"))
         elif tamper == "delete_middle":
@@ -135,8 +139,31 @@ async def test_tampering_is_detected(records: RecordsStore, tamper: str) -> None
             await connection.execute(update(audit_events).where(where, audit_events.c.seq == 2).values(seq=-2))
             await connection.execute(update(audit_events).where(where, audit_events.c.seq == 3).values(seq=2))
             await connection.execute(update(audit_events).where(where, audit_events.c.seq == -2).values(seq=3))
+        if connection.dialect.name == "postgresql":
+            await connection.execute(text("ALTER TABLE audit_events ENABLE TRIGGER audit_events_append_only"))
     record = await records.audit_record(ref)
     assert record is not None
     check = record.verify()
     assert not check.valid
     assert check.broken_at_seq in (2, 3, 4)
+
+
+# Runs wherever PEER_REVIEW_TEST_POSTGRES_URL is set, as .ci/run does.
+@pytest.mark.parametrize("url", [url for url in [postgres_url()] if url])
+async def test_postgresql_refuses_to_update_or_delete_audit_rows(url: str) -> None:
+    records = RecordsStore.from_url(url)
+    await records.create_schema()
+    try:
+        ref = new_id()
+        await records.write_batch(batch(ref, events(2)))
+        for change in (
+            update(audit_events).where(audit_events.c.referral_id == ref).values(actor="S999"),
+            delete(audit_events).where(audit_events.c.referral_id == ref),
+        ):
+            with pytest.raises(DBAPIError, match="append-only"):
+                async with records.transaction() as connection:
+                    await connection.execute(change)
+        record = await records.audit_record(ref)
+        assert record is not None and len(record.events) == 2 and record.verify().valid
+    finally:
+        await records.close()
