@@ -20,6 +20,7 @@ from activities.notifications import NotificationActivities, mailer_from
 from activities.records import RecordActivities, RecordsStore
 from peer_review.converter import encrypted_converter
 from peer_review.logs import configure_logging
+from peer_review.metrics import prometheus_runtime
 from peer_review.process import run_until_signalled
 from peer_review.settings import Settings
 from workflows.peer_review import PeerReviewWorkflow
@@ -58,12 +59,18 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=encrypted_converter(settings.key_file),
+        runtime=prometheus_runtime(settings.metrics_port) if settings.metrics_port else None,
     )
     store = RecordsStore.from_url(settings.records_url)
     await store.create_schema()
     try:
         async with build_worker(client, settings, store):
-            log.info("worker started", task_queue=settings.task_queue, namespace=settings.temporal_namespace)
+            log.info(
+                "worker started",
+                task_queue=settings.task_queue,
+                namespace=settings.temporal_namespace,
+                metrics_port=settings.metrics_port,
+            )
             await stop.wait()
             log.info("worker stopping", grace_seconds=settings.shutdown_grace_seconds)
     finally:

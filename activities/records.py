@@ -30,6 +30,7 @@ from temporalio import activity
 
 from peer_review.activity_names import RECORD_BATCH
 from peer_review.audit_chain import GENESIS, AuditRecord, ChainedEvent, event_hash
+from peer_review.metrics import RECORD_LATENCY
 from peer_review.models import AuditEvent, Outcome, RecordBatch, Status
 
 metadata = MetaData()
@@ -300,6 +301,10 @@ class RecordActivities:
     @activity.defn(name=RECORD_BATCH)
     async def record_batch(self, batch: RecordBatch) -> int:
         added = await self.store.write_batch(batch)
+        if batch.events:
+            # How far the system of record trails the review: from the oldest event in the batch to now.
+            lag = (datetime.now(UTC) - batch.events[0].at).total_seconds()
+            activity.metric_meter().create_histogram_float(RECORD_LATENCY, unit="s").record(max(lag, 0.0))
         activity.logger.debug("recorded audit events", extra={"added": added})
         return added
 

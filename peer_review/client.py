@@ -190,15 +190,18 @@ class PeerReviewClient:
         except WorkflowUpdateFailedError as error:
             cause = error.cause
             if isinstance(cause, ApplicationError):
-                await self._report_refusal(referral_id, action, payload.actor, cause.message)
-                raise ActionRejected(cause.message, _kind(cause.type)) from None
+                rejection = ActionRejected(cause.message, _kind(cause.type))
+                await self._report_refusal(referral_id, action, payload.actor, rejection)
+                raise rejection from None
             raise ReviewError(f"{action.value} failed: {cause}") from None
         except RPCError as error:
             await self._raise_for_closed_or_missing(referral_id, error)
             raise
 
-    async def _report_refusal(self, referral_id: str, action: ActionName, actor: str, reason: str) -> None:
-        refusal = RefusedAction(actor=actor, action=action.value, reason=reason)
+    async def _report_refusal(
+        self, referral_id: str, action: ActionName, actor: str, rejection: ActionRejected
+    ) -> None:
+        refusal = RefusedAction(actor=actor, action=action.value, kind=rejection.kind.value, reason=str(rejection))
         # The review may have closed meanwhile; the caller still hears why it was refused.
         with contextlib.suppress(RPCError):
             await self._handle(referral_id).signal("refused_action", refusal)

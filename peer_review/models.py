@@ -242,6 +242,7 @@ class RefusedAction(ActionPayload):
     (a refused update never enters the workflow's history on its own)."""
 
     action: Annotated[str, StringConstraints(max_length=64)]
+    kind: Annotated[str, StringConstraints(max_length=32)] = ""
     reason: Annotated[str, StringConstraints(max_length=MAX_LONG_TEXT)]
 
 

@@ -16,6 +16,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from peer_review import metrics
     from peer_review import search_attributes as sa
     from peer_review.activity_names import FIND_STAFF, NOTIFY, RECORD_BATCH, RESOLVE_CONTACTS
     from peer_review.deadlines import AlarmKind, Wait, escalation_recipients, reminder_recipients, start_wait
@@ -120,6 +121,8 @@ class PeerReviewWorkflow:
         self._move(SYSTEM, "referred", Status.REFERRED, f"referred by {referral.referred_by}")
         self._move(SYSTEM, "triage", Status.TRIAGE)
         self._contacts = await _look_up(RESOLVE_CONTACTS, referral, ReviewContacts)
+        for reason in referral.reasons:
+            self._count(metrics.REVIEWS_STARTED, reason=reason.value, level=referral.referral_level.value)
         decision = triage(referral)
         self._mandatory, self._priority = decision.mandatory, decision.priority
         workflow.upsert_search_attributes([sa.MANDATORY.value_set(decision.mandatory)])
@@ -169,6 +172,7 @@ class PeerReviewWorkflow:
             self._notify_all(reminder_recipients(wait.status, self._contacts, self._reviewer), Step.REMINDER)
             return
         workflow.upsert_search_attributes([sa.OVERDUE.value_set(True)])
+        self._count(metrics.OVERDUE, status=wait.status.value)
         self._audit(SYSTEM, "escalated", None, None, f"overdue ({self._wait.escalations}): {due}")
         self._notify_all(escalation_recipients(self._contacts, self._wait.escalations), Step.ESCALATION)
 
@@ -217,6 +221,7 @@ class PeerReviewWorkflow:
             if action is ActionName.DECLINE:
                 self._check_rationale(decision.rationale)
         except ApplicationError as refusal:
+            self._count(metrics.REJECTED_ACTIONS, action=action.value, kind=refusal.type or "")
             self._audit(decision.actor, f"{action.value}_rejected", self._status, self._status, refusal.message)
             return
         if action is ActionName.APPROVE:
@@ -227,6 +232,7 @@ class PeerReviewWorkflow:
     @workflow.signal
     def refused_action(self, refusal: RefusedAction) -> None:
         """Record an action that an update validator refused: the audit record must hold every refusal."""
+        self._count(metrics.REJECTED_ACTIONS, action=refusal.action, kind=refusal.kind)
         self._audit(refusal.actor, f"{refusal.action}_rejected", self._status, self._status, refusal.reason)
 
     # --- Review -----------------------------------------------------------------------------------------
@@ -330,12 +336,14 @@ class PeerReviewWorkflow:
     # --- Decisions shared by the updates and the signal ------------------------------------------------
 
     def _approve(self, decision: Decision) -> StatusView:
+        self._count(metrics.DECISIONS, decision="approve")
         self._apply(ActionName.APPROVE, decision.actor, decision.rationale)
         self._notify(self._referral.referred_by, Step.REFERRAL_APPROVED)
         self._notify_chair(Step.REVIEWER_NEEDED)
         return self._view()
 
     def _decline(self, decision: Decision) -> StatusView:
+        self._count(metrics.DECISIONS, decision="decline")
         self._apply(ActionName.DECLINE, decision.actor, decision.rationale)
         self._notify(self._referral.referred_by, Step.REFERRAL_DECLINED)
         return self._view()
@@ -381,8 +389,12 @@ class PeerReviewWorkflow:
 
     # --- State, audit and side effects -------------------------------------------------------------------
 
+    def _count(self, name: str, **labels: str) -> None:
+        workflow.metric_meter().create_counter(name).add(1, labels)
+
     def _move(self, actor: str, action: str, to_status: Status, detail: str | None = None) -> None:
         from_status = self._status if self._events else None
+        self._count(metrics.TRANSITIONS, from_status=from_status.value if from_status else "", to_status=to_status)
         self._status = to_status
         if to_status in WAITING_STATUSES:
             self._wait = start_wait(to_status, workflow.now(), self._policy)
@@ -495,5 +507,7 @@ class PeerReviewWorkflow:
                 )
             detail = f"{request.step} to {request.recipient}: {outcome.detail}"
             self._audit(SYSTEM, outcome.audit_action, None, None, detail)
+            if not outcome.delivered:
+                self._count(metrics.NOTIFICATION_FAILURES, step=request.step)
         finally:
             self._notifications_in_flight -= 1

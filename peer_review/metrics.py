@@ -1,0 +1,23 @@
+"""Prometheus metrics: the SDK's own (temporal_*) plus business metrics (peer_review_*).
+
+Labels carry statuses, reasons, levels and step names only: never a name, a staff id or a case reference.
+Workflow metrics come from `workflow.metric_meter()`, which records nothing while a workflow is replayed,
+so a restarted worker does not count a transition twice.
+"""
+
+from __future__ import annotations
+
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+
+REVIEWS_STARTED = "peer_review_reviews_started"
+TRANSITIONS = "peer_review_transitions"
+DECISIONS = "peer_review_decisions"
+REJECTED_ACTIONS = "peer_review_rejected_actions"
+OVERDUE = "peer_review_overdue"
+NOTIFICATION_FAILURES = "peer_review_notification_failures"
+RECORD_LATENCY = "peer_review_record_latency"
+
+
+def prometheus_runtime(port: int) -> Runtime:
+    """A Temporal runtime that serves /metrics on `port` for the whole worker process."""
+    return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=f"0.0.0.0:{port}")))
