@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 import aiosmtplib
-import structlog
 from temporalio import activity
 
 from activities.records import OutboxEntry, RecordsStore, outbox_status, save_outbox
@@ -19,7 +18,6 @@ from peer_review.models import NotificationOutcome, NotificationRequest
 from peer_review.notices import Step, compose, is_internal
 from peer_review.settings import Settings
 
-log = structlog.get_logger(__name__)
 UNFOLDED_SMTP = email.policy.SMTP.clone(max_line_length=998)
 
 
@@ -106,6 +104,7 @@ class NotificationActivities:
                 detail=detail,
             )
 
+        context = {"referral_id": request.referral_id, "step": request.step}
         if address is None or not is_internal(address, self.internal_domains):
             # Refused for good, never retried: a review must not leave the organisation.
             detail = (
@@ -114,17 +113,17 @@ class NotificationActivities:
                 else ("refused: recipient is outside the internal domains")
             )
             await save_outbox(self.store, entry, "refused", detail)
-            log.warning("notification refused", referral_id=request.referral_id, step=request.step)
+            activity.logger.warning("notification refused", extra=context)
             return outcome("refused", detail)
         if await outbox_status(self.store, request.idempotency_key) == "sent":
             return outcome("delivered", "already sent")
         if request.give_up:
             await save_outbox(self.store, entry, "failed", "gave up: not delivered within the retry period")
-            log.error("notification failed", referral_id=request.referral_id, step=request.step)
+            activity.logger.error("notification failed", extra=context)
             return outcome("failed", "gave up: not delivered within the retry period")
         if self.mailer is None:
             await save_outbox(self.store, entry, "outbox", "recorded in the outbox")
-            log.info("notification recorded in outbox", referral_id=request.referral_id, step=request.step)
+            activity.logger.info("notification recorded in outbox", extra=context)
             return outcome("delivered", "recorded in the outbox")
         try:
             await self.mailer.send(message)
@@ -132,5 +131,5 @@ class NotificationActivities:
             await save_outbox(self.store, entry, "retrying", f"{type(error).__name__}: {error}")
             raise
         await save_outbox(self.store, entry, "sent", "sent by SMTP")
-        log.info("notification sent", referral_id=request.referral_id, step=request.step)
+        activity.logger.info("notification sent", extra=context)
         return outcome("delivered", "sent by SMTP")

@@ -404,6 +404,8 @@ class PeerReviewWorkflow:
             due = sa.DUE_AT.value_unset()
         workflow.upsert_search_attributes([sa.STATUS.value_set(to_status.value), due, sa.OVERDUE.value_set(False)])
         self._audit(actor, action, from_status, to_status, detail)
+        # workflow.logger is replay-safe: a replayed transition is not logged again.
+        workflow.logger.info("review moved", extra={"status": to_status.value, "action": action})
 
     def _audit(
         self, actor: str, action: str, from_status: Status | None, to_status: Status | None, detail: str | None

@@ -71,7 +71,13 @@ def test_a_marker_in_the_case_text_appears_nowhere_but_through_the_codec(
     # Search attributes and the worker's log.
     described = cli.run("list", "--json").stdout
     assert marker not in described
-    assert marker not in cli_env.worker_log.read_text()
+    log_lines = [json.loads(line) for line in cli_env.worker_log.read_text().splitlines() if line.startswith("{")]
+    assert marker not in json.dumps(log_lines)
+    moved = [line for line in log_lines if line.get("event") == "review moved" and line.get("referral_id") == ref]
+    assert {line["status"] for line in moved} >= {"awaiting_chair_decision", "closed"}
+    assert all(line["workflow_id"] == f"peer-review-{ref}" and line["run_id"] for line in moved)
+    sent = [line for line in log_lines if line.get("referral_id") == ref and line.get("activity") == "notify"]
+    assert sent and all(line["workflow_id"] == f"peer-review-{ref}" for line in sent)
 
     # With the codec (the CLI holds the key ring), the history shows the case text.
     history = cli.run("history", ref, "--json")
