@@ -330,8 +330,10 @@ def list_reviews(
         emit_json([review.model_dump(mode="json") for review in reviews])
         return
     table = Table(title=f"{len(reviews)} review(s)", title_justify="left")
-    for column in ("Referral", "Status", "OSN", "Reasons", "Mandatory", "Overdue", "Due", "Started"):
-        table.add_column(column)
+    for column in ("Referral", "Status"):
+        table.add_column(column, no_wrap=True)  # ids are what people copy: never cut them short
+    for column in ("OSN", "Reasons", "Mandatory", "Overdue", "Due", "Started"):
+        table.add_column(column, overflow="fold")
     for review in reviews:
         table.add_row(
             review.referral_id,

@@ -75,7 +75,7 @@ def _recommendation(item: dict[str, Any], status: str) -> dict[str, Any]:
 
 def render(document: dict[str, Any], fmt: str) -> str:
     if fmt == "json":
-        return json.dumps(document, indent=2, ensure_ascii=False)
+        return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     rows = list(_flatten(document))
     if fmt == "csv":
         buffer = io.StringIO()
