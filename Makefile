@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run worker test lint typecheck check bench clean
+.PHONY: install run worker test lint typecheck bench deploy-check image clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,12 @@ test: install ## the whole suite: lint, types, unit, workflow, end-to-end, repla
 	$(BIN)/ruff check .
 	$(BIN)/mypy .
 	$(BIN)/pytest
+
+deploy-check: install ## static checks of deploy/: image, compose, helm, k8s, dashboard, alerts
+	$(BIN)/pytest tests/deploy
+
+image: ## build the container image (needs Docker with BuildKit; not available on the CI machine)
+	docker build -f deploy/Dockerfile -t peer-review:0.1.0 .
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache

@@ -39,8 +39,8 @@ from peer_review.cli import (
     run,
     show_status,
 )
-from peer_review.client import ActionRejected, ListFilter, ReferralNotFound, ReviewError
-from peer_review.codec import KeyRingError
+from peer_review.client import ActionRejected, InvalidInput, ListFilter, ReferralNotFound, ReviewError
+from peer_review.codec import KeyRing, KeyRingError
 from peer_review.directory import DirectoryError, load_directory
 from peer_review.lifecycle import ActionName, RejectionKind
 from peer_review.models import (
@@ -346,6 +346,47 @@ def list_reviews(
             review.started_at.strftime("%Y-%m-%d %H:%M") if review.started_at else "-",
         )
     out.print(table)
+
+
+keys = typer.Typer(help="The payload encryption key ring (PEER_REVIEW_KEY_FILE): list, add, activate.")
+app.add_typer(keys, name="keys")
+
+
+@keys.command("list")
+def keys_list(as_json: JsonFlag = False) -> None:
+    """The key ids in the ring; the last one encrypts. Never prints key material."""
+    settings = Settings()
+    try:
+        ring = KeyRing.load(settings.key_file)
+    except KeyRingError as error:
+        fail(ReviewError(str(error)))
+    ids = list(ring.keys)
+    if as_json:
+        emit_json({"key_file": str(settings.key_file), "keys": ids, "encrypting": ring.newest})
+        return
+    for key_id in ids:
+        out.print(f"{key_id}{'  (encrypts)' if key_id == ring.newest else ''}")
+
+
+@keys.command("add")
+def keys_add(
+    staged: Annotated[
+        bool, typer.Option("--staged", help="Decrypt-only until `keys activate`: the first step of a rotation.")
+    ] = False,
+) -> None:
+    """Add a new key. Rotation: `keys add --staged`, restart everything, `keys activate ID`, restart again."""
+    key_id = KeyRing.add_key(Settings().key_file, staged=staged)
+    out.print(f"Added {key_id}{' (staged: decrypts only)' if staged else ' (encrypts from now on)'}")
+
+
+@keys.command("activate")
+def keys_activate(key_id: Annotated[str, typer.Argument(help="A key id from `keys list`.")]) -> None:
+    """Make a staged key the one that encrypts."""
+    try:
+        KeyRing.activate(Settings().key_file, key_id)
+    except KeyRingError as error:
+        fail(InvalidInput(str(error)))
+    out.print(f"{key_id} now encrypts; restart workers, the codec server, the API and CLI hosts.")
 
 
 @app.command("codec-server")

@@ -18,7 +18,7 @@ from temporalio.worker import Worker
 from activities.directory import DirectoryActivities
 from activities.notifications import NotificationActivities, mailer_from
 from activities.records import RecordActivities, RecordsStore
-from peer_review.converter import encrypted_converter
+from peer_review.connection import connect
 from peer_review.logs import configure_logging
 from peer_review.metrics import prometheus_runtime
 from peer_review.process import run_until_signalled
@@ -55,12 +55,7 @@ def build_worker(client: Client, settings: Settings, store: RecordsStore, **tuni
 
 
 async def run(settings: Settings, stop: asyncio.Event) -> None:
-    client = await Client.connect(
-        settings.temporal_address,
-        namespace=settings.temporal_namespace,
-        data_converter=encrypted_converter(settings.key_file),
-        runtime=prometheus_runtime(settings.metrics_port) if settings.metrics_port else None,
-    )
+    client = await connect(settings, prometheus_runtime(settings.metrics_port) if settings.metrics_port else None)
     store = RecordsStore.from_url(settings.records_url)
     await store.create_schema()
     try:

@@ -24,7 +24,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from peer_review import search_attributes as sa
 from peer_review.codec import KeyRingError
-from peer_review.converter import encrypted_converter
+from peer_review.connection import connect
 from peer_review.directory import DirectoryError, load_directory
 from peer_review.history import decoded_events
 from peer_review.lifecycle import ActionName, RejectionKind
@@ -123,13 +123,9 @@ class PeerReviewClient:
     @classmethod
     async def connect(cls, settings: Settings) -> PeerReviewClient:
         try:
-            converter = encrypted_converter(settings.key_file)
-        except KeyRingError as error:
+            client = await connect(settings)
+        except (KeyRingError, OSError) as error:
             raise ReviewError(str(error)) from None
-        try:
-            client = await Client.connect(
-                settings.temporal_address, namespace=settings.temporal_namespace, data_converter=converter
-            )
         except RuntimeError as error:
             raise ServiceUnavailable(
                 f"cannot reach the Temporal server at {settings.temporal_address}: is it running? ({error})"

@@ -53,28 +53,57 @@ class KeyRing:
         return cls(keys, entries[-1]["id"])
 
     @staticmethod
-    def add_key(path: Path) -> str:
-        """Append a fresh key (creating the file, mode 0600, if needed); it becomes the one that encrypts."""
-        entries = json.loads(path.read_text(encoding="utf-8"))["keys"] if path.exists() else []
+    def add_key(path: Path, *, staged: bool = False) -> str:
+        """Add a fresh key (creating the file, mode 0600, if needed).
+
+        By default it goes last and so encrypts from now on. `staged` puts it first instead: every process
+        can already decrypt with it, none encrypts with it until `activate` moves it last. Rotating in these
+        two steps means no process ever meets a payload sealed with a key it does not hold yet.
+        """
+        entries = _entries(path) if path.exists() else []
         # Unique across rings too, so a payload can never be mistaken for another ring's key.
         key_id = f"k{len(entries) + 1}-{datetime.now(UTC):%Y%m%d}-{secrets.token_hex(4)}"
-        entries.append(
-            {"id": key_id, "key": base64.b64encode(secrets.token_bytes(32)).decode(), "created": f"{datetime.now(UTC)}"}
-        )
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Written to a private temporary file first, so the key is never readable by others, even briefly.
-        temporary = path.with_suffix(".tmp")
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            json.dump({"keys": entries}, handle, indent=2)
-        os.replace(temporary, path)
+        entry = {
+            "id": key_id,
+            "key": base64.b64encode(secrets.token_bytes(32)).decode(),
+            "created": f"{datetime.now(UTC)}",
+        }
+        entries.insert(0 if staged else len(entries), entry)
+        _write_private(path, entries)
         return key_id
+
+    @staticmethod
+    def activate(path: Path, key_id: str) -> None:
+        """Make a key already in the ring the one that encrypts."""
+        entries = _entries(path)
+        chosen = [entry for entry in entries if entry["id"] == key_id]
+        if not chosen:
+            raise KeyRingError(f"no key {key_id!r} in {path}")
+        _write_private(path, [entry for entry in entries if entry["id"] != key_id] + chosen)
 
     @classmethod
     def ensure(cls, path: Path) -> KeyRing:
         if not path.exists():
             cls.add_key(path)
         return cls.load(path)
+
+
+def _entries(path: Path) -> list[dict[str, str]]:
+    try:
+        entries: list[dict[str, str]] = json.loads(path.read_text(encoding="utf-8"))["keys"]
+    except (OSError, ValueError, KeyError) as error:
+        raise KeyRingError(f"the key ring {path} cannot be read: {error}") from None
+    return entries
+
+
+def _write_private(path: Path, entries: list[dict[str, str]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Written to a private temporary file first, so the key is never readable by others, even briefly.
+    temporary = path.with_suffix(".tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        json.dump({"keys": entries}, handle, indent=2)
+    os.replace(temporary, path)
 
 
 class EncryptionCodec(PayloadCodec):

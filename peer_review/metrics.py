@@ -18,6 +18,13 @@ NOTIFICATION_FAILURES = "peer_review_notification_failures"
 RECORD_LATENCY = "peer_review_record_latency"
 
 
+# The SDK's default buckets are for milliseconds; this histogram is in seconds, from a blink to an outage.
+RECORD_LATENCY_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 3600.0]
+
+
 def prometheus_runtime(port: int) -> Runtime:
     """A Temporal runtime that serves /metrics on `port` for the whole worker process."""
-    return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=f"0.0.0.0:{port}")))
+    prometheus = PrometheusConfig(
+        bind_address=f"0.0.0.0:{port}", histogram_bucket_overrides={RECORD_LATENCY: RECORD_LATENCY_BUCKETS}
+    )
+    return Runtime(telemetry=TelemetryConfig(metrics=prometheus))

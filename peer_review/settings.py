@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from peer_review.models import ReviewPolicy
@@ -33,6 +33,11 @@ class Settings(BaseSettings):
     temporal_namespace: str = Field(
         "default", validation_alias=AliasChoices("TEMPORAL_NAMESPACE", "PEER_REVIEW_TEMPORAL_NAMESPACE")
     )
+    # The same variables as the temporal CLI's, so one environment serves both.
+    temporal_tls_cert: Path | None = Field(None, validation_alias=AliasChoices("TEMPORAL_TLS_CERT"))
+    temporal_tls_key: Path | None = Field(None, validation_alias=AliasChoices("TEMPORAL_TLS_KEY"))
+    temporal_tls_ca: Path | None = Field(None, validation_alias=AliasChoices("TEMPORAL_TLS_CA"))
+    temporal_api_key: SecretStr | None = Field(None, validation_alias=AliasChoices("TEMPORAL_API_KEY"))
     task_queue: str = "peer-review"
     records_url: str = "sqlite+aiosqlite:///.data/records.db"
     directory: Path = Path("examples/directory.yaml")

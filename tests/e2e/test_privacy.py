@@ -99,5 +99,3 @@ def _base64_values(node: object) -> list[str]:
         for item in node:
             found.extend(_base64_values(item))
     return found
-
-

@@ -62,5 +62,6 @@ async def test_business_and_sdk_metrics_are_served(
     assert value(metrics, "peer_review_decisions", decision="decline") == 1
     assert value(metrics, "peer_review_rejected_actions", action="approve", kind="NotPermitted") == 1
     assert value(metrics, "peer_review_record_latency_count") >= 1
+    assert value(metrics, "peer_review_record_latency_bucket", le="5") >= 1  # seconds, not milliseconds
     assert value(metrics, "temporal_workflow_completed", workflow_type="PeerReviewWorkflow") == 1
     assert r.referral_id not in metrics and "S100" not in metrics  # labels carry no ids

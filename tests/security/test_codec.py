@@ -119,3 +119,19 @@ async def test_codec_server_decodes_for_the_web_ui_and_refuses_strangers(ring_fi
         )
         assert "access-control-allow-origin" not in elsewhere.headers
         assert (await http.post("/decode", content="not json")).status_code == 400
+
+
+async def test_two_phase_rotation_stages_then_activates(ring_file: Path) -> None:
+    first = KeyRing.load(ring_file).newest
+    staged = KeyRing.add_key(ring_file, staged=True)
+    ring = KeyRing.load(ring_file)
+    assert ring.newest == first and staged in ring.keys  # staged: decrypts, does not encrypt yet
+    [sealed] = await EncryptionCodec(ring).encode([PLAIN])
+    assert sealed.metadata[KEY_ID].decode() == first
+    KeyRing.activate(ring_file, staged)
+    ring = KeyRing.load(ring_file)
+    assert ring.newest == staged
+    assert await EncryptionCodec(ring).decode([sealed]) == [PLAIN]
+    assert stat.S_IMODE(ring_file.stat().st_mode) == 0o600
+    with pytest.raises(KeyRingError, match="no key"):
+        KeyRing.activate(ring_file, "missing")
