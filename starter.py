@@ -41,6 +41,7 @@ from peer_review.cli import (
 )
 from peer_review.client import ActionRejected, InvalidInput, ListFilter, ReferralNotFound, ReviewError
 from peer_review.codec import KeyRing, KeyRingError
+from peer_review.commands_extra import register as register_extra_commands
 from peer_review.directory import DirectoryError, load_directory
 from peer_review.lifecycle import ActionName, RejectionKind
 from peer_review.models import (
@@ -401,6 +402,9 @@ def codec_server() -> None:
         run_until_signalled(partial(serve_codec, settings))
     except KeyRingError as error:
         fail(ReviewError(str(error)))
+
+
+register_extra_commands(app)
 
 
 def main() -> None:

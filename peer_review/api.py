@@ -138,6 +138,10 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> Response:
         detail = str(error.detail)
+        if error.status_code == 400:
+            # A body that is not JSON at all is invalid input like any other: 422, naming the body.
+            problem = Problem(detail=f"body: {detail.lower()}", kind="InvalidInput", field="body")
+            return _problem(422, problem) if _is_api(request) else page_error(request, 422, problem.detail)
         if _is_api(request):
             kind = {404: "NotFound", 405: "MethodNotAllowed"}.get(error.status_code, "Error")
             return _problem(error.status_code, Problem(detail=detail, kind=kind), dict(error.headers or {}))

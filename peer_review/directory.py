@@ -29,6 +29,12 @@ class Directory(Contract):
             unknown = [d for d in deputies if d not in ids]
             if unknown:
                 raise ValueError(f"deputies.{osn}: unknown staff id(s) {', '.join(unknown)}")
+        for osn in sorted({m.osn for m in self.staff}):
+            chairs = self._chairs(osn)
+            if len(chairs) > 1:
+                # Which of them decides would depend on the order of the file: refuse instead.
+                named = ", ".join(m.id for m in chairs)
+                raise ValueError(f"staff: OSN {osn} has more than one Chair ({named}); list the others as deputies")
         return self
 
     @cached_property
@@ -42,7 +48,12 @@ class Directory(Contract):
         return [member for member in self.staff if role in member.roles]
 
     def chair_of(self, osn: str) -> Staff | None:
-        return next((m for m in self.with_role(Role.OSN_CHAIR) if m.osn == osn), None)
+        """The OSN's Chair: its one `osn_chair` who is not listed as a deputy (deputies may hold the role too)."""
+        return next(iter(self._chairs(osn)), None)
+
+    def _chairs(self, osn: str) -> list[Staff]:
+        deputies = self.deputies.get(osn, [])
+        return [m for m in self.with_role(Role.OSN_CHAIR) if m.osn == osn and m.id not in deputies]
 
     def contacts_for(self, referral: Referral) -> ReviewContacts:
         chair = self.chair_of(referral.osn)

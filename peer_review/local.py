@@ -19,6 +19,8 @@ from pathlib import Path
 import structlog
 
 from peer_review import search_attributes as sa
+from peer_review.api import local_api_settings
+from peer_review.api import serve as serve_api
 from peer_review.codec import KeyRing
 from peer_review.codec_server import serve_codec
 from peer_review.logs import configure_logging
@@ -93,7 +95,11 @@ def main() -> None:
     )
 
     try:
-        run_until_signalled(partial(run_worker, settings), partial(serve_codec, settings))
+        run_until_signalled(
+            partial(run_worker, settings),
+            partial(serve_codec, settings),
+            partial(serve_api, settings, api=local_api_settings()),
+        )
     finally:
         server.send_signal(signal.SIGTERM)
         try:

@@ -256,3 +256,19 @@ def test_a_file_that_becomes_invalid_is_reported(tmp_path: Path) -> None:
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
     with pytest.raises(DirectoryError):
         load_directory(path)
+
+
+def test_a_deputy_holding_the_chair_role_is_never_taken_for_the_chair() -> None:
+    deputy_first = Directory.model_validate(
+        {
+            "staff": [member("S2", roles=["osn_chair"]), member("S1", roles=["osn_chair"])],
+            "deputies": {"north-east": ["S2"]},
+        }
+    )
+    chair = deputy_first.chair_of("north-east")
+    assert chair is not None and chair.id == "S1"
+
+
+def test_two_chairs_of_one_osn_are_refused() -> None:
+    with pytest.raises(ValidationError, match="more than one Chair"):
+        Directory.model_validate({"staff": [member("S1", roles=["osn_chair"]), member("S2", roles=["osn_chair"])]})

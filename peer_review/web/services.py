@@ -1,0 +1,71 @@
+"""What every request needs: the Temporal client, the records database and the staff directory.
+
+Connections are made on first use, not at start-up, so the API comes up (and answers 503) while Temporal
+or the database is still starting, and recovers by itself once they answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from activities.records import RecordsStore
+from peer_review.client import PeerReviewClient, ServiceUnavailable
+from peer_review.directory import Directory, load_directory
+from peer_review.settings import Settings
+from peer_review.web.auth import TokenVerifier
+from peer_review.web.config import ApiSettings
+
+
+class RecordsUnavailable(ServiceUnavailable):
+    """The records database did not answer (mapped to 503 like an unreachable Temporal)."""
+
+
+class Services:
+    def __init__(
+        self,
+        settings: Settings,
+        api: ApiSettings,
+        reviews: PeerReviewClient | None = None,
+        store: RecordsStore | None = None,
+    ) -> None:
+        self.settings = settings
+        self.api = api
+        self.tokens = TokenVerifier(api)
+        self._reviews = reviews
+        self._store = store
+        self._schema_ready = False
+        self._owns_store = store is None
+        self._lock = asyncio.Lock()
+
+    async def reviews(self) -> PeerReviewClient:
+        if self._reviews is None:
+            async with self._lock:
+                if self._reviews is None:
+                    # Raises ServiceUnavailable (503) while Temporal is down; the next request tries again.
+                    self._reviews = await PeerReviewClient.connect(self.settings)
+        return self._reviews
+
+    def directory(self) -> Directory:
+        return load_directory(self.settings.directory)
+
+    @asynccontextmanager
+    async def records(self) -> AsyncIterator[RecordsStore]:
+        """The records store, with any database failure turned into RecordsUnavailable."""
+        try:
+            if self._store is None:
+                self._store = RecordsStore.from_url(self.settings.records_url)
+            if not self._schema_ready:
+                # The worker creates the schema too; doing it here lets the pages open before the first review.
+                await self._store.create_schema()
+                self._schema_ready = True
+            yield self._store
+        except (SQLAlchemyError, OSError) as error:
+            raise RecordsUnavailable(f"the records database did not answer: {type(error).__name__}") from None
+
+    async def close(self) -> None:
+        if self._store is not None and self._owns_store:
+            await self._store.close()

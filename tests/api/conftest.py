@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from temporalio.client import Client
+
+from activities.records import RecordsStore
+from peer_review.api import create_app
+from peer_review.client import PeerReviewClient
+from peer_review.settings import Settings
+from tests.api.support import api_settings
+from tests.helpers import new_worker
+
+
+@pytest.fixture
+async def http(client: Client, settings: Settings, store: RecordsStore) -> AsyncIterator[httpx.AsyncClient]:
+    """The app in-process (ASGI) over the session's dev server, with a real worker on this test's queue."""
+    app = create_app(settings, api_settings(), reviews=PeerReviewClient(client, settings), store=store)
+    async with new_worker(client, settings, store):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as session:
+            yield session
