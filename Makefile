@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run worker test lint typecheck bench deploy-check image clean
+.PHONY: install run worker test lint typecheck bench deploy-check image browser-deps clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -27,7 +27,11 @@ lint: install
 typecheck: install
 	$(BIN)/mypy .
 
-test: install ## the whole suite: lint, types, unit, workflow, end-to-end, replay
+browser-deps: ## Debian's Chromium for the browser tests (never a downloaded browser)
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq chromium chromium-driver; } || echo "warning: could not install chromium (need root and apt)"
+
+test: install browser-deps ## the whole suite: lint, types, unit, workflow, end-to-end, replay, faults, browser
 	$(BIN)/ruff check .
 	$(BIN)/mypy .
 	$(BIN)/pytest
