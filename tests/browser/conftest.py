@@ -45,11 +45,8 @@ def reviews(env: WorkflowEnvironment, server: LiveServer) -> PeerReviewClient:
 @pytest.fixture(scope="module")
 async def browser() -> AsyncIterator[Browser]:
     if not Path(CHROMIUM).exists():
-        missing = "Chromium is not installed: apt-get install chromium chromium-driver"
-        # Skipped on a developer's machine without it; in CI a missing browser is a failure, never a silent skip.
-        if os.environ.get("CI"):
-            pytest.fail(missing)
-        pytest.skip(missing)
+        # `make test` installs it (make browser-deps); a missing browser is a failure, never a silent skip.
+        pytest.fail("Chromium is not installed: run `make browser-deps` (apt-get install chromium chromium-driver)")
     async with async_playwright() as playwright:
         launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         yield launched
