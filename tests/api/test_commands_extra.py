@@ -40,7 +40,7 @@ def cli_env(env: WorkflowEnvironment, tmp_path_factory: pytest.TempPathFactory) 
 
 
 def run(variables: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "tests.api.extra_cli", *args]
+    command = [str(Path(sys.executable).parent / "peer-review"), *args]
     return subprocess.run(command, env=variables, cwd=ROOT, capture_output=True, text=True, timeout=60)
 
 
@@ -141,7 +141,7 @@ def api_process(cli_env: dict[str, str]) -> Iterator[str]:
     port = free_port()
     variables = {**cli_env, "PEER_REVIEW_API_PORT": str(port)}
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.api.extra_cli", "api"],
+        [str(Path(sys.executable).parent / "peer-review"), "api"],
         env=variables,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
