@@ -14,14 +14,11 @@ from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from functools import partial
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.table import Table
-from sqlalchemy.exc import SQLAlchemyError
 
-from activities.record_queries import recommendation_register, review_record
-from activities.records import RecordsStore
 from peer_review import export as exports
 from peer_review.cli import (
     Actor,
@@ -39,7 +36,15 @@ from peer_review.cli import (
     run,
     show_status,
 )
-from peer_review.client import ActionRejected, InvalidInput, ListFilter, ReferralNotFound, ReviewError
+from peer_review.client import (
+    ActionRejected,
+    InvalidInput,
+    ListedReview,
+    ListFilter,
+    PeerReviewClient,
+    ReferralNotFound,
+    ReviewError,
+)
 from peer_review.codec import KeyRing, KeyRingError
 from peer_review.commands_extra import register as register_extra_commands
 from peer_review.directory import DirectoryError, load_directory
@@ -59,6 +64,11 @@ from peer_review.models import (
 )
 from peer_review.process import run_until_signalled
 from peer_review.settings import Settings
+
+TABLE_ROWS = 100
+
+if TYPE_CHECKING:
+    from activities.records import RecordsStore
 
 T = TypeVar("T")
 
@@ -206,6 +216,10 @@ def audit(
 
 def read_records(query: Callable[[RecordsStore], Awaitable[T]]) -> T:
     """Run one query against the records database, saying plainly if it cannot be read."""
+    # Imported here: SQLAlchemy costs a quarter of a second at start-up, and only the auditor commands need it.
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from activities.records import RecordsStore
 
     async def read() -> T:
         store = RecordsStore.from_url(Settings().records_url)
@@ -252,6 +266,8 @@ def export(
     """Export a whole review from the records database (auditors and the Focal Point; --redacted for anyone)."""
     checked_ref(ref)
     require_staff(actor, None if redacted else {Role.AUDITOR, Role.FOCAL_POINT})
+    from activities.record_queries import review_record
+
     record = read_records(lambda store: review_record(store, ref))
     if record is None:
         fail(ReferralNotFound(f"no records for referral {ref}"))
@@ -271,6 +287,8 @@ def recommendations(
     as_json: JsonFlag = False,
 ) -> None:
     """The recommendations register across reviews (national ones are what the organisation must track)."""
+    from activities.record_queries import recommendation_register
+
     level_value = level.value if level else None
     items = read_records(lambda store: recommendation_register(store, level=level_value, status=status_))
     if as_json:
@@ -321,16 +339,26 @@ def list_reviews(
     osn: Annotated[str | None, typer.Option(help="Only reviews of this OSN.")] = None,
     reason: Annotated[Reason | None, typer.Option(help="Only reviews with this reason.")] = None,
     overdue: Annotated[bool, typer.Option("--overdue", help="Only overdue reviews.")] = False,
-    limit: Annotated[int, typer.Option(help="At most this many.", min=1)] = 1000,
+    limit: Annotated[
+        int | None, typer.Option(help="At most this many (default: all with --json, the newest 100 in a table).", min=1)
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Find reviews by status, OSN, reason or overdue (a visibility query)."""
     selection = ListFilter(status=status_, osn=osn, reason=reason, overdue=overdue)
-    reviews = run(lambda client: client.list(selection, limit=limit))
     if as_json:
+        reviews = run(lambda client: client.list(selection, limit=limit))
         emit_json([review.model_dump(mode="json") for review in reviews])
         return
-    table = Table(title=f"{len(reviews)} review(s)", title_justify="left")
+    # A table of thousands of rows helps nobody and takes seconds to draw: show a page and the total.
+    shown = limit or TABLE_ROWS
+
+    async def page_and_total(client: PeerReviewClient) -> tuple[list[ListedReview], int]:
+        return await client.list(selection, limit=shown), await client.count(selection)
+
+    reviews, total = run(page_and_total)
+    title = f"{total} review(s)" if total <= len(reviews) else f"{len(reviews)} of {total} review(s), newest first"
+    table = Table(title=title, title_justify="left", caption=None if total <= len(reviews) else "--limit N shows more")
     for column in ("Referral", "Status"):
         table.add_column(column, no_wrap=True)  # ids are what people copy: never cut them short
     for column in ("OSN", "Reasons", "Mandatory", "Overdue", "Due", "Started"):

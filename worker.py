@@ -50,7 +50,7 @@ def build_worker(client: Client, settings: Settings, store: RecordsStore, **tuni
             notifications.notify,
         ],
         graceful_shutdown_timeout=timedelta(seconds=settings.shutdown_grace_seconds),
-        **tuning,
+        **{"max_cached_workflows": settings.max_cached_workflows, **tuning},
     )
 
 

@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -23,6 +24,9 @@ from sqlalchemy import (
     UniqueConstraint,
     select,
     text,
+)
+from sqlalchemy import (
+    event as sqlalchemy_event,
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -127,8 +131,18 @@ def make_engine(url: str) -> AsyncEngine:
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         # A busy SQLite file makes writers wait rather than fail at once; records retry regardless.
-        return create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(url, connect_args={"timeout": 30})
+        sqlalchemy_event.listen(engine.sync_engine, "connect", _write_ahead_log)
+        return engine
     return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+
+
+def _write_ahead_log(connection: Any, _: object) -> None:
+    # WAL lets the CLI and the API read while the worker writes; synchronous stays FULL, so a committed
+    # record survives a power cut as well as a crash.
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
 
 
 class RecordsStore:

@@ -237,7 +237,8 @@ class PeerReviewClient:
     async def list(self, selection: ListFilter, limit: int | None = None) -> list[ListedReview]:
         reviews = []
         try:
-            async for execution in self.client.list_workflows(selection.query(), limit=limit):
+            pages = self.client.list_workflows(selection.query(), limit=limit, page_size=min(limit or 1000, 1000))
+            async for execution in pages:
                 attributes = execution.typed_search_attributes
                 reviews.append(
                     ListedReview(
@@ -255,6 +256,12 @@ class PeerReviewClient:
         except RPCError as error:
             raise _service_error(error) from None
         return reviews
+
+    async def count(self, selection: ListFilter) -> int:
+        try:
+            return (await self.client.count_workflows(selection.query())).count
+        except RPCError as error:
+            raise _service_error(error) from None
 
     async def _raise_for_closed_or_missing(self, referral_id: str, error: RPCError) -> None:
         if error.status != RPCStatusCode.NOT_FOUND:

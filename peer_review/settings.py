@@ -66,6 +66,10 @@ class Settings(BaseSettings):
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: str = "info"
     shutdown_grace_seconds: float = 30.0
+    # Workflows kept in memory between tasks. A review waits days between actions, so replaying its short
+    # history now and then is cheaper than holding thousands of idle reviews in memory (the SDK's default
+    # is 1000; the benchmark's scale-at-rest figure is what this trades against).
+    max_cached_workflows: int = 300
 
     @field_validator("internal_domains", "journey_stages", "codec_allowed_origins", mode="before")
     @classmethod
