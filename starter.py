@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from peer_review import export as exports
 from peer_review.cli import (
@@ -33,6 +34,7 @@ from peer_review.cli import (
     load,
     out,
     payload,
+    printable,
     run,
     show_status,
 )
@@ -204,7 +206,9 @@ def audit(
         for row in record.events:
             e = row.event
             moved = f"{e.from_status or ''} → {e.to_status or ''}" if e.to_status else ""
-            table.add_row(str(e.seq), e.at.strftime("%Y-%m-%d %H:%M:%S"), e.actor, e.action, moved, e.detail or "")
+            # Detail holds what people wrote (rationales, reasons): shown as plain text, never as markup.
+            detail = Text(printable(e.detail or ""))
+            table.add_row(str(e.seq), e.at.strftime("%Y-%m-%d %H:%M:%S"), e.actor, e.action, moved, detail)
         out.print(table)
         if check.valid:
             out.print(f"[green]Hash chain valid[/] over {len(record.events)} events.")
@@ -329,7 +333,9 @@ def history(ref: Ref, as_json: JsonFlag = False) -> None:
         kind = str(event.get("eventType", "")).removeprefix("EVENT_TYPE_")
         details = {k: v for k, v in event.items() if k.endswith("Attributes")}
         summary = json.dumps(next(iter(details.values()), {}), default=str)
-        table.add_row(str(event.get("eventId")), str(event.get("eventTime", ""))[:23], kind, summary[:300])
+        table.add_row(
+            str(event.get("eventId")), str(event.get("eventTime", ""))[:23], kind, Text(printable(summary[:300]))
+        )
     out.print(table)
 
 

@@ -7,6 +7,8 @@ to finish; whatever is left is handed back to Temporal and retried by another wo
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from contextlib import AsyncExitStack
 from datetime import timedelta
 from functools import partial
 from typing import Any
@@ -23,13 +25,37 @@ from peer_review.logs import configure_logging
 from peer_review.metrics import prometheus_runtime
 from peer_review.process import run_until_signalled
 from peer_review.settings import Settings
-from workflows.peer_review import PeerReviewWorkflow
+from workflows.peer_review import SIDE_EFFECTS_QUEUE_SUFFIX, PeerReviewWorkflow
 
 log = structlog.get_logger(__name__)
 
 
-def build_worker(client: Client, settings: Settings, store: RecordsStore, **tuning: Any) -> Worker:
-    """The worker with every workflow and activity; `tuning` passes worker options (cache, pollers) through."""
+class PeerReviewWorker:
+    """The two workers of one process, started and stopped together.
+
+    `decisions` runs the workflow and the directory look-ups a decision waits for. `side_effects` runs records
+    and notifications on their own task queue with their own activity slots, so a records database or mail
+    server that is down can hold only those slots, never the ones a decision needs.
+    """
+
+    def __init__(self, decisions: Worker, side_effects: Worker) -> None:
+        self.decisions = decisions
+        self.side_effects = side_effects
+        self._running = AsyncExitStack()
+
+    async def __aenter__(self) -> PeerReviewWorker:
+        await self._running.enter_async_context(self.side_effects)
+        await self._running.enter_async_context(self.decisions)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        # Both stop at once, so running activities get one grace period rather than one per worker in turn.
+        await asyncio.gather(self.decisions.shutdown(), self.side_effects.shutdown())
+        await self._running.aclose()
+
+
+def build_worker(client: Client, settings: Settings, store: RecordsStore, **tuning: Any) -> PeerReviewWorker:
+    """Every workflow and activity; `tuning` passes worker options (cache, pollers) to the decisions worker."""
     directory = DirectoryActivities(settings.directory)
     records = RecordActivities(store)
     notifications = NotificationActivities(
@@ -39,19 +65,24 @@ def build_worker(client: Client, settings: Settings, store: RecordsStore, **tuni
         internal_domains=settings.internal_domains,
         mailer=mailer_from(settings),
     )
-    return Worker(
+    grace = timedelta(seconds=settings.shutdown_grace_seconds)
+    side_effects: list[Callable[..., Any]] = [records.record_batch, notifications.notify]
+    decisions = Worker(
         client,
         task_queue=settings.task_queue,
         workflows=[PeerReviewWorkflow],
-        activities=[
-            directory.resolve_contacts,
-            directory.find_staff,
-            records.record_batch,
-            notifications.notify,
-        ],
-        graceful_shutdown_timeout=timedelta(seconds=settings.shutdown_grace_seconds),
+        # Side effects stay registered here too: reviews started before the split scheduled them on this queue.
+        activities=[directory.resolve_contacts, directory.find_staff, *side_effects],
+        graceful_shutdown_timeout=grace,
         **{"max_cached_workflows": settings.max_cached_workflows, **tuning},
     )
+    effects = Worker(
+        client,
+        task_queue=settings.task_queue + SIDE_EFFECTS_QUEUE_SUFFIX,
+        activities=side_effects,
+        graceful_shutdown_timeout=grace,
+    )
+    return PeerReviewWorker(decisions, effects)
 
 
 async def run(settings: Settings, stop: asyncio.Event) -> None:

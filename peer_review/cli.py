@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+import unicodedata
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
@@ -17,6 +18,7 @@ import typer
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from peer_review.client import InvalidInput, PeerReviewClient, ReviewError
 from peer_review.lifecycle import ActionName
@@ -34,8 +36,19 @@ Actor = Annotated[str, typer.Option("--as", help="Your staff id.", show_default=
 SourceFile = Annotated[str, typer.Argument(help="A JSON file, or - for standard input.", show_default=False)]
 
 
+def printable(text: str) -> str:
+    """Text from a user or a file, safe for a terminal: control and bidi characters shown as escapes."""
+    return "".join(
+        c if c in "\n\t" or unicodedata.category(c) not in ("Cc", "Cf") else c.encode("unicode_escape").decode()
+        for c in text
+    )
+
+
 def fail(error: ReviewError) -> NoReturn:
-    err.print(f"[bold red]error:[/] {error}", highlight=False)
+    # Messages quote what was sent (a field name, a file name): a Text is never read as rich markup or an emoji
+    # code, and printable() keeps escape sequences away from the terminal. Never hard-wrapped, so a script (or a
+    # test) can search one line for the field.
+    err.print(Text.assemble(("error:", "bold red"), " ", printable(str(error))), highlight=False, soft_wrap=True)
     raise typer.Exit(error.exit_code)
 
 
@@ -64,10 +77,16 @@ def load(model: type[M], source: str) -> M:
         text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
     except OSError as error:
         fail(InvalidInput(f"{source}: {error.strerror}"))
+    except UnicodeDecodeError as error:
+        fail(InvalidInput(f"{source}: not UTF-8 text (byte {error.start})"))
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
         fail(InvalidInput(f"{source}: not valid JSON: {error.msg} at line {error.lineno} column {error.colno}"))
+    except RecursionError:
+        fail(InvalidInput(f"{source}: not valid JSON: nested too deeply"))
+    except ValueError:  # Python refuses to convert integers of more than 4300 digits
+        fail(InvalidInput(f"{source}: not valid JSON: a number has too many digits"))
     try:
         return model.model_validate(data)
     except ValidationError as error:

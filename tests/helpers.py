@@ -11,13 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from temporalio.client import Client
-from temporalio.worker import Worker
 
 from activities.records import RecordsStore
 from peer_review.client import PeerReviewClient
 from peer_review.models import Findings, Referral, Status, StatusView
 from peer_review.settings import Settings
-from worker import build_worker
+from worker import PeerReviewWorker, build_worker
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -50,7 +49,7 @@ def findings(**changes: Any) -> Findings:
     return Findings.model_validate({**example("findings.json"), **changes})
 
 
-def new_worker(client: Client, settings: Settings, store: RecordsStore, **tuning: Any) -> Worker:
+def new_worker(client: Client, settings: Settings, store: RecordsStore, **tuning: Any) -> PeerReviewWorker:
     """The real worker: same workflow, activities and options (each test's settings name a fresh queue)."""
     return build_worker(client, settings, store, **tuning)
 

@@ -16,6 +16,8 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from pydantic import ValidationError
+
     from peer_review import metrics
     from peer_review import search_attributes as sa
     from peer_review.activity_names import FIND_STAFF, NOTIFY, RECORD_BATCH, RESOLVE_CONTACTS
@@ -73,6 +75,9 @@ RECORD_RETRY = RetryPolicy(
 NOTIFY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=5), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=30)
 )
+# Records and notifications wait on systems that can be down for hours. They run on their own task queue (their
+# own worker and activity slots), so however many are stuck, none takes the slot a decision's look-up needs.
+SIDE_EFFECTS_QUEUE_SUFFIX = "-side-effects"
 T = TypeVar("T")
 
 
@@ -84,11 +89,17 @@ async def _look_up(activity: str, arg: object, result_type: type[T]) -> T:
     return result
 
 
+def _side_effects_queue() -> str:
+    return workflow.info().task_queue + SIDE_EFFECTS_QUEUE_SUFFIX
+
+
 def _rejected(rejection: Rejection) -> ApplicationError:
     return ApplicationError(rejection.reason, type=rejection.kind.value, non_retryable=True)
 
 
-@workflow.defn
+# A start input that breaks the contract (from a client that skipped validation) can never succeed: fail the
+# workflow, naming the field, instead of failing its first task and retrying it for ever.
+@workflow.defn(failure_exception_types=[ValidationError])
 class PeerReviewWorkflow:
     @workflow.init
     def __init__(self, review: ReviewInput) -> None:
@@ -460,6 +471,7 @@ class PeerReviewWorkflow:
                 result_type=int,
                 start_to_close_timeout=RECORD_TIMEOUT,
                 retry_policy=RECORD_RETRY,
+                task_queue=_side_effects_queue(),
             )
             self._recorded += len(batch)
 
@@ -496,6 +508,7 @@ class PeerReviewWorkflow:
                     start_to_close_timeout=timedelta(seconds=60),
                     schedule_to_close_timeout=timedelta(hours=self._policy.notification_give_up_hours),
                     retry_policy=NOTIFY_RETRY,
+                    task_queue=_side_effects_queue(),
                 )
             except ActivityError:
                 # Delivery kept failing for the whole give-up period: mark it failed in the outbox. That write
@@ -506,6 +519,7 @@ class PeerReviewWorkflow:
                     result_type=NotificationOutcome,
                     start_to_close_timeout=RECORD_TIMEOUT,
                     retry_policy=RECORD_RETRY,
+                    task_queue=_side_effects_queue(),
                 )
             detail = f"{request.step} to {request.recipient}: {outcome.detail}"
             self._audit(SYSTEM, outcome.audit_action, None, None, detail)

@@ -28,6 +28,7 @@ ARGS = [
 ARTIFACTS = ROOT / "tests" / "artifacts" / "browser"
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 
+
 @pytest.fixture(scope="module")
 def server(env: WorkflowEnvironment, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     target = env.client.service_client.config.target_host

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from activities.records import RecordsStore, notifications
 from peer_review import search_attributes as sa
@@ -19,6 +18,7 @@ from peer_review.lifecycle import ActionName
 from peer_review.models import AuditEvent, Decision, Status
 from peer_review.settings import Settings
 from tests.helpers import EXAMPLES, TEST_KEY_FILE, new_worker, referral, triaged
+from worker import PeerReviewWorker
 
 # England and Wales, Christmas: the chair decision of a referral made at 10:00 on the 23rd is due five
 # working days later. 2026: 24, 29, 30, 31 Dec, 4 Jan (25 Dec, the 28 Dec substitute for Boxing Day and
@@ -116,7 +116,7 @@ async def test_a_restarted_worker_neither_loses_nor_repeats_an_alarm(
     reviews = PeerReviewClient(skipping_env.client, skipping_settings)
     r = referral("persistent")
 
-    def fresh_worker() -> Worker:
+    def fresh_worker() -> PeerReviewWorker:
         # No sticky cache: each worker rebuilds the review by replaying its history, as after a crash.
         return new_worker(skipping_env.client, skipping_settings, skipping_store, max_cached_workflows=0)
 

@@ -1,0 +1,149 @@
+"""Scale at rest: many reviews open and waiting for a Chair, served by a real worker process.
+
+The worker runs as `peer-review-worker` in its own process so its memory is its own (no load generator,
+no second worker in it). The CLI is the real `peer-review` command, timed from the outside.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from benchmarks.drivers import standard_referral
+from benchmarks.procfs import cpu_seconds, memory_mb, wait_until_idle
+from benchmarks.stack import ROOT, Stack, spawn, stop_process, wait_for_log
+from peer_review.client import ListFilter, PeerReviewClient
+from peer_review.models import Status
+
+BIN = Path(sys.executable).parent
+WAITING = ListFilter(status=Status.AWAITING_CHAIR_DECISION)
+# Started but not yet at rest: enough to keep the worker busy, few enough that sticky workflow tasks do not
+# time out in a backlog (which would add replays the service never sees in normal running).
+BACKLOG = 400
+START_LANES = 20
+
+
+@dataclass
+class CliTiming:
+    command: str
+    seconds_median: float
+    seconds_min: float
+    rows: int | None
+    exit_code: int
+
+
+@dataclass
+class AtRestFigures:
+    reviews: int
+    fill_seconds: float
+    fill_per_second: float
+    # CPU spent per review to bring it to rest: the worker process and the Temporal server.
+    fill_worker_cpu_ms_per_review: float
+    fill_server_cpu_ms_per_review: float
+    worker_rss_idle_mb: float
+    worker_rss_at_rest_mb: float
+    worker_rss_peak_mb: float
+    server_rss_at_rest_mb: float
+    in_process_list_seconds: float
+    listed: int
+    cli: list[CliTiming] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+async def _fill(reviews: PeerReviewClient, count: int, prefix: str) -> None:
+    """Start `count` reviews, holding the backlog of not-yet-triaged ones under BACKLOG."""
+    client = reviews.client
+    # One slot per review started and not yet at rest; the watcher hands slots back as reviews settle.
+    slots = asyncio.Semaphore(BACKLOG)
+    next_index = iter(range(count))
+
+    async def lane() -> None:
+        for index in next_index:
+            await slots.acquire()
+            await reviews.refer(standard_referral(f"{prefix}-{index}"))
+
+    async def watch() -> None:
+        at_rest = 0
+        while at_rest < count:
+            await asyncio.sleep(0.25)
+            now = (await client.count_workflows(WAITING.query())).count
+            for _ in range(now - at_rest):
+                slots.release()
+            at_rest = now
+
+    await asyncio.gather(watch(), *(lane() for _ in range(START_LANES)))
+
+
+def _run_cli(arguments: list[str], environment: dict[str, str], repeats: int) -> CliTiming:
+    durations, rows, code = [], None, 0
+    for _ in range(repeats):
+        began = time.perf_counter()
+        done = subprocess.run(
+            [str(BIN / "peer-review"), *arguments], env=environment, cwd=ROOT, capture_output=True, check=False
+        )
+        durations.append(time.perf_counter() - began)
+        code = done.returncode
+        rows = _rows(arguments, done.stdout.decode(errors="replace"))
+    return CliTiming(" ".join(["peer-review", *arguments]), statistics.median(durations), min(durations), rows, code)
+
+
+def _rows(arguments: list[str], output: str) -> int | None:
+    if "--json" in arguments:
+        try:
+            return len(json.loads(output))
+        except ValueError:
+            return None
+    # A table's title is "N review(s)", or "N of TOTAL review(s), ..." when it shows a page of them.
+    found = re.search(r"(\d+)(?: of \d+)? review\(s\)", output)
+    return int(found.group(1)) if found else None
+
+
+async def measure_at_rest(stack: Stack, count: int, server_pid: int, cli_repeats: int = 3) -> AtRestFigures:
+    settings = stack.settings("at-rest")
+    environment = stack.environment(settings)
+    log_path = stack.workdir / "worker-at-rest.log"
+    worker = spawn([str(BIN / "peer-review-worker")], environment, log_path)
+    try:
+        await wait_for_log(log_path, "worker started", worker)
+        await wait_until_idle(worker.pid)
+        idle = memory_mb(worker.pid)["VmRSS"]
+        reviews = PeerReviewClient(stack.client, settings)
+        began = time.perf_counter()
+        worker_cpu, server_cpu = cpu_seconds(worker.pid), cpu_seconds(server_pid)
+        await _fill(reviews, count, "REST")
+        fill_seconds = time.perf_counter() - began
+        # At rest means the records and notifications have caught up too, not just the status.
+        await wait_until_idle(worker.pid)
+        worker_cpu, server_cpu = cpu_seconds(worker.pid) - worker_cpu, cpu_seconds(server_pid) - server_cpu
+        memory = memory_mb(worker.pid)
+        listed_began = time.perf_counter()
+        listed = await reviews.list(WAITING, limit=count)
+        in_process = time.perf_counter() - listed_began
+        status = ["list", "--status", Status.AWAITING_CHAIR_DECISION.value]
+        variants = [[*status, "--limit", "10000"], status, [*status, "--limit", "10000", "--json"], ["--help"]]
+        cli = [await asyncio.to_thread(_run_cli, variant, environment, cli_repeats) for variant in variants]
+        return AtRestFigures(
+            reviews=count,
+            fill_seconds=fill_seconds,
+            fill_per_second=count / fill_seconds,
+            fill_worker_cpu_ms_per_review=1000 * worker_cpu / count,
+            fill_server_cpu_ms_per_review=1000 * server_cpu / count,
+            worker_rss_idle_mb=idle,
+            worker_rss_at_rest_mb=memory["VmRSS"],
+            worker_rss_peak_mb=memory["VmHWM"],
+            server_rss_at_rest_mb=memory_mb(server_pid)["VmRSS"],
+            in_process_list_seconds=in_process,
+            listed=len(listed),
+            cli=cli,
+        )
+    finally:
+        await asyncio.to_thread(stop_process, worker)

@@ -1,0 +1,172 @@
+"""Drive reviews through the standard path, N at a time, timing the start call and the decision update.
+
+Project: refer → approve → assign reviewer → submit findings → sign off, through PeerReviewClient, then
+wait for the workflow to finish (records flushed). Twin: start → the same number of updates → finish.
+Both wait until the first workflow task has run (triage done / gate activity done) before the decision,
+so the decision round trip measures a decision, not the start-up of the review.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from temporalio.client import Client
+
+from benchmarks.twin import READY_QUERY, STEP_UPDATE, BareTwinWorkflow, TwinPlan
+from peer_review.client import PeerReviewClient, workflow_id
+from peer_review.lifecycle import ActionName
+from peer_review.models import (
+    Decision,
+    Findings,
+    FindingsSubmission,
+    Referral,
+    ReviewerAssignment,
+    Status,
+    StatusView,
+)
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+NOT_YET_TRIAGED = (Status.REFERRED, Status.TRIAGE)
+
+
+def example(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((EXAMPLES / name).read_text())
+    return data
+
+
+def standard_referral(referral_id: str) -> Referral:
+    """The complex-issue example: not mandatory, so it waits for the Chair's decision."""
+    return Referral.model_validate({**example("referral-complex-issue.json"), "referral_id": referral_id})
+
+
+@dataclass
+class Timings:
+    start: list[float] = field(default_factory=list)
+    decision: list[float] = field(default_factory=list)
+    lifecycle: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RunResult:
+    label: str
+    reviews: int
+    concurrency: int
+    wall_seconds: float
+    timings: Timings
+    workflow_ids: list[str]
+
+    @property
+    def completed(self) -> int:
+        return len(self.timings.lifecycle)
+
+    @property
+    def per_second(self) -> float:
+        return self.completed / self.wall_seconds if self.wall_seconds > 0 else 0.0
+
+
+class Driver(Protocol):
+    label: str
+
+    async def review(self, index: int, timings: Timings) -> str:
+        """Run one review through the whole path and return its workflow id."""
+        ...
+
+
+async def until(check: Callable[[], Awaitable[bool]], within: float = 60.0) -> None:
+    """Poll with a short back-off: quick to notice, light on the worker under load."""
+    delay = 0.005
+    async with asyncio.timeout(within):
+        while not await check():
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.05)
+
+
+async def timed(samples: list[float], call: Awaitable[Any]) -> None:
+    began = time.perf_counter()
+    await call
+    samples.append(time.perf_counter() - began)
+
+
+class ProjectDriver:
+    label = "project"
+
+    def __init__(self, reviews: PeerReviewClient, prefix: str) -> None:
+        self.reviews = reviews
+        self.prefix = prefix
+        self.findings = Findings.model_validate(example("findings.json"))
+
+    async def review(self, index: int, timings: Timings) -> str:
+        referral = standard_referral(f"{self.prefix}-{index}")
+        ref = referral.referral_id
+        await timed(timings.start, self.reviews.refer(referral))
+        await until(self._triaged(ref))
+        await timed(timings.decision, self.reviews.act(ref, ActionName.APPROVE, Decision(actor="S100", rationale="ok")))
+        await self.reviews.act(ref, ActionName.ASSIGN_REVIEWER, ReviewerAssignment(actor="S100", reviewer="S400"))
+        await self.reviews.act(
+            ref, ActionName.SUBMIT_FINDINGS, FindingsSubmission(actor="S400", findings=self.findings)
+        )
+        await self.reviews.act(ref, ActionName.SIGN_OFF, Decision(actor="S100"))
+        await self.reviews.client.get_workflow_handle(workflow_id(ref), result_type=StatusView).result()
+        return workflow_id(ref)
+
+    def _triaged(self, ref: str) -> Callable[[], Awaitable[bool]]:
+        async def check() -> bool:
+            return (await self.reviews.status(ref)).status not in NOT_YET_TRIAGED
+
+        return check
+
+
+class TwinDriver:
+    label = "twin"
+
+    def __init__(self, client: Client, task_queue: str, plan: TwinPlan, prefix: str) -> None:
+        self.client = client
+        self.task_queue = task_queue
+        self.plan = plan
+        self.prefix = prefix
+
+    async def review(self, index: int, timings: Timings) -> str:
+        wid = f"{self.prefix}-{index}"
+        began = time.perf_counter()
+        handle = await self.client.start_workflow(BareTwinWorkflow.run, self.plan, id=wid, task_queue=self.task_queue)
+        timings.start.append(time.perf_counter() - began)
+
+        async def ready() -> bool:
+            answer: bool = await handle.query(READY_QUERY, result_type=bool)
+            return answer
+
+        await until(ready)
+        for step in range(self.plan.updates):
+            update = handle.execute_update(STEP_UPDATE, result_type=int)
+            await (timed(timings.decision, update) if step == 0 else update)
+        await handle.result()
+        return wid
+
+
+async def run_many(driver: Driver, reviews: int, concurrency: int) -> RunResult:
+    """`reviews` lifecycles with at most `concurrency` in flight; wall time from first start to last finish."""
+    timings = Timings()
+    ids: list[str] = []
+    queue = iter(range(reviews))
+
+    async def lane() -> None:
+        for index in queue:
+            began = time.perf_counter()
+            try:
+                ids.append(await driver.review(index, timings))
+            except Exception as error:  # a failed review is counted and shown, never hidden
+                timings.errors.append(f"{type(error).__name__}: {error}")
+                continue
+            timings.lifecycle.append(time.perf_counter() - began)
+
+    began = time.perf_counter()
+    await asyncio.gather(*(lane() for _ in range(min(concurrency, reviews))))
+    wall = time.perf_counter() - began
+    return RunResult(driver.label, reviews, concurrency, wall, timings, ids)

@@ -1,0 +1,53 @@
+"""One measured load point: a driver's reviews at a concurrency, with the CPU each process spent on them."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from benchmarks.drivers import Driver, RunResult, run_many
+from benchmarks.procfs import cpu_seconds
+from benchmarks.stats import Latency
+
+
+@dataclass(frozen=True)
+class Phase:
+    run: RunResult
+    # CPU seconds per process role ("server", "worker", "driver"; one "driver+worker" when in-process):
+    # on a CPU-bound machine they say where the time goes.
+    cpu_seconds: dict[str, float]
+
+    @property
+    def label(self) -> str:
+        return self.run.label
+
+    @property
+    def concurrency(self) -> int:
+        return self.run.concurrency
+
+    def latency(self, kind: str) -> Latency:
+        return Latency.of(getattr(self.run.timings, kind))
+
+    def as_dict(self) -> dict[str, Any]:
+        completed = max(self.run.completed, 1)
+        return {
+            "label": self.label,
+            "concurrency": self.concurrency,
+            "reviews": self.run.reviews,
+            "completed": self.run.completed,
+            "errors": len(self.run.timings.errors),
+            "first_errors": self.run.timings.errors[:3],
+            "wall_seconds": self.run.wall_seconds,
+            "per_second": self.run.per_second,
+            "start_ms": asdict(self.latency("start")),
+            "decision_ms": asdict(self.latency("decision")),
+            "lifecycle_ms": asdict(self.latency("lifecycle")),
+            "cpu_ms_per_review": {role: 1000 * spent / completed for role, spent in self.cpu_seconds.items()},
+        }
+
+
+async def measure(driver: Driver, reviews: int, concurrency: int, processes: dict[str, int]) -> Phase:
+    """Run the load point; `processes` maps a role to the pid whose CPU time is charged to it."""
+    before = {role: cpu_seconds(pid) for role, pid in processes.items()}
+    result = await run_many(driver, reviews, concurrency)
+    return Phase(result, {role: cpu_seconds(pid) - before[role] for role, pid in processes.items()})

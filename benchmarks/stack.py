@@ -1,0 +1,158 @@
+"""The pieces every phase shares: the data converter, Settings for a throw-away records DB, the workers.
+
+Workers run in their own processes by default, as in production: a worker sharing the load generator's
+process and GIL delays the generator's own calls and inflates the latencies it measures.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from temporalio.client import Client
+from temporalio.converter import DataConverter
+from temporalio.worker import Worker
+
+from activities.records import RecordsStore
+from benchmarks.twin import BareTwinWorkflow, noop
+from peer_review.converter import data_converter
+from peer_review.settings import Settings
+from worker import build_worker
+
+ROOT = Path(__file__).resolve().parent.parent
+DIRECTORY = ROOT / "examples" / "directory.yaml"
+# How a worker process (benchmarks.worker_process) gets its options, and what it logs once it polls.
+TUNING_VARIABLE = "BENCH_WORKER_TUNING"
+READY = "benchmark worker started"
+
+
+def bench_converter(key_file: Path) -> DataConverter:
+    """The converter the worker process uses: encrypted when the project has its payload codec."""
+    try:
+        from peer_review.codec import KeyRing
+        from peer_review.converter import encrypted_converter
+    except ImportError:  # a tree without payload encryption: plain pydantic JSON
+        return data_converter()
+    KeyRing.ensure(key_file)
+    return encrypted_converter(key_file)
+
+
+async def bench_client(address: str, key_file: Path) -> Client:
+    return await Client.connect(address, data_converter=bench_converter(key_file))
+
+
+def build_twin_worker(client: Client, settings: Settings, tuning: dict[str, Any]) -> Worker:
+    # The options build_worker sets, plus the same tuning, so only the workflow and activities differ.
+    return Worker(
+        client,
+        task_queue=settings.task_queue,
+        workflows=[BareTwinWorkflow],
+        activities=[noop],
+        graceful_shutdown_timeout=timedelta(seconds=settings.shutdown_grace_seconds),
+        **tuning,
+    )
+
+
+def spawn(command: list[str], environment: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
+    with log_path.open("wb") as log:
+        return subprocess.Popen(command, env=environment, cwd=ROOT, stdout=log, stderr=log)
+
+
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, the real worker's graceful shutdown; kill only if it hangs."""
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
+def _logged(path: Path, text: str, process: subprocess.Popen[bytes]) -> bool:
+    if process.poll() is not None:
+        raise RuntimeError(f"{process.args!r} exited early ({process.returncode}): {path.read_text()[-2000:]}")
+    return path.exists() and text in path.read_text(errors="replace")
+
+
+async def wait_for_log(path: Path, text: str, process: subprocess.Popen[bytes], within: float = 60.0) -> None:
+    async with asyncio.timeout(within):
+        while True:
+            if _logged(path, text, process):
+                return
+            await asyncio.sleep(0.2)
+
+
+@dataclass(frozen=True)
+class Stack:
+    """One benchmark run's environment: where the server is and where throw-away state goes."""
+
+    client: Client
+    workdir: Path
+    key_file: Path
+    tuning: dict[str, Any]
+    in_process: bool = False
+
+    def settings(self, name: str) -> Settings:
+        return Settings(
+            temporal_address=self.client.service_client.config.target_host,
+            task_queue=f"bench-{name}-{uuid.uuid4().hex[:8]}",
+            records_url=f"sqlite+aiosqlite:///{self.workdir / f'records-{name}.db'}",
+            directory=DIRECTORY,
+            key_file=self.key_file,
+        )
+
+    def environment(self, settings: Settings) -> dict[str, str]:
+        """The same settings as environment variables, for worker processes and the CLI."""
+        return {
+            **os.environ,
+            "TEMPORAL_ADDRESS": settings.temporal_address,
+            "PEER_REVIEW_TASK_QUEUE": settings.task_queue,
+            "PEER_REVIEW_RECORDS_URL": settings.records_url,
+            "PEER_REVIEW_DIRECTORY": str(settings.directory),
+            "PEER_REVIEW_KEY_FILE": str(settings.key_file),
+            "PEER_REVIEW_LOG_FORMAT": "json",
+        }
+
+    @asynccontextmanager
+    async def worker(self, kind: str, settings: Settings) -> AsyncIterator[int]:
+        """Run the project's or the twin's worker for the block; yields the pid whose CPU is the worker's."""
+        if self.in_process:
+            async with self._in_process(kind, settings):
+                yield os.getpid()
+            return
+        log_path = self.workdir / f"worker-{kind}.log"
+        environment = {**self.environment(settings), TUNING_VARIABLE: json.dumps(self.tuning)}
+        process = spawn([sys.executable, "-m", "benchmarks.worker_process", kind], environment, log_path)
+        try:
+            await wait_for_log(log_path, READY, process)
+            yield process.pid
+        finally:
+            await asyncio.to_thread(stop_process, process)
+
+    @asynccontextmanager
+    async def _in_process(self, kind: str, settings: Settings) -> AsyncIterator[None]:
+        store = RecordsStore.from_url(settings.records_url)
+        await store.create_schema()
+        try:
+            built = (
+                build_worker(self.client, settings, store, **self.tuning)
+                if kind == "project"
+                else build_twin_worker(self.client, settings, self.tuning)
+            )
+            async with built:
+                yield
+        finally:
+            await store.close()

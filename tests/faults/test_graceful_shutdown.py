@@ -1,0 +1,69 @@
+"""Fault 5: SIGTERM while activities run; the worker finishes them within its grace period and exits 0."""
+
+from __future__ import annotations
+
+import asyncio
+
+from peer_review.activity_names import NOTIFY
+from peer_review.models import Outcome, Status
+from tests.faults.conftest import Launch, StoreOpener
+from tests.faults.harness import free_port, review_count, time_limit
+from tests.faults.mail import Inbox, MailServer, message_id
+from tests.faults.reviews import (
+    assert_all_recorded,
+    each,
+    finished,
+    full_path,
+    outbox,
+    refer_all,
+    referrals,
+    retried,
+    take_steps,
+)
+
+GRACE = 5.0  # PEER_REVIEW_SHUTDOWN_GRACE_SECONDS
+SLOW_MAIL = 1.5  # seconds the mail server takes per message: activities are mid-send when the signal comes
+EXIT_ALLOWANCE = 3.0  # process teardown after the grace period (interpreter and SDK runtime exit)
+
+
+@time_limit(300)
+async def test_sigterm_lets_running_activities_finish_and_a_new_worker_completes_the_rest(
+    launch: Launch, open_store: StoreOpener
+) -> None:
+    inbox = Inbox(delay=SLOW_MAIL)
+    mail = MailServer(inbox, free_port())
+    mail.start()
+    try:
+        stack = await launch(notify="smtp", smtp_host="127.0.0.1", smtp_port=mail.port, shutdown_grace_seconds=GRACE)
+        reviews = await stack.client()
+        batch = referrals(review_count())
+        await refer_all(reviews, batch)
+        driving = asyncio.ensure_future(each(batch, lambda r: take_steps(reviews, r, full_path(r))))
+        await wait_for_mail_in_progress(inbox)
+
+        code, took = stack.worker.terminate(timeout=GRACE + 30)
+        assert code == 0, stack.worker.log()[-3000:]
+        assert took <= GRACE + EXIT_ALLOWANCE, f"the worker took {took:.1f}s to stop (grace {GRACE}s)"
+
+        await stack.worker.start()
+        await asyncio.wait_for(driving, 120)
+        views = await each(batch, lambda r: finished(reviews, r.referral_id))
+    finally:
+        mail.stop()
+    assert {(v.status, v.outcome) for v in views} == {(Status.CLOSED, Outcome.COMPLETED)}
+    # Sends running at SIGTERM completed and were reported: none was tried twice, none arrived twice.
+    assert NOTIFY not in await retried(reviews, batch)
+    store = open_store(stack)
+    sent = await outbox(store, batch)
+    received = inbox.message_ids()
+    assert sorted(received) == sorted(message_id(key) for key in sent)
+    assert max(received.values()) == 1
+    await assert_all_recorded(reviews, store, batch)
+    print(f"worker left {took:.1f}s after SIGTERM (grace {GRACE}s); {len(received)} messages, each once")
+
+
+async def wait_for_mail_in_progress(inbox: Inbox, within: float = 60.0) -> None:
+    deadline = asyncio.get_running_loop().time() + within
+    while inbox.receiving < 3:  # several sends under way, so the signal catches activities mid-flight
+        assert asyncio.get_running_loop().time() < deadline, "no notification was ever being sent"
+        await asyncio.sleep(0.05)

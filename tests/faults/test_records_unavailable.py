@@ -1,0 +1,64 @@
+"""Fault 3: the records database is unusable for a while; decisions go on and the records catch up, once each."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+
+from peer_review.activity_names import RECORD_BATCH
+from peer_review.models import Outcome, Status
+from tests.faults.conftest import Launch, StoreOpener
+from tests.faults.harness import DatabaseLock, review_count
+from tests.faults.reviews import (
+    assert_all_recorded,
+    each,
+    finished,
+    full_path,
+    pending_activities,
+    refer_all,
+    referrals,
+    retried,
+    settle,
+    take_steps,
+)
+
+# SQLite's busy timeout (activities/records.py) and the record activity's start-to-close timeout, in seconds.
+WRITE_GIVES_UP = 30.0
+# Longer than that, so writes do not merely wait: they fail, and are retried until the database answers again.
+OUTAGE = float(os.environ.get("PEER_REVIEW_FAULT_DB_OUTAGE_SECONDS", "35"))
+# A decision must not wait for the database. This bound only catches blocking; it is no performance target.
+DECISION_LIMIT = 15.0
+
+
+# Records and notifications stuck on the locked database would take every activity slot of one worker (100), and
+# the directory look-up that assigning a reviewer needs would wait behind them; they run on their own task queue.
+async def test_decisions_go_on_while_the_records_database_is_locked(launch: Launch, open_store: StoreOpener) -> None:
+    stack = await launch()
+    reviews = await stack.client()
+    batch = referrals(review_count())
+    await refer_all(reviews, batch)
+    store = open_store(stack)
+    await each(batch, lambda r: settle(reviews, store, r.referral_id))
+
+    lock = DatabaseLock(stack.records_path)
+    await lock.hold()
+    try:
+        began = time.monotonic()
+        # Two decisions each (the second, assigning a reviewer, reads the directory through an activity).
+        views = await each(batch, lambda r: asyncio.wait_for(take_steps(reviews, r, full_path(r)[:2]), DECISION_LIMIT))
+        decided = time.monotonic() - began
+        assert {v.status for v in views if v} <= {Status.UNDER_REVIEW, Status.AWAITING_SIGN_OFF}
+        # Nothing can be written meanwhile: the records of every review are still to be made.
+        assert all(await each(batch, lambda r: pending_activities(reviews, r.referral_id)))
+        await asyncio.sleep(max(0.0, OUTAGE - (time.monotonic() - began)))
+    finally:
+        lock.release()
+
+    await each(batch, lambda r: take_steps(reviews, r, full_path(r)[2:]))
+    closed = await each(batch, lambda r: finished(reviews, r.referral_id, within=OUTAGE + 90))
+    assert {(v.status, v.outcome) for v in closed} == {(Status.CLOSED, Outcome.COMPLETED)}
+    await assert_all_recorded(reviews, store, batch)
+    if OUTAGE > WRITE_GIVES_UP:
+        assert RECORD_BATCH in await retried(reviews, batch), "the outage never made a record write fail"
+    print(f"{len(batch)} reviews: {2 * len(batch)} decisions in {decided:.1f}s with the database locked")

@@ -1,0 +1,70 @@
+"""Fault 1: the worker process is killed (kill -9) mid-way; a new one finishes every review, nothing lost."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from peer_review.client import PeerReviewClient
+from peer_review.models import Outcome, Referral, Status
+from tests.faults.conftest import Launch, StoreOpener
+from tests.faults.harness import review_count, time_limit
+from tests.faults.reviews import (
+    assert_all_recorded,
+    each,
+    finished,
+    full_path,
+    refer_all,
+    referrals,
+    retried,
+)
+
+# An activity running on the killed worker is retried only once its start-to-close timeout has passed
+# (records 30 s, notifications 60 s): recovery takes that long by design, so allow it and a margin.
+RECOVERY = 120.0
+
+
+class Progress:
+    """Counts steps taken across all reviews, so the kill lands mid-way rather than at a fixed time."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.done = 0
+        self.halfway = asyncio.Event()
+
+    def step(self) -> None:
+        self.done += 1
+        if self.done * 2 >= self.total:
+            self.halfway.set()
+
+
+async def drive(reviews: PeerReviewClient, r: Referral, progress: Progress) -> None:
+    for action, payload in full_path(r):
+        await reviews.act(r.referral_id, action, payload)
+        progress.step()
+
+
+@time_limit(420)
+async def test_a_killed_worker_is_replaced_and_every_review_completes(launch: Launch, open_store: StoreOpener) -> None:
+    stack = await launch()
+    reviews = await stack.client()
+    batch = referrals(review_count())
+    await refer_all(reviews, batch)
+    progress = Progress(sum(len(full_path(r)) for r in batch))
+
+    driving = asyncio.ensure_future(each(batch, lambda r: drive(reviews, r, progress)))
+    await asyncio.wait_for(progress.halfway.wait(), RECOVERY)
+    stack.worker.kill()  # with updates in flight and activities running
+    killed_at = progress.done
+    await asyncio.sleep(1)  # a moment with no worker at all: tasks queue up at the server
+    await stack.worker.start()
+    began = time.monotonic()
+    await asyncio.wait_for(driving, RECOVERY)
+
+    views = await each(batch, lambda r: finished(reviews, r.referral_id, RECOVERY))
+    recovered = time.monotonic() - began
+    assert {(v.status, v.outcome) for v in views} == {(Status.CLOSED, Outcome.COMPLETED)}
+    await assert_all_recorded(reviews, open_store(stack), batch)
+    # Proof that the kill interrupted work: some activity had to be tried again on the new worker.
+    assert await retried(reviews, batch), "no activity was running when the worker was killed"
+    print(f"killed after {killed_at}/{progress.total} steps; all completed {recovered:.1f}s after the restart")
