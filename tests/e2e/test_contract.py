@@ -56,34 +56,11 @@ async def test_the_temporal_cli_drives_a_review_through_the_codec_server(
             await reviews.refer(r)
             await triaged(reviews, r.referral_id)
             wid = f"peer-review-{r.referral_id}"
-            code, output = await temporal(
-                env,
-                codec,
-                "workflow",
-                "update",
-                "execute",
-                "--workflow-id",
-                wid,
-                "--name",
-                "approve",
-                "--input",
-                json.dumps({"actor": "S100", "rationale": "From Go"}),
-            )
+            approve = ("workflow", "update", "execute", "--workflow-id", wid, "--name", "approve", "--input")
+            code, output = await temporal(env, codec, *approve, json.dumps({"actor": "S100", "rationale": "From Go"}))
             assert code == 0, output
             assert '"awaiting_reviewer"' in output
-            code, output = await temporal(
-                env,
-                codec,
-                "workflow",
-                "update",
-                "execute",
-                "--workflow-id",
-                wid,
-                "--name",
-                "approve",
-                "--input",
-                json.dumps({"actor": "S100"}),
-            )
+            code, output = await temporal(env, codec, *approve, json.dumps({"actor": "S100"}))
             assert code != 0 and "cannot approve a review that is awaiting_reviewer" in output
             code, output = await temporal(env, codec, "workflow", "query", "--workflow-id", wid, "--name", "status")
             assert code == 0 and '"chair": "S100"' in output.replace('":"', '": "')
