@@ -13,6 +13,7 @@ from datetime import datetime
 from pydantic import BaseModel
 from temporalio.client import (
     Client,
+    WorkflowExecutionDescription,
     WorkflowExecutionStatus,
     WorkflowHandle,
     WorkflowQueryFailedError,
@@ -168,7 +169,7 @@ class PeerReviewClient:
         value = description.typed_search_attributes.get(sa.STATUS)
         return Status(value) if value else Status.REFERRED
 
-    async def _describe(self, referral_id: str):  # type: ignore[no-untyped-def]
+    async def _describe(self, referral_id: str) -> WorkflowExecutionDescription:
         try:
             return await self._handle(referral_id).describe()
         except RPCError as error:
