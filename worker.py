@@ -25,32 +25,31 @@ from peer_review.logs import configure_logging
 from peer_review.metrics import prometheus_runtime
 from peer_review.process import run_until_signalled
 from peer_review.settings import Settings
-from workflows.peer_review import SIDE_EFFECTS_QUEUE_SUFFIX, PeerReviewWorkflow
+from workflows.peer_review import NOTIFICATIONS_QUEUE_SUFFIX, SIDE_EFFECTS_QUEUE_SUFFIX, PeerReviewWorkflow
 
 log = structlog.get_logger(__name__)
 
 
 class PeerReviewWorker:
-    """The two workers of one process, started and stopped together.
+    """The workers of one process, started and stopped together.
 
-    `decisions` runs the workflow and the directory look-ups a decision waits for. `side_effects` runs records
-    and notifications on their own task queue with their own activity slots, so a records database or mail
-    server that is down can hold only those slots, never the ones a decision needs.
+    The first runs the workflow and the directory look-ups a decision waits for. The others run records and
+    notifications, each on its own task queue with its own activity slots: a records database or a mail server
+    that is down can hold only its own slots, never the ones a decision or the other side effect needs.
     """
 
-    def __init__(self, decisions: Worker, side_effects: Worker) -> None:
-        self.decisions = decisions
-        self.side_effects = side_effects
+    def __init__(self, *workers: Worker) -> None:
+        self.workers = workers
         self._running = AsyncExitStack()
 
     async def __aenter__(self) -> PeerReviewWorker:
-        await self._running.enter_async_context(self.side_effects)
-        await self._running.enter_async_context(self.decisions)
+        for worker in reversed(self.workers):
+            await self._running.enter_async_context(worker)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        # Both stop at once, so running activities get one grace period rather than one per worker in turn.
-        await asyncio.gather(self.decisions.shutdown(), self.side_effects.shutdown())
+        # All stop at once, so running activities get one grace period rather than one per worker in turn.
+        await asyncio.gather(*(worker.shutdown() for worker in self.workers))
         await self._running.aclose()
 
 
@@ -76,13 +75,20 @@ def build_worker(client: Client, settings: Settings, store: RecordsStore, **tuni
         graceful_shutdown_timeout=grace,
         **{"max_cached_workflows": settings.max_cached_workflows, **tuning},
     )
-    effects = Worker(
+    record_keeping = Worker(
         client,
         task_queue=settings.task_queue + SIDE_EFFECTS_QUEUE_SUFFIX,
+        # Notifications too, for those scheduled here before they had a queue of their own.
         activities=side_effects,
         graceful_shutdown_timeout=grace,
     )
-    return PeerReviewWorker(decisions, effects)
+    mail = Worker(
+        client,
+        task_queue=settings.task_queue + NOTIFICATIONS_QUEUE_SUFFIX,
+        activities=[notifications.notify],
+        graceful_shutdown_timeout=grace,
+    )
+    return PeerReviewWorker(decisions, record_keeping, mail)
 
 
 async def run(settings: Settings, stop: asyncio.Event) -> None:

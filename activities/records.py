@@ -35,7 +35,7 @@ from temporalio import activity
 from peer_review.activity_names import RECORD_BATCH
 from peer_review.audit_chain import GENESIS, AuditRecord, ChainedEvent, event_hash
 from peer_review.metrics import RECORD_LATENCY
-from peer_review.models import AuditEvent, Outcome, RecordBatch, Status
+from peer_review.models import AuditEvent, Findings, Outcome, RecordBatch, Status
 
 metadata = MetaData()
 
@@ -174,9 +174,9 @@ class RecordsStore:
         """Write one batch atomically; returns how many audit rows were new."""
         now = datetime.now(UTC)
         async with self.transaction() as connection:
-            added = await self._append_events(connection, batch.referral.referral_id, batch.events)
+            added = await self._append_events(connection, batch.view.referral_id, batch.events)
             await self._upsert_referral(connection, batch, now)
-            if batch.view.outcome is Outcome.COMPLETED and batch.findings is not None:
+            if batch.view.outcome is Outcome.COMPLETED:
                 await self._register_recommendations(connection, batch, now)
         return added
 
@@ -213,14 +213,9 @@ class RecordsStore:
         return len(rows)
 
     async def _upsert_referral(self, connection: AsyncConnection, batch: RecordBatch, now: datetime) -> None:
-        view, referral = batch.view, batch.referral
+        view, referral, referral_id = batch.view, batch.referral, batch.view.referral_id
         last_seq = max((e.seq for e in batch.events), default=0)
-        values = {
-            "case_reference": referral.case_reference,
-            "osn": referral.osn,
-            "site": referral.site,
-            "referral_level": referral.referral_level.value,
-            "reasons": ",".join(r.value for r in referral.reasons),
+        values: dict[str, object] = {
             "mandatory": view.mandatory,
             "priority": view.priority.value if view.priority else None,
             "status": view.status.value,
@@ -228,29 +223,40 @@ class RecordsStore:
             "chair": view.chair,
             "reviewer": view.reviewer,
             "overdue": view.overdue,
-            "referral_json": referral.model_dump_json(),
-            "findings_json": batch.findings.model_dump_json() if batch.findings else None,
             "updated_at": now,
         }
+        if referral is not None:
+            values |= {
+                "case_reference": referral.case_reference,
+                "osn": referral.osn,
+                "site": referral.site,
+                "referral_level": referral.referral_level.value,
+                "reasons": ",".join(r.value for r in referral.reasons),
+                "referral_json": referral.model_dump_json(),
+            }
+        if batch.findings is not None:
+            values["findings_json"] = batch.findings.model_dump_json()
         current = (
-            await connection.execute(
-                select(referrals.c.last_seq).where(referrals.c.referral_id == referral.referral_id)
-            )
+            await connection.execute(select(referrals.c.last_seq).where(referrals.c.referral_id == referral_id))
         ).first()
         if current is None:
+            if referral is None:
+                # Only possible if the database lost rows (say, restored from an older backup): retry until an
+                # operator restores it, rather than write a projection with no referral behind it.
+                raise RuntimeError(f"records for {referral_id} are missing their first batch")
             await connection.execute(
-                referrals.insert().values(referral_id=referral.referral_id, created_at=now, last_seq=last_seq, **values)
+                referrals.insert().values(referral_id=referral_id, created_at=now, last_seq=last_seq, **values)
             )
         elif last_seq >= current[0]:
             await connection.execute(
-                referrals.update()
-                .where(referrals.c.referral_id == referral.referral_id)
-                .values(last_seq=last_seq, **values)
+                referrals.update().where(referrals.c.referral_id == referral_id).values(last_seq=last_seq, **values)
             )
 
     async def _register_recommendations(self, connection: AsyncConnection, batch: RecordBatch, now: datetime) -> None:
-        assert batch.findings is not None
-        referral_id = batch.referral.referral_id
+        referral_id = batch.view.referral_id
+        findings = batch.findings or await _stored_findings(connection, referral_id)
+        if findings is None:
+            return
         existing = set(
             (
                 await connection.execute(
@@ -268,7 +274,7 @@ class RecordsStore:
                 "status": "open",
                 "recorded_at": now,
             }
-            for position, item in enumerate(batch.findings.recommendations, start=1)
+            for position, item in enumerate(findings.recommendations, start=1)
             if position not in existing
         ]
         if rows:
@@ -301,6 +307,13 @@ class RecordsStore:
         if last_seq is None and not rows:
             return None
         return AuditRecord(referral_id, rows, last_seq)
+
+
+async def _stored_findings(connection: AsyncConnection, referral_id: str) -> Findings | None:
+    stored = (
+        await connection.execute(select(referrals.c.findings_json).where(referrals.c.referral_id == referral_id))
+    ).scalar()
+    return Findings.model_validate_json(stored) if stored else None
 
 
 def as_utc(moment: datetime) -> datetime:

@@ -151,6 +151,7 @@ class PeerReviewClient:
                 ReviewInput(referral=referral, policy=self.settings.policy),
                 id=wid,
                 task_queue=self.settings.task_queue,
+                search_attributes=sa.at_start(referral),
                 # One review per referral id, ever: a repeat start returns the existing review.
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                 id_conflict_policy=WorkflowIDConflictPolicy.FAIL,

@@ -286,9 +286,13 @@ class StatusView(Contract):
 
 
 class RecordBatch(Contract):
-    """One write of the record-keeping loop: the current projection and the audit events since the last."""
+    """One write of the record-keeping loop: the current projection and the audit events since the last.
 
-    referral: Referral
+    The referral travels with a review's first batch and the findings with the first batch after each
+    submission; the database keeps both, so later batches leave them out and history stays small.
+    """
+
+    referral: Referral | None = None
     view: StatusView
     events: list[AuditEvent]
     findings: Findings | None = None

@@ -8,11 +8,13 @@ library. Human actions arrive as updates whose validators reject before anything
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Sequence
 from datetime import timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.common import RetryPolicy, SearchAttributeUpdate
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -61,6 +63,10 @@ with workflow.unsafe.imports_passed_through():
 
 SYSTEM = "system"
 DEADLINES_PATCH = "working-day-deadlines"
+# One search-attribute upsert per move, and one record batch per move together with its notification outcomes.
+LEAN_HISTORY_PATCH = "lean-history"
+# How long a move's record waits for the notifications it sent, so that both go in one batch.
+NOTIFICATION_GRACE = timedelta(seconds=5)
 # Enough events per write to keep record-keeping to a handful of activities per review.
 RECORD_BATCH_SIZE = 50
 
@@ -75,9 +81,11 @@ RECORD_RETRY = RetryPolicy(
 NOTIFY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=5), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=30)
 )
-# Records and notifications wait on systems that can be down for hours. They run on their own task queue (their
-# own worker and activity slots), so however many are stuck, none takes the slot a decision's look-up needs.
+# Records and notifications wait on systems that can be down for hours. Each runs on its own task queue (its own
+# worker and activity slots), so however many are stuck, none takes the slot a decision's look-up or the other
+# side effect needs. Records keep the queue both shared before notifications had their own.
 SIDE_EFFECTS_QUEUE_SUFFIX = "-side-effects"
+NOTIFICATIONS_QUEUE_SUFFIX = "-notifications"
 T = TypeVar("T")
 
 
@@ -89,8 +97,8 @@ async def _look_up(activity: str, arg: object, result_type: type[T]) -> T:
     return result
 
 
-def _side_effects_queue() -> str:
-    return workflow.info().task_queue + SIDE_EFFECTS_QUEUE_SUFFIX
+def _queue(suffix: str) -> str:
+    return workflow.info().task_queue + suffix
 
 
 def _rejected(rejection: Rejection) -> ApplicationError:
@@ -116,35 +124,67 @@ class PeerReviewWorkflow:
         self._events: list[AuditEvent] = []
         self._recorded = 0
         self._notifications_in_flight = 0
+        self._recorded_findings: Findings | None = None
+        self._lean_history = False
         self._finishing = False
 
     @workflow.run
     async def run(self, review: ReviewInput) -> StatusView:
+        # Each upsert is a history event and a visibility write; reviews started before this patch made one per
+        # attribute group and must replay as they ran (tests/histories/v2_*).
+        self._lean_history = workflow.patched(LEAN_HISTORY_PATCH)
         recorder = asyncio.create_task(self._record_continuously())
         referral = self._referral
-        workflow.upsert_search_attributes(
-            [
-                sa.OSN.value_set(referral.osn),
-                sa.REASONS.value_set([r.value for r in referral.reasons]),
-                sa.LEVEL.value_set(referral.referral_level.value),
-            ]
+        referral_attributes: list[SearchAttributeUpdate[Any]] = [
+            sa.OSN.value_set(referral.osn),
+            sa.REASONS.value_set([r.value for r in referral.reasons]),
+            sa.LEVEL.value_set(referral.referral_level.value),
+        ]
+        if not self._lean_history:
+            workflow.upsert_search_attributes(referral_attributes)
+            referral_attributes = []
+        # `referred` and `triage` happen in the same workflow task, so only the second needs publishing, and not
+        # even that when the client sent the start with the attributes of a review in triage.
+        started_in_triage = sa.carries(workflow.info().typed_search_attributes, sa.at_start(referral))
+        self._move(
+            SYSTEM, "referred", Status.REFERRED, f"referred by {referral.referred_by}", publish=not self._lean_history
         )
-        self._move(SYSTEM, "referred", Status.REFERRED, f"referred by {referral.referred_by}")
-        self._move(SYSTEM, "triage", Status.TRIAGE)
+        self._move(
+            SYSTEM,
+            "triage",
+            Status.TRIAGE,
+            publish=not (self._lean_history and started_in_triage),
+            attributes=referral_attributes,
+        )
         self._contacts = await _look_up(RESOLVE_CONTACTS, referral, ReviewContacts)
         for reason in referral.reasons:
             self._count(metrics.REVIEWS_STARTED, reason=reason.value, level=referral.referral_level.value)
         decision = triage(referral)
         self._mandatory, self._priority = decision.mandatory, decision.priority
-        workflow.upsert_search_attributes([sa.MANDATORY.value_set(decision.mandatory)])
+        triage_attributes: list[SearchAttributeUpdate[Any]] = [sa.MANDATORY.value_set(decision.mandatory)]
+        if not self._lean_history:
+            workflow.upsert_search_attributes(triage_attributes)
+            triage_attributes = []
         self._note_directory_gaps(self._contacts)
         if decision.mandatory:
             # Suicide-related reviews are mandatory: no Chair decision, straight to finding a reviewer.
-            self._move(SYSTEM, "triaged_mandatory", Status.AWAITING_REVIEWER, f"priority {decision.priority}")
+            self._move(
+                SYSTEM,
+                "triaged_mandatory",
+                Status.AWAITING_REVIEWER,
+                f"priority {decision.priority}",
+                attributes=triage_attributes,
+            )
             self._notify(self._contacts.chair, Step.MANDATORY_STARTED)
             self._notify_all(self._contacts.focal_points, Step.REVIEWER_NEEDED)
         else:
-            self._move(SYSTEM, "triaged", Status.AWAITING_CHAIR_DECISION, f"priority {decision.priority}")
+            self._move(
+                SYSTEM,
+                "triaged",
+                Status.AWAITING_CHAIR_DECISION,
+                f"priority {decision.priority}",
+                attributes=triage_attributes,
+            )
             self._notify(self._contacts.chair, Step.DECISION_NEEDED)
 
         if workflow.patched(DEADLINES_PATCH):
@@ -403,7 +443,17 @@ class PeerReviewWorkflow:
     def _count(self, name: str, **labels: str) -> None:
         workflow.metric_meter().create_counter(name).add(1, labels)
 
-    def _move(self, actor: str, action: str, to_status: Status, detail: str | None = None) -> None:
+    def _move(
+        self,
+        actor: str,
+        action: str,
+        to_status: Status,
+        detail: str | None = None,
+        *,
+        publish: bool = True,
+        attributes: Sequence[SearchAttributeUpdate[Any]] = (),
+    ) -> None:
+        """Change status, audit it and, with `publish`, upsert it with any other `attributes` in one event."""
         from_status = self._status if self._events else None
         self._count(metrics.TRANSITIONS, from_status=from_status.value if from_status else "", to_status=to_status)
         self._status = to_status
@@ -413,7 +463,10 @@ class PeerReviewWorkflow:
         else:
             self._wait = None
             due = sa.DUE_AT.value_unset()
-        workflow.upsert_search_attributes([sa.STATUS.value_set(to_status.value), due, sa.OVERDUE.value_set(False)])
+        if publish:
+            workflow.upsert_search_attributes(
+                [sa.STATUS.value_set(to_status.value), due, sa.OVERDUE.value_set(False), *attributes]
+            )
         self._audit(actor, action, from_status, to_status, detail)
         # workflow.logger is replay-safe: a replayed transition is not logged again.
         workflow.logger.info("review moved", extra={"status": to_status.value, "action": action})
@@ -464,16 +517,32 @@ class PeerReviewWorkflow:
             await workflow.wait_condition(lambda: self._recorded < len(self._events) or self._finishing)
             if self._recorded == len(self._events):
                 return
+            if self._lean_history and self._notifications_in_flight:
+                # A move's notifications usually land within milliseconds: waiting for them lets one write (one
+                # activity, one workflow task) hold the move and their outcomes. A mail outage delays the record
+                # of the move by NOTIFICATION_GRACE at most; the outcomes follow in a later batch.
+                with contextlib.suppress(TimeoutError):
+                    await workflow.wait_condition(
+                        lambda: self._notifications_in_flight == 0, timeout=NOTIFICATION_GRACE
+                    )
             batch = self._events[self._recorded : self._recorded + RECORD_BATCH_SIZE]
+            # The referral and the findings are written once each; later batches only move the projection on.
+            findings = self._findings if self._findings is not self._recorded_findings else None
             await workflow.execute_activity(
                 RECORD_BATCH,
-                RecordBatch(referral=self._referral, view=self._view(), events=batch, findings=self._findings),
+                RecordBatch(
+                    referral=self._referral if self._recorded == 0 else None,
+                    view=self._view(),
+                    events=batch,
+                    findings=findings,
+                ),
                 result_type=int,
                 start_to_close_timeout=RECORD_TIMEOUT,
                 retry_policy=RECORD_RETRY,
-                task_queue=_side_effects_queue(),
+                task_queue=_queue(SIDE_EFFECTS_QUEUE_SUFFIX),
             )
             self._recorded += len(batch)
+            self._recorded_findings = findings or self._recorded_findings
 
     def _notify_chair(self, step: Step) -> None:
         self._notify(self._contacts.chair if self._contacts else None, step)
@@ -508,7 +577,7 @@ class PeerReviewWorkflow:
                     start_to_close_timeout=timedelta(seconds=60),
                     schedule_to_close_timeout=timedelta(hours=self._policy.notification_give_up_hours),
                     retry_policy=NOTIFY_RETRY,
-                    task_queue=_side_effects_queue(),
+                    task_queue=_queue(NOTIFICATIONS_QUEUE_SUFFIX),
                 )
             except ActivityError:
                 # Delivery kept failing for the whole give-up period: mark it failed in the outbox. That write
@@ -519,7 +588,7 @@ class PeerReviewWorkflow:
                     result_type=NotificationOutcome,
                     start_to_close_timeout=RECORD_TIMEOUT,
                     retry_policy=RECORD_RETRY,
-                    task_queue=_side_effects_queue(),
+                    task_queue=_queue(NOTIFICATIONS_QUEUE_SUFFIX),
                 )
             detail = f"{request.step} to {request.recipient}: {outcome.detail}"
             self._audit(SYSTEM, outcome.audit_action, None, None, detail)

@@ -22,11 +22,14 @@ from tests.faults.reviews import (
     settle,
     take_steps,
 )
+from workflows.peer_review import NOTIFICATION_GRACE
 
-# SQLite's busy timeout (activities/records.py) and the record activity's start-to-close timeout, in seconds.
-WRITE_GIVES_UP = 30.0
-# Longer than that, so writes do not merely wait: they fail, and are retried until the database answers again.
-OUTAGE = float(os.environ.get("PEER_REVIEW_FAULT_DB_OUTAGE_SECONDS", "35"))
+# SQLite's busy timeout (activities/records.py) and the record activity's start-to-close timeout, in seconds,
+# counted from when a move's record is written: after its notifications, which wait on the same lock, or the grace.
+WRITE_GIVES_UP = 30.0 + NOTIFICATION_GRACE.total_seconds()
+# How long the lock stays after the last decision: longer than that, so writes do not merely wait: they fail, and
+# are retried until the database answers again.
+OUTAGE = float(os.environ.get("PEER_REVIEW_FAULT_DB_OUTAGE_SECONDS", str(WRITE_GIVES_UP + 5)))
 # A decision must not wait for the database. This bound only catches blocking; it is no performance target.
 DECISION_LIMIT = 15.0
 
@@ -51,7 +54,7 @@ async def test_decisions_go_on_while_the_records_database_is_locked(launch: Laun
         assert {v.status for v in views if v} <= {Status.UNDER_REVIEW, Status.AWAITING_SIGN_OFF}
         # Nothing can be written meanwhile: the records of every review are still to be made.
         assert all(await each(batch, lambda r: pending_activities(reviews, r.referral_id)))
-        await asyncio.sleep(max(0.0, OUTAGE - (time.monotonic() - began)))
+        await asyncio.sleep(OUTAGE)
     finally:
         lock.release()
 

@@ -17,6 +17,7 @@ from peer_review.client import ListFilter, PeerReviewClient
 from peer_review.lifecycle import ActionName
 from peer_review.models import AuditEvent, Decision, Status
 from peer_review.settings import Settings
+from tests.faults.reviews import settle
 from tests.helpers import EXAMPLES, TEST_KEY_FILE, new_worker, referral, triaged
 from worker import PeerReviewWorker
 
@@ -123,6 +124,10 @@ async def test_a_restarted_worker_neither_loses_nor_repeats_an_alarm(
     async with fresh_worker():
         await reviews.refer(r)
         due = (await triaged(reviews, r.referral_id)).deadlines[0].due_at
+        # The time-skipping server sometimes refuses a completion ("invalid history builder state") when time jumps
+        # past a pending timer while a stopped worker's activities are still open. A crash mid-step is covered on
+        # the real server in tests/faults; this test is about alarms, so the first worker finishes its step.
+        await settle(reviews, skipping_store, r.referral_id)
     async with fresh_worker():
         await skip_to(skipping_env, due - timedelta(hours=1))
         assert [e.action for e in await alarms(reviews, r.referral_id)] == ["reminder"]
