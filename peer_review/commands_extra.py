@@ -20,7 +20,6 @@ from rich.table import Table
 from peer_review import bulk
 from peer_review.cli import JsonFlag, emit_json, err, fail, out
 from peer_review.client import InvalidInput, PeerReviewClient, ReviewError
-from peer_review.logs import configure_logging
 from peer_review.settings import Settings
 
 BulkFile = Annotated[
@@ -46,7 +45,9 @@ def api(
     port: Annotated[int | None, typer.Option(help="Port [default: PEER_REVIEW_API_PORT or 8000].")] = None,
 ) -> None:
     """Serve the HTTP API (/referrals, OpenAPI at /openapi.json) and the pages, until Ctrl-C or SIGTERM."""
+    # Imported here, not at the top: every other command (say, `list`) would pay for them at start-up.
     from peer_review.api import ApiSettings, serve
+    from peer_review.logs import configure_logging
     from peer_review.process import run_until_signalled
 
     settings = Settings()

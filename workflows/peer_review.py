@@ -187,7 +187,8 @@ class PeerReviewWorkflow:
             )
             self._notify(self._contacts.chair, Step.DECISION_NEEDED)
 
-        if workflow.patched(DEADLINES_PATCH):
+        # Every lean-history review has deadlines: asking would cost another marker and upsert for nothing.
+        if self._lean_history or workflow.patched(DEADLINES_PATCH):
             while self._status is not Status.CLOSED:
                 await self._watch_deadline()
         else:
