@@ -129,6 +129,31 @@ async def test_a_malformed_start_input_fails_the_workflow_clearly_instead_of_ret
     assert (await triaged(reviews, good.referral_id)).status is Status.AWAITING_CHAIR_DECISION
 
 
+@time_limit(180)
+async def test_a_refused_start_input_is_not_quoted_in_plaintext_in_history(
+    client: Client, settings: Settings, reviews: PeerReviewClient
+) -> None:
+    marker = f"CASE-DETAIL-{uuid.uuid4().hex}"
+    handle = await client.start_workflow(
+        "PeerReviewWorkflow",
+        # pydantic quotes a refused value in its message ("input_value=..."), as any validator may.
+        _start_input(settings, reasons=[marker]),
+        id=workflow_id(f"BAD-{uuid.uuid4().hex[:12]}"),
+        task_queue=settings.task_queue,
+    )
+    try:
+        with pytest.raises(WorkflowFailureError) as failed:
+            await wait_for_outcome(handle)
+    finally:
+        await terminate_if_running(handle)
+    # Through the codec, the caller still reads the field and the reason...
+    assert "reasons" in messages(failed.value.cause)
+    # ...but what the server stores (fetched raw: failures are not decoded) holds neither the input nor the message.
+    history = await handle.fetch_history()
+    assert history.events[-1].event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED
+    assert marker not in str(history.to_json())
+
+
 async def wait_for_outcome(handle: WorkflowHandle[Any, Any]) -> None:
     """The workflow's result, or an AssertionError as soon as a workflow task has failed instead."""
     result = asyncio.ensure_future(handle.result())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import TypeVar
 
 from sqlalchemy import select
@@ -146,8 +147,15 @@ async def settle(reviews: PeerReviewClient, store: RecordsStore, referral_id: st
         await asyncio.sleep(0.2)
 
 
-async def activity_attempts(reviews: PeerReviewClient, referral_id: str) -> list[tuple[str, int]]:
-    """(activity type, attempt) of every activity that ran, from the history: a retry shows as attempt > 1."""
+@dataclass(frozen=True)
+class Attempt:
+    activity: str
+    number: int
+    after_timeout: bool  # the attempt before it ran out its start-to-close timeout
+
+
+async def activity_attempts(reviews: PeerReviewClient, referral_id: str) -> list[Attempt]:
+    """The last attempt of every activity that ran, from the history: a retry shows as number > 1."""
     history = await reviews.client.get_workflow_handle(workflow_id(referral_id)).fetch_history()
     scheduled = {
         event.event_id: event.activity_task_scheduled_event_attributes.activity_type.name
@@ -155,7 +163,11 @@ async def activity_attempts(reviews: PeerReviewClient, referral_id: str) -> list
         if event.HasField("activity_task_scheduled_event_attributes")
     }
     return [
-        (scheduled[started.scheduled_event_id], started.attempt)
+        Attempt(
+            scheduled[started.scheduled_event_id],
+            started.attempt,
+            started.last_failure.HasField("timeout_failure_info"),
+        )
         for started in (
             event.activity_task_started_event_attributes
             for event in history.events
@@ -167,7 +179,18 @@ async def activity_attempts(reviews: PeerReviewClient, referral_id: str) -> list
 async def retried(reviews: PeerReviewClient, batch: Sequence[Referral]) -> set[str]:
     """The activity types that needed more than one attempt in any of these reviews."""
     attempts = await each(batch, lambda r: activity_attempts(reviews, r.referral_id))
-    return {kind for per_review in attempts for kind, attempt in per_review if attempt > 1}
+    return {a.activity for per_review in attempts for a in per_review if a.number > 1}
+
+
+async def cut_short(reviews: PeerReviewClient, batch: Sequence[Referral]) -> set[str]:
+    """The activity types retried because an attempt failed or was cancelled mid-run.
+
+    Retries after a start-to-close timeout are left out: Temporal can hand a task to a worker's poll at the very
+    moment that worker stops polling, and the task is lost in transit until its timeout (temporalio/sdk-rust#1080);
+    that attempt never ran, so nothing was cut short.
+    """
+    attempts = await each(batch, lambda r: activity_attempts(reviews, r.referral_id))
+    return {a.activity for per_review in attempts for a in per_review if a.number > 1 and not a.after_timeout}
 
 
 async def workflow_task_failures(reviews: PeerReviewClient, referral_id: str) -> list[str]:

@@ -11,13 +11,13 @@ from tests.faults.harness import free_port, review_count, time_limit
 from tests.faults.mail import Inbox, MailServer, message_id
 from tests.faults.reviews import (
     assert_all_recorded,
+    cut_short,
     each,
     finished,
     full_path,
     outbox,
     refer_all,
     referrals,
-    retried,
     take_steps,
 )
 
@@ -51,8 +51,8 @@ async def test_sigterm_lets_running_activities_finish_and_a_new_worker_completes
     finally:
         mail.stop()
     assert {(v.status, v.outcome) for v in views} == {(Status.CLOSED, Outcome.COMPLETED)}
-    # Sends running at SIGTERM completed and were reported: none was tried twice, none arrived twice.
-    assert NOTIFY not in await retried(reviews, batch)
+    # Sends running at SIGTERM completed and were reported: none was cut short and tried again, none arrived twice.
+    assert NOTIFY not in await cut_short(reviews, batch)
     store = open_store(stack)
     sent = await outbox(store, batch)
     received = inbox.message_ids()
