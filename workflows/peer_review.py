@@ -135,14 +135,13 @@ class PeerReviewWorkflow:
         self._lean_history = workflow.patched(LEAN_HISTORY_PATCH)
         recorder = asyncio.create_task(self._record_continuously())
         referral = self._referral
-        referral_attributes: list[SearchAttributeUpdate[Any]] = [
-            sa.OSN.value_set(referral.osn),
-            sa.REASONS.value_set([r.value for r in referral.reasons]),
-            sa.LEVEL.value_set(referral.referral_level.value),
-        ]
-        if not self._lean_history:
-            workflow.upsert_search_attributes(referral_attributes)
-            referral_attributes = []
+        referral_attributes = self._with_next_move(
+            [
+                sa.OSN.value_set(referral.osn),
+                sa.REASONS.value_set([r.value for r in referral.reasons]),
+                sa.LEVEL.value_set(referral.referral_level.value),
+            ]
+        )
         # `referred` and `triage` happen in the same workflow task, so only the second needs publishing, and not
         # even that when the client sent the start with the attributes of a review in triage.
         started_in_triage = sa.carries(workflow.info().typed_search_attributes, sa.at_start(referral))
@@ -161,10 +160,7 @@ class PeerReviewWorkflow:
             self._count(metrics.REVIEWS_STARTED, reason=reason.value, level=referral.referral_level.value)
         decision = triage(referral)
         self._mandatory, self._priority = decision.mandatory, decision.priority
-        triage_attributes: list[SearchAttributeUpdate[Any]] = [sa.MANDATORY.value_set(decision.mandatory)]
-        if not self._lean_history:
-            workflow.upsert_search_attributes(triage_attributes)
-            triage_attributes = []
+        triage_attributes = self._with_next_move([sa.MANDATORY.value_set(decision.mandatory)])
         self._note_directory_gaps(self._contacts)
         if decision.mandatory:
             # Suicide-related reviews are mandatory: no Chair decision, straight to finding a reviewer.
@@ -443,6 +439,14 @@ class PeerReviewWorkflow:
 
     def _count(self, name: str, **labels: str) -> None:
         workflow.metric_meter().create_counter(name).add(1, labels)
+
+    def _with_next_move(self, attributes: Sequence[SearchAttributeUpdate[Any]]) -> Sequence[SearchAttributeUpdate[Any]]:
+        """The attributes to publish with the next move's upsert; reviews started before lean-history upserted
+        each group on its own, and still do so on replay."""
+        if self._lean_history:
+            return attributes
+        workflow.upsert_search_attributes(attributes)
+        return ()
 
     def _move(
         self,
