@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP) ## create .venv and install the service with its test tools
 
 run: install ## the Temporal dev server (Web UI on :8233) and the worker, in the foreground
-	$(BIN)/python -m peer_review.local
+	$(BIN)/python dev.py
 
 worker: install ## only the worker, against TEMPORAL_ADDRESS
 	$(BIN)/peer-review-worker

@@ -20,8 +20,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from peer_review import export as exports
-from peer_review.cli import (
+from peer_review.cli.common import (
     Actor,
     JsonFlag,
     Ref,
@@ -38,20 +37,9 @@ from peer_review.cli import (
     run,
     show_status,
 )
-from peer_review.client import (
-    ActionRejected,
-    InvalidInput,
-    ListedReview,
-    ListFilter,
-    PeerReviewClient,
-    ReferralNotFound,
-    ReviewError,
-)
-from peer_review.codec import KeyRing, KeyRingError
-from peer_review.commands_extra import register as register_extra_commands
-from peer_review.directory import DirectoryError, load_directory
-from peer_review.lifecycle import ActionName, RejectionKind
-from peer_review.models import (
+from peer_review.cli.serving import register as register_extra_commands
+from peer_review.domain.lifecycle import ActionName, RejectionKind
+from peer_review.domain.models import (
     Decision,
     Findings,
     FindingsSubmission,
@@ -64,13 +52,25 @@ from peer_review.models import (
     Status,
     Withdrawal,
 )
-from peer_review.process import run_until_signalled
+from peer_review.domain.staff_directory import DirectoryError, load_directory
+from peer_review.foreground import run_until_signalled
+from peer_review.records import export as exports
 from peer_review.settings import Settings
+from peer_review.temporal.client import (
+    ActionRejected,
+    InvalidInput,
+    ListedReview,
+    ListFilter,
+    PeerReviewClient,
+    ReferralNotFound,
+    ReviewError,
+)
+from peer_review.temporal.codec import KeyRing, KeyRingError
 
 TABLE_ROWS = 100
 
 if TYPE_CHECKING:
-    from activities.records import RecordsStore
+    from peer_review.records.store import RecordsStore
 
 T = TypeVar("T")
 
@@ -223,7 +223,7 @@ def read_records(query: Callable[[RecordsStore], Awaitable[T]]) -> T:
     # Imported here: SQLAlchemy costs a quarter of a second at start-up, and only the auditor commands need it.
     from sqlalchemy.exc import SQLAlchemyError
 
-    from activities.records import RecordsStore
+    from peer_review.records.store import RecordsStore
 
     async def read() -> T:
         store = RecordsStore.from_url(Settings().records_url)
@@ -270,7 +270,7 @@ def export(
     """Export a whole review from the records database (auditors and the Focal Point; --redacted for anyone)."""
     checked_ref(ref)
     require_staff(actor, None if redacted else {Role.AUDITOR, Role.FOCAL_POINT})
-    from activities.record_queries import review_record
+    from peer_review.records.read_model import review_record
 
     record = read_records(lambda store: review_record(store, ref))
     if record is None:
@@ -291,7 +291,7 @@ def recommendations(
     as_json: JsonFlag = False,
 ) -> None:
     """The recommendations register across reviews (national ones are what the organisation must track)."""
-    from activities.record_queries import recommendation_register
+    from peer_review.records.read_model import recommendation_register
 
     level_value = level.value if level else None
     items = read_records(lambda store: recommendation_register(store, level=level_value, status=status_))
@@ -427,7 +427,7 @@ def keys_activate(key_id: Annotated[str, typer.Argument(help="A key id from `key
 @app.command("codec-server")
 def codec_server() -> None:
     """Serve the payload codec so the Temporal Web UI can show decrypted reviews (PEER_REVIEW_CODEC_*)."""
-    from peer_review.codec_server import serve_codec
+    from peer_review.temporal.codec_server import serve_codec
 
     settings = Settings()
     out.print(f"Codec server on http://{settings.codec_host}:{settings.codec_port} (Ctrl-C stops it)")

@@ -7,7 +7,6 @@ to finish; whatever is left is handed back to Temporal and retried by another wo
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from contextlib import AsyncExitStack
 from datetime import timedelta
 from functools import partial
@@ -19,13 +18,15 @@ from temporalio.worker import Worker
 
 from activities.directory import DirectoryActivities
 from activities.notifications import NotificationActivities, mailer_from
-from activities.records import RecordActivities, RecordsStore
-from peer_review.connection import connect
+from activities.records import RecordActivities
+from peer_review.foreground import run_until_signalled
 from peer_review.logs import configure_logging
-from peer_review.metrics import prometheus_runtime
-from peer_review.process import run_until_signalled
+from peer_review.records.store import RecordsStore
 from peer_review.settings import Settings
-from workflows.peer_review import NOTIFICATIONS_QUEUE_SUFFIX, SIDE_EFFECTS_QUEUE_SUFFIX, PeerReviewWorkflow
+from peer_review.temporal.connection import connect
+from peer_review.temporal.metrics import prometheus_runtime
+from peer_review.temporal.names import NOTIFICATIONS_QUEUE_SUFFIX, RECORDS_QUEUE_SUFFIX
+from workflows.peer_review import PeerReviewWorkflow
 
 log = structlog.get_logger(__name__)
 
@@ -65,21 +66,18 @@ def build_worker(client: Client, settings: Settings, store: RecordsStore, **tuni
         mailer=mailer_from(settings),
     )
     grace = timedelta(seconds=settings.shutdown_grace_seconds)
-    side_effects: list[Callable[..., Any]] = [records.record_batch, notifications.notify]
     decisions = Worker(
         client,
         task_queue=settings.task_queue,
         workflows=[PeerReviewWorkflow],
-        # Side effects stay registered here too: reviews started before the split scheduled them on this queue.
-        activities=[directory.resolve_contacts, directory.find_staff, *side_effects],
+        activities=[directory.resolve_contacts, directory.find_staff],
         graceful_shutdown_timeout=grace,
         **{"max_cached_workflows": settings.max_cached_workflows, **tuning},
     )
     record_keeping = Worker(
         client,
-        task_queue=settings.task_queue + SIDE_EFFECTS_QUEUE_SUFFIX,
-        # Notifications too, for those scheduled here before they had a queue of their own.
-        activities=side_effects,
+        task_queue=settings.task_queue + RECORDS_QUEUE_SUFFIX,
+        activities=[records.record_batch],
         graceful_shutdown_timeout=grace,
     )
     mail = Worker(

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from temporalio import activity
 
-from peer_review.activity_names import FIND_STAFF, RESOLVE_CONTACTS
-from peer_review.directory import load_directory
-from peer_review.models import Referral, ReviewContacts, StaffLookup
+from peer_review.domain.models import Referral, ReviewContacts, StaffLookup
+from peer_review.domain.staff_directory import load_directory
+from peer_review.temporal.names import FIND_STAFF, RESOLVE_CONTACTS
 
 
 class DirectoryActivities:

@@ -11,12 +11,13 @@ from typing import Literal, Protocol
 import aiosmtplib
 from temporalio import activity
 
-from activities.records import OutboxEntry, RecordsStore, outbox_status, save_outbox
-from peer_review.activity_names import NOTIFY
-from peer_review.directory import load_directory
-from peer_review.models import NotificationOutcome, NotificationRequest
-from peer_review.notices import Step, compose, is_internal
+from peer_review.domain.models import NotificationOutcome, NotificationRequest
+from peer_review.domain.notices import Step, compose, is_internal
+from peer_review.domain.staff_directory import load_directory
+from peer_review.records.outbox import OutboxEntry, outbox_status, save_outbox
+from peer_review.records.store import RecordsStore
 from peer_review.settings import Settings
+from peer_review.temporal.names import NOTIFY
 
 UNFOLDED_SMTP = email.policy.SMTP.clone(max_line_length=998)
 

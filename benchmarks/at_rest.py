@@ -19,8 +19,8 @@ from pathlib import Path
 from benchmarks.drivers import standard_referral
 from benchmarks.procfs import cpu_seconds, memory_mb, wait_until_idle
 from benchmarks.stack import ROOT, Stack, spawn, stop_process, wait_for_log
-from peer_review.client import ListFilter, PeerReviewClient
-from peer_review.models import Status
+from peer_review.domain.models import Status
+from peer_review.temporal.client import ListFilter, PeerReviewClient
 
 BIN = Path(sys.executable).parent
 WAITING = ListFilter(status=Status.AWAITING_CHAIR_DECISION)

@@ -23,8 +23,8 @@ from benchmarks.procfs import machine_memory_gb
 from benchmarks.server import start_dev_server, temporal_binary
 from benchmarks.stack import ROOT, Stack, bench_converter
 from benchmarks.twin import TwinPlan
-from peer_review.client import PeerReviewClient
 from peer_review.logs import configure_logging
+from peer_review.temporal.client import PeerReviewClient
 
 # Lone reviews for the twin's calibration (one in quick mode, where a minute is all there is).
 CALIBRATION_REVIEWS = 3

@@ -19,9 +19,8 @@ from typing import Any, Protocol
 from temporalio.client import Client
 
 from benchmarks.twin import READY_QUERY, STEP_UPDATE, BareTwinWorkflow, TwinPlan
-from peer_review.client import PeerReviewClient, workflow_id
-from peer_review.lifecycle import ActionName
-from peer_review.models import (
+from peer_review.domain.lifecycle import ActionName
+from peer_review.domain.models import (
     Decision,
     Findings,
     FindingsSubmission,
@@ -30,6 +29,7 @@ from peer_review.models import (
     Status,
     StatusView,
 )
+from peer_review.temporal.client import PeerReviewClient, workflow_id
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 NOT_YET_TRIAGED = (Status.REFERRED, Status.TRIAGE)

@@ -13,7 +13,7 @@ from pathlib import Path
 from temporalio.client import Client
 from temporalio.converter import DataConverter
 
-from peer_review import search_attributes as sa
+from peer_review.temporal import search_attributes as sa
 
 
 def free_port() -> int:

@@ -24,10 +24,10 @@ from temporalio.client import Client
 from temporalio.converter import DataConverter
 from temporalio.worker import Worker
 
-from activities.records import RecordsStore
 from benchmarks.twin import BareTwinWorkflow, noop
-from peer_review.converter import data_converter
+from peer_review.records.store import RecordsStore
 from peer_review.settings import Settings
+from peer_review.temporal.converter import data_converter
 from worker import build_worker
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,8 +40,8 @@ READY = "benchmark worker started"
 def bench_converter(key_file: Path) -> DataConverter:
     """The converter the worker process uses: encrypted when the project has its payload codec."""
     try:
-        from peer_review.codec import KeyRing
-        from peer_review.converter import encrypted_converter
+        from peer_review.temporal.codec import KeyRing
+        from peer_review.temporal.converter import encrypted_converter
     except ImportError:  # a tree without payload encryption: plain pydantic JSON
         return data_converter()
     KeyRing.ensure(key_file)

@@ -6,7 +6,7 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from peer_review.models import Status
+from peer_review.domain.models import Status
 
 LOW_CONCURRENCY = 5
 

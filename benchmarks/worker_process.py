@@ -14,9 +14,9 @@ import sys
 
 import structlog
 
-from activities.records import RecordsStore
 from benchmarks.stack import READY, TUNING_VARIABLE, bench_client, build_twin_worker
 from peer_review.logs import configure_logging
+from peer_review.records.store import RecordsStore
 from peer_review.settings import Settings
 from worker import build_worker
 

@@ -22,7 +22,7 @@
 #   TEMPORAL_CLI                  the temporal binary                          (default temporal)
 set -euo pipefail
 
-# The attributes, kept in step with peer_review/search_attributes.py (tests/deploy checks they match).
+# The attributes, kept in step with peer_review/temporal/search_attributes.py (tests/deploy checks they match).
 SEARCH_ATTRIBUTES=(
   PeerReviewStatus=Keyword
   PeerReviewOSN=Keyword

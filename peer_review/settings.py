@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from peer_review.models import ReviewPolicy
+from peer_review.domain.models import ReviewPolicy
 
 # The Customer Journey's key stages. ASSUMPTION: the department's guidance names the stages but this
 # project was not given the list; these follow the usual complaint journey and are meant to be replaced

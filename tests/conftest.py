@@ -11,10 +11,10 @@ from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from activities.records import RecordsStore
-from peer_review import search_attributes as sa
-from peer_review.converter import encrypted_converter
+from peer_review.records.store import RecordsStore
 from peer_review.settings import Settings
+from peer_review.temporal import search_attributes as sa
+from peer_review.temporal.converter import encrypted_converter
 from tests.helpers import EXAMPLES, TEST_KEY_FILE, venv_binary
 
 TEST_CONVERTER = encrypted_converter(TEST_KEY_FILE)

@@ -12,10 +12,10 @@ from typing import Any
 
 from temporalio.client import Client
 
-from activities.records import RecordsStore
-from peer_review.client import PeerReviewClient
-from peer_review.models import Findings, Referral, Status, StatusView
+from peer_review.domain.models import Findings, Referral, Status, StatusView
+from peer_review.records.store import RecordsStore
 from peer_review.settings import Settings
+from peer_review.temporal.client import PeerReviewClient
 from worker import PeerReviewWorker, build_worker
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,7 +1,7 @@
 """PeerReviewWorkflow: one durable workflow per referral, from referral to closure.
 
-Orchestration only. What is allowed comes from peer_review.lifecycle, the triage policy from
-peer_review.triage; side effects happen in activities, called by name so that this module imports no I/O
+Orchestration only. What is allowed comes from peer_review.domain.lifecycle, the triage policy from
+peer_review.domain.triage; side effects happen in activities, called by name so that this module imports no I/O
 library. Human actions arrive as updates whose validators reject before anything enters history.
 """
 
@@ -20,12 +20,9 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from pydantic import ValidationError
 
-    from peer_review import metrics
-    from peer_review import search_attributes as sa
-    from peer_review.activity_names import FIND_STAFF, NOTIFY, RECORD_BATCH, RESOLVE_CONTACTS
-    from peer_review.deadlines import AlarmKind, Wait, escalation_recipients, reminder_recipients, start_wait
-    from peer_review.findings import findings_problems
-    from peer_review.lifecycle import (
+    from peer_review.domain.deadlines import AlarmKind, Wait, escalation_recipients, reminder_recipients, start_wait
+    from peer_review.domain.findings import findings_problems
+    from peer_review.domain.lifecycle import (
         WAITING_STATUSES,
         ActionName,
         Rejection,
@@ -36,7 +33,7 @@ with workflow.unsafe.imports_passed_through():
         relations_of,
         stage_of,
     )
-    from peer_review.models import (
+    from peer_review.domain.models import (
         AuditEvent,
         ChairDecision,
         Deadline,
@@ -58,8 +55,18 @@ with workflow.unsafe.imports_passed_through():
         StatusView,
         Withdrawal,
     )
-    from peer_review.notices import Step
-    from peer_review.triage import triage
+    from peer_review.domain.notices import Step
+    from peer_review.domain.triage import triage
+    from peer_review.temporal import metrics
+    from peer_review.temporal import search_attributes as sa
+    from peer_review.temporal.names import (
+        FIND_STAFF,
+        NOTIFICATIONS_QUEUE_SUFFIX,
+        NOTIFY,
+        RECORD_BATCH,
+        RECORDS_QUEUE_SUFFIX,
+        RESOLVE_CONTACTS,
+    )
 
 SYSTEM = "system"
 DEADLINES_PATCH = "working-day-deadlines"
@@ -81,11 +88,6 @@ RECORD_RETRY = RetryPolicy(
 NOTIFY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=5), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=30)
 )
-# Records and notifications wait on systems that can be down for hours. Each runs on its own task queue (its own
-# worker and activity slots), so however many are stuck, none takes the slot a decision's look-up or the other
-# side effect needs. Records keep the queue both shared before notifications had their own.
-SIDE_EFFECTS_QUEUE_SUFFIX = "-side-effects"
-NOTIFICATIONS_QUEUE_SUFFIX = "-notifications"
 T = TypeVar("T")
 
 
@@ -544,7 +546,7 @@ class PeerReviewWorkflow:
                 result_type=int,
                 start_to_close_timeout=RECORD_TIMEOUT,
                 retry_policy=RECORD_RETRY,
-                task_queue=_queue(SIDE_EFFECTS_QUEUE_SUFFIX),
+                task_queue=_queue(RECORDS_QUEUE_SUFFIX),
             )
             self._recorded += len(batch)
             self._recorded_findings = findings or self._recorded_findings

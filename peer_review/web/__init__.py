@@ -1,5 +1,6 @@
-"""The HTTP front end: the JSON API (rest.py) and the server-rendered pages (pages.py) over one PeerReviewClient.
+"""The HTTP front end: the JSON API under /referrals and the server-rendered pages, in ``routes/``.
 
-peer_review/api.py assembles them into a FastAPI app; nothing here talks to Temporal except through
-peer_review.client, so the API refuses exactly what the CLI refuses, with the same messages.
+``app.py`` assembles them into one FastAPI app. Nothing here talks to Temporal except through
+``peer_review.temporal.client``, so the API refuses exactly what the CLI refuses, with the same messages.
+It may import ``domain``, ``temporal`` and ``records``; only the CLI's ``api`` command and ``dev.py`` import it.
 """

@@ -16,7 +16,7 @@ from typing import Any
 
 import jwt
 
-from peer_review.models import IDENTIFIER
+from peer_review.domain.models import IDENTIFIER
 from peer_review.web.config import ApiSettings
 
 SESSION_COOKIE = "peer_review_session"

@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from peer_review.directory import Directory
-from peer_review.models import Role, Staff
+from peer_review.domain.models import Role, Staff
+from peer_review.domain.staff_directory import Directory
 from peer_review.web.auth import SESSION_COOKIE, Credentials, Unauthenticated
 from peer_review.web.errors import Forbidden
 from peer_review.web.services import Services

@@ -11,8 +11,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from peer_review.client import ActionRejected, InvalidInput, ReferralNotFound, ReviewError, ServiceUnavailable
-from peer_review.lifecycle import RejectionKind
+from peer_review.domain.lifecycle import RejectionKind
+from peer_review.temporal.client import ActionRejected, InvalidInput, ReferralNotFound, ReviewError, ServiceUnavailable
 
 
 class FieldProblem(BaseModel):

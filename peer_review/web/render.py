@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 
-from peer_review.models import Role, Status
+from peer_review.domain.models import Role, Status
 from peer_review.web.deps import Person
 
 PACKAGE = Path(__file__).resolve().parent.parent

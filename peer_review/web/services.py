@@ -12,10 +12,10 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from activities.records import RecordsStore
-from peer_review.client import PeerReviewClient, ServiceUnavailable
-from peer_review.directory import Directory, load_directory
+from peer_review.domain.staff_directory import Directory, load_directory
+from peer_review.records.store import RecordsStore
 from peer_review.settings import Settings
+from peer_review.temporal.client import PeerReviewClient, ServiceUnavailable
 from peer_review.web.auth import TokenVerifier
 from peer_review.web.config import ApiSettings
 

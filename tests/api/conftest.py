@@ -6,10 +6,10 @@ import httpx
 import pytest
 from temporalio.client import Client
 
-from activities.records import RecordsStore
-from peer_review.api import create_app
-from peer_review.client import PeerReviewClient
+from peer_review.records.store import RecordsStore
 from peer_review.settings import Settings
+from peer_review.temporal.client import PeerReviewClient
+from peer_review.web.app import create_app
 from tests.api.support import api_settings
 from tests.helpers import new_worker
 

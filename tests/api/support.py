@@ -18,11 +18,11 @@ import uvicorn
 from pydantic import SecretStr
 from temporalio.client import Client
 
-from activities.records import RecordsStore
-from peer_review.api import create_app
-from peer_review.client import PeerReviewClient
-from peer_review.converter import encrypted_converter
+from peer_review.records.store import RecordsStore
 from peer_review.settings import Settings
+from peer_review.temporal.client import PeerReviewClient
+from peer_review.temporal.converter import encrypted_converter
+from peer_review.web.app import create_app
 from peer_review.web.config import ApiSettings
 from tests.helpers import EXAMPLES, TEST_KEY_FILE
 from worker import build_worker

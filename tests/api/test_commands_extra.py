@@ -19,7 +19,7 @@ import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from peer_review import bulk
+from peer_review.cli import bulk_import as bulk
 from tests.api.support import CHAIR, SECRET, as_
 from tests.helpers import EXAMPLES, ROOT, TEST_KEY_FILE, example
 

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 import httpx
 from temporalio.client import Client
 
-from activities.records import RecordsStore
-from peer_review.api import create_app
-from peer_review.client import PeerReviewClient
+from peer_review.records.store import RecordsStore
 from peer_review.settings import Settings
+from peer_review.temporal.client import PeerReviewClient
+from peer_review.web.app import create_app
 from peer_review.web.auth import SESSION_COOKIE
 from tests.api.support import AUDITOR, CHAIR, REFERRER, REVIEWER, api_settings, as_, eventually
 from tests.helpers import referral

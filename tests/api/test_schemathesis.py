@@ -22,7 +22,7 @@ from schemathesis.specs.openapi.checks import (
 )
 from temporalio.testing import WorkflowEnvironment
 
-from peer_review.web import docs
+from peer_review.web import openapi as docs
 from tests.api.support import REFERRER, LiveServer, api_settings, settings_for, token
 
 CONFIG = schemathesis.Config.from_dict(

@@ -11,9 +11,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from peer_review.api import create_app
 from peer_review.settings import Settings
-from peer_review.web import docs
+from peer_review.web import openapi as docs
+from peer_review.web.app import create_app
 from peer_review.web.config import ApiSettings
 from tests.api.support import AUDITOR, CHAIR, REFERRER, api_settings, as_, token
 from tests.helpers import EXAMPLES, TEST_KEY_FILE, referral
@@ -87,7 +87,7 @@ def test_settings_refuse_to_start_without_a_way_to_sign_in() -> None:
 def test_published_documents_are_current() -> None:
     for name, text in docs.documents().items():
         path = docs.DOCS / name
-        assert path.exists(), f"docs/{name} is missing: run `python -m peer_review.web.docs`"
+        assert path.exists(), f"docs/{name} is missing: run `python -m peer_review.web.openapi`"
         assert json.loads(path.read_text()) == json.loads(text), (
-            f"docs/{name} is stale: run `python -m peer_review.web.docs`"
+            f"docs/{name} is stale: run `python -m peer_review.web.openapi`"
         )

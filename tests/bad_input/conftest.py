@@ -14,8 +14,8 @@ import pytest
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
-from peer_review.client import PeerReviewClient, workflow_id
 from peer_review.settings import Settings
+from peer_review.temporal.client import PeerReviewClient, workflow_id
 from tests.faults.harness import BIN, WorkerProcess, worker_variables
 from tests.helpers import EXAMPLES, ROOT, TEST_KEY_FILE
 

@@ -14,11 +14,11 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from peer_review.models import MAX_ITEMS, MAX_LONG_TEXT, MAX_SHORT_TEXT, Reason, ReferralLevel
+from peer_review.domain.models import MAX_ITEMS, MAX_LONG_TEXT, MAX_SHORT_TEXT, Reason, ReferralLevel
 from tests.helpers import example
 
 Path = tuple[str | int, ...]
-TOP_LEVEL = "(top level)"  # how the CLI names the document itself (peer_review.cli.describe_validation)
+TOP_LEVEL = "(top level)"  # how the CLI names the document itself (peer_review.cli.common.describe_validation)
 
 # C0 and C1 controls and DEL; tab, newline and carriage return are ordinary text.
 CONTROLS = [chr(c) for c in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0)]]

@@ -14,9 +14,9 @@ import subprocess
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from peer_review.client import PeerReviewClient
-from peer_review.lifecycle import ActionName
-from peer_review.models import AuditEvent, Decision, ReviewerAssignment, Status
+from peer_review.domain.lifecycle import ActionName
+from peer_review.domain.models import AuditEvent, Decision, ReviewerAssignment, Status
+from peer_review.temporal.client import PeerReviewClient
 from tests.bad_input.conftest import Cli, started, unwrapped
 from tests.bad_input.payloads import Broken, findings, referrals
 from tests.faults.harness import time_limit
@@ -86,7 +86,7 @@ async def test_submit_findings_refuses_every_broken_findings_and_changes_nothing
 
 # --- Hostile files the command line does not refuse properly yet -----------------------------------------
 # Each should exit 2 naming the problem; today each crashes with a traceback (exit 1) or mangles the field name
-# in the message. Remove the marker with the fix to peer_review/cli.py described in the reliability report.
+# in the message. Remove the marker with the fix to peer_review/cli/common.py described in the reliability report.
 
 
 def _referral_text(**extra: object) -> str:

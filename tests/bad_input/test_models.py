@@ -1,6 +1,6 @@
 """Malformed and hostile payloads in-process, many examples: the models refuse each and name the field.
 
-The message checked is the one the command line prints (peer_review.cli.describe_validation), so a refusal
+The message checked is the one the command line prints (peer_review.cli.common.describe_validation), so a refusal
 here is a refusal a caseworker can act on.
 """
 
@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from pydantic import BaseModel, ValidationError
 
-from peer_review.cli import describe_validation
-from peer_review.models import Findings, Referral
+from peer_review.cli.common import describe_validation
+from peer_review.domain.models import Findings, Referral
 from tests.bad_input.payloads import FINDINGS, REFERRAL, Broken, Schema, findings, referrals
 
 MANY = settings(

@@ -19,11 +19,11 @@ from temporalio.client import Client, WorkflowFailureError, WorkflowHandle, Work
 from temporalio.exceptions import FailureError
 from temporalio.service import RPCError
 
-from activities.records import RecordsStore
-from peer_review.client import PeerReviewClient, ReviewError, workflow_id
-from peer_review.lifecycle import ActionName
-from peer_review.models import AuditEvent, Decision, ReviewerAssignment, Status, StatusView
+from peer_review.domain.lifecycle import ActionName
+from peer_review.domain.models import AuditEvent, Decision, ReviewerAssignment, Status, StatusView
+from peer_review.records.store import RecordsStore
 from peer_review.settings import Settings
+from peer_review.temporal.client import PeerReviewClient, ReviewError, workflow_id
 from tests.bad_input.payloads import TOP_LEVEL, Broken, findings
 from tests.faults.harness import time_limit
 from tests.faults.reviews import triaged

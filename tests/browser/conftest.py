@@ -11,7 +11,7 @@ import pytest
 from playwright.async_api import Browser, BrowserContext, async_playwright
 from temporalio.testing import WorkflowEnvironment
 
-from peer_review.client import PeerReviewClient
+from peer_review.temporal.client import PeerReviewClient
 from tests.api.support import LiveServer, api_settings, settings_for
 from tests.helpers import ROOT
 

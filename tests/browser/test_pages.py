@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from playwright.async_api import BrowserContext, Page, expect
 
-from peer_review.client import PeerReviewClient
-from peer_review.lifecycle import ActionName
-from peer_review.models import Decision, ReviewerAssignment
+from peer_review.domain.lifecycle import ActionName
+from peer_review.domain.models import Decision, ReviewerAssignment
+from peer_review.temporal.client import PeerReviewClient
 from tests.api.support import AUDITOR, CHAIR, REVIEWER, LiveServer
 from tests.browser.conftest import save_screenshot
 from tests.helpers import referral, triaged

@@ -10,7 +10,7 @@ import jsonschema
 import kubernetes_validate  # type: ignore[import-untyped]
 import pytest
 
-from peer_review.directory import load_directory
+from peer_review.domain.staff_directory import load_directory
 from tests.deploy.support import (
     HELM_VALUES,
     K8S,

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from peer_review import search_attributes as sa
+from peer_review.temporal import search_attributes as sa
 from tests.deploy.support import SCRIPT
 from tests.helpers import venv_binary
 

@@ -12,10 +12,10 @@ from pathlib import Path
 
 from temporalio.testing import WorkflowEnvironment
 
-from activities.records import RecordsStore
-from peer_review.client import PeerReviewClient
-from peer_review.codec_server import serve_codec
+from peer_review.records.store import RecordsStore
 from peer_review.settings import Settings
+from peer_review.temporal.client import PeerReviewClient
+from peer_review.temporal.codec_server import serve_codec
 from tests.helpers import new_worker, referral, triaged, venv_binary
 
 

@@ -8,7 +8,7 @@ from typing import Protocol
 
 import pytest
 
-from activities.records import RecordsStore
+from peer_review.records.store import RecordsStore
 from tests.faults.harness import DevServer, Stack, WorkerProcess, stack_settings, worker_variables
 
 StoreOpener = Callable[[Stack], RecordsStore]

@@ -22,9 +22,9 @@ from typing import ParamSpec
 
 from temporalio.client import Client
 
-from peer_review import search_attributes as sa
-from peer_review.client import PeerReviewClient
 from peer_review.settings import Settings
+from peer_review.temporal import search_attributes as sa
+from peer_review.temporal.client import PeerReviewClient
 from tests.helpers import EXAMPLES, ROOT, TEST_KEY_FILE
 
 BIN = Path(sys.executable).parent

@@ -56,5 +56,5 @@ class MailServer:
 
 
 def message_id(idempotency_key: str) -> str:
-    """The Message-ID a notification is sent with (peer_review.notices.compose)."""
+    """The Message-ID a notification is sent with (peer_review.domain.notices.compose)."""
     return f"<{idempotency_key}@peer-review.internal>"

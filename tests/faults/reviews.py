@@ -9,10 +9,8 @@ from typing import TypeVar
 
 from sqlalchemy import select
 
-from activities.records import RecordsStore, notifications
-from peer_review.client import PeerReviewClient, workflow_id
-from peer_review.lifecycle import ActionName
-from peer_review.models import (
+from peer_review.domain.lifecycle import ActionName
+from peer_review.domain.models import (
     ActionPayload,
     Decision,
     FindingsSubmission,
@@ -22,6 +20,9 @@ from peer_review.models import (
     Status,
     StatusView,
 )
+from peer_review.records.schema import notifications
+from peer_review.records.store import RecordsStore
+from peer_review.temporal.client import PeerReviewClient, workflow_id
 from tests.helpers import findings, referral
 
 T = TypeVar("T")

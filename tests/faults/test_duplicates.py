@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from peer_review.client import ActionRejected, PeerReviewClient, ReferResult
-from peer_review.models import ChairDecision, Outcome, Referral, Status, StatusView
+from peer_review.domain.models import ChairDecision, Outcome, Referral, Status, StatusView
+from peer_review.temporal.client import ActionRejected, PeerReviewClient, ReferResult
 from tests.faults.conftest import Launch, StoreOpener
 from tests.faults.harness import review_count, time_limit
 from tests.faults.reviews import (

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import time
 
-from peer_review.activity_names import NOTIFY
-from peer_review.models import Status
+from peer_review.domain.models import Status
+from peer_review.temporal.names import NOTIFY
 from tests.faults.conftest import Launch, StoreOpener
 from tests.faults.harness import free_port, review_count, time_limit
 from tests.faults.mail import Inbox, MailServer, message_id

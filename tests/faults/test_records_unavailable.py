@@ -6,8 +6,8 @@ import asyncio
 import os
 import time
 
-from peer_review.activity_names import RECORD_BATCH
-from peer_review.models import Outcome, Status
+from peer_review.domain.models import Outcome, Status
+from peer_review.temporal.names import RECORD_BATCH
 from tests.faults.conftest import Launch, StoreOpener
 from tests.faults.harness import DatabaseLock, review_count
 from tests.faults.reviews import (

@@ -6,9 +6,9 @@ from __future__ import annotations
 import asyncio
 import signal
 
-from activities.records import RecordsStore
-from peer_review.client import PeerReviewClient
-from peer_review.models import Outcome, Referral, Status, StatusView
+from peer_review.domain.models import Outcome, Referral, Status, StatusView
+from peer_review.records.store import RecordsStore
+from peer_review.temporal.client import PeerReviewClient
 from tests.faults.conftest import Launch, StoreOpener
 from tests.faults.harness import Stack, review_count, time_limit
 from tests.faults.reviews import (

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import time
 
-from peer_review.client import PeerReviewClient
-from peer_review.models import Outcome, Referral, Status
+from peer_review.domain.models import Outcome, Referral, Status
+from peer_review.temporal.client import PeerReviewClient
 from tests.faults.conftest import Launch, StoreOpener
 from tests.faults.harness import review_count, time_limit
 from tests.faults.reviews import (

@@ -10,12 +10,12 @@ import pytest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from activities.records import RecordsStore
-from peer_review.client import ActionRejected, PeerReviewClient
-from peer_review.lifecycle import ActionName
-from peer_review.metrics import prometheus_runtime
-from peer_review.models import Decision
+from peer_review.domain.lifecycle import ActionName
+from peer_review.domain.models import Decision
+from peer_review.records.store import RecordsStore
 from peer_review.settings import Settings
+from peer_review.temporal.client import ActionRejected, PeerReviewClient
+from peer_review.temporal.metrics import prometheus_runtime
 from tests.conftest import TEST_CONVERTER
 from tests.helpers import new_worker, referral, triaged
 

@@ -15,11 +15,12 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 from temporalio.client import Client
 
-from activities.records import RecordsStore, notifications
-from peer_review.client import PeerReviewClient
-from peer_review.lifecycle import ActionName
-from peer_review.models import Decision, FindingsSubmission, ReviewerAssignment, Withdrawal
+from peer_review.domain.lifecycle import ActionName
+from peer_review.domain.models import Decision, FindingsSubmission, ReviewerAssignment, Withdrawal
+from peer_review.records.schema import notifications
+from peer_review.records.store import RecordsStore
 from peer_review.settings import Settings
+from peer_review.temporal.client import PeerReviewClient
 from tests.helpers import EXAMPLES, findings, new_worker, referral, triaged
 
 SMTP_WAIT = 30.0  # seconds; a mail retried after an outage arrives on the second attempt, 5 s later

@@ -11,16 +11,10 @@ import pytest
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import DBAPIError
 
-from activities.records import (
-    OutboxEntry,
-    RecordsStore,
-    audit_events,
-    notifications,
-    outbox_status,
-    recommendations,
-    save_outbox,
-)
-from peer_review.models import AuditEvent, Outcome, RecordBatch, Status, StatusView
+from peer_review.domain.models import AuditEvent, Outcome, RecordBatch, Status, StatusView
+from peer_review.records.outbox import OutboxEntry, outbox_status, save_outbox
+from peer_review.records.schema import audit_events, notifications, recommendations
+from peer_review.records.store import RecordsStore
 from tests.conftest import postgres_url
 from tests.helpers import findings, referral
 

@@ -14,12 +14,8 @@ from pathlib import Path
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from activities.records import RecordsStore
-from peer_review import search_attributes as sa
-from peer_review.client import PeerReviewClient
-from peer_review.converter import encrypted_converter
-from peer_review.lifecycle import ActionName
-from peer_review.models import (
+from peer_review.domain.lifecycle import ActionName
+from peer_review.domain.models import (
     ActionPayload,
     ChairDecision,
     Decision,
@@ -28,7 +24,11 @@ from peer_review.models import (
     Rework,
     Withdrawal,
 )
+from peer_review.records.store import RecordsStore
 from peer_review.settings import Settings
+from peer_review.temporal import search_attributes as sa
+from peer_review.temporal.client import PeerReviewClient
+from peer_review.temporal.converter import encrypted_converter
 from tests.helpers import EXAMPLES, TEST_KEY_FILE, findings, new_worker, referral, venv_binary
 
 HISTORIES = Path(__file__).resolve().parent.parent / "histories"

@@ -9,7 +9,7 @@ import pytest
 from temporalio.client import Client, WorkflowHistory
 from temporalio.worker import Replayer
 
-from activities.records import RecordsStore
+from peer_review.records.store import RecordsStore
 from peer_review.settings import Settings
 from tests.conftest import TEST_CONVERTER
 from tests.replay.paths import HISTORIES, PATHS, record

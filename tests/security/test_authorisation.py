@@ -5,10 +5,8 @@ from __future__ import annotations
 import pytest
 from temporalio.client import Client
 
-from activities.records import RecordsStore
-from peer_review.client import ActionRejected, PeerReviewClient
-from peer_review.lifecycle import ActionName, RejectionKind
-from peer_review.models import (
+from peer_review.domain.lifecycle import ActionName, RejectionKind
+from peer_review.domain.models import (
     ActionPayload,
     Decision,
     FindingsSubmission,
@@ -16,7 +14,9 @@ from peer_review.models import (
     Rework,
     Withdrawal,
 )
+from peer_review.records.store import RecordsStore
 from peer_review.settings import Settings
+from peer_review.temporal.client import ActionRejected, PeerReviewClient
 from tests.helpers import findings, new_worker, referral, triaged
 
 PEOPLE = {

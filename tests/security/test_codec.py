@@ -14,14 +14,14 @@ from temporalio.api.common.v1 import Payload, Payloads
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from activities.records import RecordsStore
-from peer_review.client import PeerReviewClient
-from peer_review.codec import ENCODING, KEY_ID, EncryptionCodec, KeyRing, KeyRingError
-from peer_review.codec_server import codec_app
-from peer_review.converter import data_converter
-from peer_review.lifecycle import ActionName
-from peer_review.models import Decision
+from peer_review.domain.lifecycle import ActionName
+from peer_review.domain.models import Decision
+from peer_review.records.store import RecordsStore
 from peer_review.settings import Settings
+from peer_review.temporal.client import PeerReviewClient
+from peer_review.temporal.codec import ENCODING, KEY_ID, EncryptionCodec, KeyRing, KeyRingError
+from peer_review.temporal.codec_server import codec_app
+from peer_review.temporal.converter import data_converter
 from tests.helpers import new_worker, referral, triaged
 
 PLAIN = Payload(metadata={"encoding": b"json/plain"}, data=b'{"summary": "private"}')

@@ -6,7 +6,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, settings
 
-from peer_review.models import Findings, Reason, Referral, ReviewContacts
+from peer_review.domain.models import Findings, Reason, Referral, ReviewContacts
 from tests.helpers import example
 
 # Deterministic and modest: the same examples on every run, no example database left on disk.

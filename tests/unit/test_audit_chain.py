@@ -8,8 +8,8 @@ from typing import Any
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from peer_review.audit_chain import GENESIS, ChainedEvent, event_hash, verify_chain
-from peer_review.models import AuditEvent, Status
+from peer_review.domain.audit_chain import GENESIS, ChainedEvent, event_hash, verify_chain
+from peer_review.domain.models import AuditEvent, Status
 from tests.unit.support import PROPERTY
 
 REFERRAL_ID = "PR-2026-0001"

@@ -1,4 +1,4 @@
-"""Working-day arithmetic against England and Wales bank holidays (peer_review.calendar).
+"""Working-day arithmetic against England and Wales bank holidays (peer_review.domain.working_days).
 
 The property tests check the arithmetic against an oracle built here straight from the
 `holidays` package; the fixed examples pin dates checked by hand against that package and the
@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from peer_review.calendar import (
+from peer_review.domain.working_days import (
     FIRST_YEAR,
     LAST_YEAR,
     add_working_days,

@@ -8,8 +8,8 @@ import pytest
 from pydantic import SecretStr
 from temporalio.service import TLSConfig
 
-from peer_review.connection import tls_config
 from peer_review.settings import Settings
+from peer_review.temporal.connection import tls_config
 
 
 def test_plain_by_default_and_tls_with_an_api_key() -> None:

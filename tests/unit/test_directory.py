@@ -10,8 +10,8 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from peer_review.directory import Directory, DirectoryError, load_directory
-from peer_review.models import ReviewContacts, Role
+from peer_review.domain.models import ReviewContacts, Role
+from peer_review.domain.staff_directory import Directory, DirectoryError, load_directory
 from tests.helpers import EXAMPLES
 from tests.unit.support import CHAIR, DEPUTY, FOCAL, REFERRER, REVIEWER, make_referral
 

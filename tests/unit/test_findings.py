@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from peer_review.findings import findings_problems
-from peer_review.models import Findings, RecommendationLevel
+from peer_review.domain.findings import findings_problems
+from peer_review.domain.models import Findings, RecommendationLevel
 from peer_review.settings import DEFAULT_JOURNEY_STAGES
 from tests.unit.support import PROPERTY, findings_data, make_findings, make_referral
 

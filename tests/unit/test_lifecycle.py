@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from peer_review.lifecycle import (
+from peer_review.domain.lifecycle import (
     RULES,
     STAGES,
     WAITING_STATUSES,
@@ -23,7 +23,7 @@ from peer_review.lifecycle import (
     relations_of,
     stage_of,
 )
-from peer_review.models import Outcome, Role, Staff, Status
+from peer_review.domain.models import Outcome, Role, Staff, Status
 from tests.unit.support import (
     CHAIR,
     DEPUTY,

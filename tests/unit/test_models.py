@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from peer_review.models import (
+from peer_review.domain.models import (
     MAX_ITEMS,
     MAX_LONG_TEXT,
     MAX_SHORT_TEXT,

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from peer_review.notices import NOTICES, Step, compose, is_internal
+from peer_review.domain.notices import NOTICES, Step, compose, is_internal
 from tests.unit.support import PROPERTY, make_referral
 
 DOMAINS = ["example.gov.uk"]

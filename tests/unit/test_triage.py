@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from peer_review.models import Priority, Reason, Referral
-from peer_review.triage import TriageResult, triage
+from peer_review.domain.models import Priority, Reason, Referral
+from peer_review.domain.triage import TriageResult, triage
 from tests.helpers import example
 from tests.unit.support import PROPERTY, REFERRAL_EXAMPLES, referral_with_reasons
 

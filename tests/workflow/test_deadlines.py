@@ -11,12 +11,13 @@ import pytest
 from sqlalchemy import select
 from temporalio.testing import WorkflowEnvironment
 
-from activities.records import RecordsStore, notifications
-from peer_review import search_attributes as sa
-from peer_review.client import ListFilter, PeerReviewClient
-from peer_review.lifecycle import ActionName
-from peer_review.models import AuditEvent, Decision, Status
+from peer_review.domain.lifecycle import ActionName
+from peer_review.domain.models import AuditEvent, Decision, Status
+from peer_review.records.schema import notifications
+from peer_review.records.store import RecordsStore
 from peer_review.settings import Settings
+from peer_review.temporal import search_attributes as sa
+from peer_review.temporal.client import ListFilter, PeerReviewClient
 from tests.faults.reviews import settle
 from tests.helpers import EXAMPLES, TEST_KEY_FILE, new_worker, referral, triaged
 from worker import PeerReviewWorker

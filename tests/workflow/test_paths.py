@@ -7,10 +7,8 @@ import asyncio
 import pytest
 from temporalio.client import Client
 
-from activities.records import RecordsStore
-from peer_review.client import ActionRejected, PeerReviewClient
-from peer_review.lifecycle import ActionName, RejectionKind
-from peer_review.models import (
+from peer_review.domain.lifecycle import ActionName, RejectionKind
+from peer_review.domain.models import (
     ChairDecision,
     Decision,
     FindingsSubmission,
@@ -20,7 +18,9 @@ from peer_review.models import (
     Status,
     Withdrawal,
 )
+from peer_review.records.store import RecordsStore
 from peer_review.settings import Settings
+from peer_review.temporal.client import ActionRejected, PeerReviewClient
 from tests.helpers import findings, new_worker, referral, triaged
 
 CHAIR, DEPUTY, FOCAL, REFERRER, REVIEWER, SAME_SITE_REVIEWER = "S100", "S101", "S200", "S300", "S400", "S301"

@@ -1,0 +1,178 @@
+"""The one read model of the records database: searches, a whole review's record, the recommendations register.
+
+Pages, the API, exports and the CLI read the records database rather than Temporal's visibility store
+because it holds the referral itself (summary, issues raised) and outlives Temporal's retention of
+closed histories.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import Select, literal, select
+
+from peer_review.domain.audit_chain import AuditRecord
+from peer_review.domain.models import Findings, Reason, Recommendation, Referral, Status
+from peer_review.records.schema import recommendations, referrals
+from peer_review.records.store import RecordsStore, as_utc
+
+MAX_ROWS = 500
+
+
+@dataclass(frozen=True)
+class ReviewRow:
+    referral_id: str
+    case_reference: str
+    osn: str
+    site: str
+    reasons: list[str]
+    mandatory: bool | None
+    priority: str | None
+    status: Status
+    outcome: str | None
+    chair: str | None
+    reviewer: str | None
+    overdue: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class RegisteredRecommendation:
+    referral_id: str
+    recommendation: Recommendation
+    status: str
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class ReviewRecord:
+    """Everything the records database holds about one review."""
+
+    row: ReviewRow
+    referral: Referral
+    findings: Findings | None
+    audit: AuditRecord
+    recommendations: list[RegisteredRecommendation]
+
+
+@dataclass(frozen=True)
+class Search:
+    status: Status | None = None
+    osn: str | None = None
+    reason: Reason | None = None
+    overdue: bool = False
+    created_from: date | None = None
+    created_to: date | None = None
+
+
+def _row(values: object) -> ReviewRow:
+    r = values._mapping  # type: ignore[attr-defined]
+    return ReviewRow(
+        referral_id=r["referral_id"],
+        case_reference=r["case_reference"],
+        osn=r["osn"],
+        site=r["site"],
+        reasons=[part for part in r["reasons"].split(",") if part],
+        mandatory=r["mandatory"],
+        priority=r["priority"],
+        status=Status(r["status"]),
+        outcome=r["outcome"],
+        chair=r["chair"],
+        reviewer=r["reviewer"],
+        overdue=bool(r["overdue"]),
+        created_at=as_utc(r["created_at"]),
+        updated_at=as_utc(r["updated_at"]),
+    )
+
+
+_COLUMNS = [c for c in referrals.c if c.name not in ("referral_json", "findings_json")]
+
+
+async def _rows(store: RecordsStore, query: Select[tuple[object, ...]]) -> list[ReviewRow]:
+    async with store.engine.connect() as connection:
+        return [_row(values) for values in await connection.execute(query.limit(MAX_ROWS))]
+
+
+async def search(store: RecordsStore, criteria: Search) -> list[ReviewRow]:
+    """The auditor's search: newest first."""
+    query = select(*_COLUMNS)
+    if criteria.status:
+        query = query.where(referrals.c.status == criteria.status.value)
+    if criteria.osn:
+        query = query.where(referrals.c.osn == criteria.osn)
+    if criteria.reason:
+        # Reasons are stored comma-separated; wrapping both sides in commas matches whole values only.
+        query = query.where((literal(",") + referrals.c.reasons + literal(",")).like(f"%,{criteria.reason.value},%"))
+    if criteria.overdue:
+        query = query.where(referrals.c.overdue.is_(True))
+    if criteria.created_from:
+        query = query.where(referrals.c.created_at >= datetime.combine(criteria.created_from, time(), UTC))
+    if criteria.created_to:
+        end = datetime.combine(criteria.created_to + timedelta(days=1), time(), UTC)
+        query = query.where(referrals.c.created_at < end)
+    return await _rows(store, query.order_by(referrals.c.created_at.desc()))
+
+
+async def awaiting(store: RecordsStore, osns: list[str], statuses: list[Status]) -> list[ReviewRow]:
+    """A Chair's inbox: overdue first, then oldest first."""
+    query = (
+        select(*_COLUMNS)
+        .where(referrals.c.osn.in_(osns), referrals.c.status.in_([s.value for s in statuses]))
+        .order_by(referrals.c.overdue.desc(), referrals.c.created_at.asc())
+    )
+    return await _rows(store, query)
+
+
+async def assigned_to(store: RecordsStore, reviewer: str) -> list[ReviewRow]:
+    """A reviewer's reviews: those waiting on them first, overdue first, then oldest."""
+    waiting = (referrals.c.status == Status.UNDER_REVIEW.value).desc()
+    query = (
+        select(*_COLUMNS)
+        .where(referrals.c.reviewer == reviewer)
+        .order_by(waiting, referrals.c.overdue.desc(), referrals.c.created_at.asc())
+    )
+    return await _rows(store, query)
+
+
+async def review_record(store: RecordsStore, referral_id: str) -> ReviewRecord | None:
+    async with store.engine.connect() as connection:
+        found = (
+            await connection.execute(
+                select(*_COLUMNS, referrals.c.referral_json, referrals.c.findings_json).where(
+                    referrals.c.referral_id == referral_id
+                )
+            )
+        ).first()
+    audit = await store.audit_record(referral_id)
+    if found is None or audit is None:
+        return None
+    referral = Referral.model_validate(json.loads(found.referral_json))
+    findings = Findings.model_validate(json.loads(found.findings_json)) if found.findings_json else None
+    registered = await recommendation_register(store, referral_id=referral_id)
+    return ReviewRecord(_row(found), referral, findings, audit, registered)
+
+
+async def recommendation_register(
+    store: RecordsStore, *, level: str | None = None, status: str | None = None, referral_id: str | None = None
+) -> list[RegisteredRecommendation]:
+    query = select(recommendations).order_by(recommendations.c.recorded_at, recommendations.c.position)
+    if level:
+        query = query.where(recommendations.c.level == level)
+    if status:
+        query = query.where(recommendations.c.status == status)
+    if referral_id:
+        query = query.where(recommendations.c.referral_id == referral_id)
+    async with store.engine.connect() as connection:
+        rows = (await connection.execute(query)).all()
+    return [
+        RegisteredRecommendation(
+            referral_id=row.referral_id,
+            recommendation=Recommendation(level=row.level, text=row.text, owner=row.owner),
+            status=row.status,
+            recorded_at=as_utc(row.recorded_at),
+        )
+        for row in rows
+    ]

@@ -1,0 +1,96 @@
+"""The records database's tables: the long-term system of record, outliving Temporal's retention.
+
+One projection row per review, append-only audit events (hash-chained, and on PostgreSQL guarded by a
+trigger), recommendations and the notification outbox.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, Column, DateTime, Integer, MetaData, String, Table, Text, UniqueConstraint
+
+metadata = MetaData()
+
+referrals = Table(
+    "referrals",
+    metadata,
+    Column("referral_id", String(64), primary_key=True),
+    Column("case_reference", String(64), nullable=False),
+    Column("osn", String(64), nullable=False),
+    Column("site", String(200), nullable=False),
+    Column("referral_level", String(16), nullable=False),
+    Column("reasons", String(200), nullable=False),
+    Column("mandatory", Boolean),
+    Column("priority", String(16)),
+    Column("status", String(32), nullable=False),
+    Column("outcome", String(16)),
+    Column("chair", String(64)),
+    Column("reviewer", String(64)),
+    Column("overdue", Boolean, nullable=False, default=False),
+    Column("referral_json", Text, nullable=False),
+    Column("findings_json", Text),
+    Column("last_seq", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("referral_id", String(64), nullable=False, index=True),
+    Column("seq", Integer, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("from_status", String(32)),
+    Column("to_status", String(32)),
+    Column("detail", Text),
+    Column("previous_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    UniqueConstraint("referral_id", "seq", name="uq_audit_referral_seq"),
+)
+
+recommendations = Table(
+    "recommendations",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("referral_id", String(64), nullable=False, index=True),
+    Column("position", Integer, nullable=False),
+    Column("level", String(16), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("owner", String(200), nullable=False),
+    Column("status", String(16), nullable=False, default="open"),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("referral_id", "position", name="uq_recommendation_position"),
+)
+
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("idempotency_key", String(200), primary_key=True),
+    Column("referral_id", String(64), nullable=False, index=True),
+    Column("recipient", String(64), nullable=False),
+    Column("address", String(254)),
+    Column("step", String(64), nullable=False),
+    Column("subject", String(300), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("detail", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+
+# On PostgreSQL the database itself refuses to change or remove an audit row; the hash chain still catches
+# anyone who disables the trigger first.
+APPEND_ONLY_TRIGGER = [
+    """CREATE OR REPLACE FUNCTION peer_review_audit_is_append_only() RETURNS trigger AS $$
+    BEGIN
+        RAISE EXCEPTION 'audit_events is append-only: % refused', TG_OP;
+    END;
+    $$ LANGUAGE plpgsql""",
+    "DROP TRIGGER IF EXISTS audit_events_append_only ON audit_events",
+    """CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events
+    FOR EACH ROW EXECUTE FUNCTION peer_review_audit_is_append_only()""",
+]

@@ -1,0 +1,214 @@
+"""Reads and writes of the records database. Writes are idempotent: a retried batch never duplicates a row."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event as sqlalchemy_event
+from sqlalchemy import select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from peer_review.domain.audit_chain import GENESIS, AuditRecord, ChainedEvent, event_hash
+from peer_review.domain.models import AuditEvent, Findings, Outcome, RecordBatch, Status
+from peer_review.records.schema import APPEND_ONLY_TRIGGER, audit_events, metadata, recommendations, referrals
+
+
+def make_engine(url: str) -> AsyncEngine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        # A busy SQLite file makes writers wait rather than fail at once; records retry regardless.
+        engine = create_async_engine(url, connect_args={"timeout": 30})
+        sqlalchemy_event.listen(engine.sync_engine, "connect", _write_ahead_log)
+        return engine
+    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+
+
+def _write_ahead_log(connection: Any, _: object) -> None:
+    # WAL lets the CLI and the API read while the worker writes; synchronous stays FULL, so a committed
+    # record survives a power cut as well as a crash.
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
+
+
+class RecordsStore:
+    """All reads and writes of the records database."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def from_url(cls, url: str) -> RecordsStore:
+        return cls(make_engine(url))
+
+    async def create_schema(self) -> None:
+        async with self.engine.begin() as connection:
+            await connection.run_sync(metadata.create_all)
+            if connection.dialect.name == "postgresql":
+                for statement in APPEND_ONLY_TRIGGER:
+                    await connection.execute(text(statement))
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncConnection]:
+        async with self.engine.begin() as connection:
+            yield connection
+
+    async def write_batch(self, batch: RecordBatch) -> int:
+        """Write one batch atomically; returns how many audit rows were new."""
+        now = datetime.now(UTC)
+        async with self.transaction() as connection:
+            added = await self._append_events(connection, batch.view.referral_id, batch.events)
+            await self._upsert_referral(connection, batch, now)
+            if batch.view.outcome is Outcome.COMPLETED:
+                await self._register_recommendations(connection, batch, now)
+        return added
+
+    async def _append_events(self, connection: AsyncConnection, referral_id: str, events: Sequence[AuditEvent]) -> int:
+        if not events:
+            return 0
+        last = (
+            await connection.execute(
+                select(audit_events.c.seq, audit_events.c.hash)
+                .where(audit_events.c.referral_id == referral_id)
+                .order_by(audit_events.c.seq.desc())
+                .limit(1)
+            )
+        ).first()
+        last_seq, previous = (last[0], last[1]) if last else (0, GENESIS)
+        rows = []
+        for event in events:
+            if event.seq <= last_seq:
+                continue  # already recorded by an earlier attempt of this batch
+            if event.seq != last_seq + 1:
+                raise RuntimeError(f"audit gap for {referral_id}: event {event.seq} after {last_seq}")
+            digest = event_hash(referral_id, event, previous)
+            rows.append(
+                {
+                    "referral_id": referral_id,
+                    **event.model_dump(mode="python"),
+                    "previous_hash": previous,
+                    "hash": digest,
+                }
+            )
+            last_seq, previous = event.seq, digest
+        if rows:
+            await connection.execute(audit_events.insert(), rows)
+        return len(rows)
+
+    async def _upsert_referral(self, connection: AsyncConnection, batch: RecordBatch, now: datetime) -> None:
+        view, referral, referral_id = batch.view, batch.referral, batch.view.referral_id
+        last_seq = max((e.seq for e in batch.events), default=0)
+        values: dict[str, object] = {
+            "mandatory": view.mandatory,
+            "priority": view.priority.value if view.priority else None,
+            "status": view.status.value,
+            "outcome": view.outcome.value if view.outcome else None,
+            "chair": view.chair,
+            "reviewer": view.reviewer,
+            "overdue": view.overdue,
+            "updated_at": now,
+        }
+        if referral is not None:
+            values |= {
+                "case_reference": referral.case_reference,
+                "osn": referral.osn,
+                "site": referral.site,
+                "referral_level": referral.referral_level.value,
+                "reasons": ",".join(r.value for r in referral.reasons),
+                "referral_json": referral.model_dump_json(),
+            }
+        if batch.findings is not None:
+            values["findings_json"] = batch.findings.model_dump_json()
+        current = (
+            await connection.execute(select(referrals.c.last_seq).where(referrals.c.referral_id == referral_id))
+        ).first()
+        if current is None:
+            if referral is None:
+                # Only possible if the database lost rows (say, restored from an older backup): retry until an
+                # operator restores it, rather than write a projection with no referral behind it.
+                raise RuntimeError(f"records for {referral_id} are missing their first batch")
+            await connection.execute(
+                referrals.insert().values(referral_id=referral_id, created_at=now, last_seq=last_seq, **values)
+            )
+        elif last_seq >= current[0]:
+            await connection.execute(
+                referrals.update().where(referrals.c.referral_id == referral_id).values(last_seq=last_seq, **values)
+            )
+
+    async def _register_recommendations(self, connection: AsyncConnection, batch: RecordBatch, now: datetime) -> None:
+        referral_id = batch.view.referral_id
+        findings = batch.findings or await _stored_findings(connection, referral_id)
+        if findings is None:
+            return
+        existing = set(
+            (
+                await connection.execute(
+                    select(recommendations.c.position).where(recommendations.c.referral_id == referral_id)
+                )
+            ).scalars()
+        )
+        rows = [
+            {
+                "referral_id": referral_id,
+                "position": position,
+                "level": item.level.value,
+                "text": item.text,
+                "owner": item.owner,
+                "status": "open",
+                "recorded_at": now,
+            }
+            for position, item in enumerate(findings.recommendations, start=1)
+            if position not in existing
+        ]
+        if rows:
+            await connection.execute(recommendations.insert(), rows)
+
+    async def audit_record(self, referral_id: str) -> AuditRecord | None:
+        async with self.engine.connect() as connection:
+            last_seq = (
+                await connection.execute(select(referrals.c.last_seq).where(referrals.c.referral_id == referral_id))
+            ).scalar()
+            result = await connection.execute(
+                select(audit_events).where(audit_events.c.referral_id == referral_id).order_by(audit_events.c.id)
+            )
+            rows = [
+                ChainedEvent(
+                    event=AuditEvent(
+                        seq=row.seq,
+                        at=as_utc(row.at),
+                        actor=row.actor,
+                        action=row.action,
+                        from_status=Status(row.from_status) if row.from_status else None,
+                        to_status=Status(row.to_status) if row.to_status else None,
+                        detail=row.detail,
+                    ),
+                    previous_hash=row.previous_hash,
+                    hash=row.hash,
+                )
+                for row in result
+            ]
+        if last_seq is None and not rows:
+            return None
+        return AuditRecord(referral_id, rows, last_seq)
+
+
+async def _stored_findings(connection: AsyncConnection, referral_id: str) -> Findings | None:
+    stored = (
+        await connection.execute(select(referrals.c.findings_json).where(referrals.c.referral_id == referral_id))
+    ).scalar()
+    return Findings.model_validate_json(stored) if stored else None
+
+
+def as_utc(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes; every time stored here was written in UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

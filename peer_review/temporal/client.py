@@ -1,0 +1,287 @@
+"""A typed client for peer reviews, used by the CLI, the tests and any HTTP front end.
+
+It turns Temporal's errors into four plain outcomes that callers map to exit codes or HTTP statuses:
+invalid input, a rejected action, an unknown referral, and an unreachable service.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from datetime import datetime
+
+from pydantic import BaseModel
+from temporalio.client import (
+    Client,
+    WorkflowExecutionDescription,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowQueryFailedError,
+    WorkflowUpdateFailedError,
+)
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from peer_review.domain.lifecycle import ActionName, RejectionKind
+from peer_review.domain.models import (
+    ActionPayload,
+    AuditEvent,
+    ChairDecision,
+    Reason,
+    Referral,
+    RefusedAction,
+    ReviewInput,
+    Status,
+    StatusView,
+)
+from peer_review.domain.staff_directory import DirectoryError, load_directory
+from peer_review.settings import Settings
+from peer_review.temporal import search_attributes as sa
+from peer_review.temporal.codec import KeyRingError
+from peer_review.temporal.connection import connect
+from peer_review.temporal.history_decoding import decoded_events
+
+WORKFLOW_TYPE = "PeerReviewWorkflow"
+
+
+class ReviewError(Exception):
+    exit_code = 1
+
+
+class InvalidInput(ReviewError):
+    exit_code = 2
+
+
+class ActionRejected(ReviewError):
+    exit_code = 3
+
+    def __init__(self, message: str, kind: RejectionKind = RejectionKind.INVALID_STATE) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+class ReferralNotFound(ReviewError):
+    exit_code = 4
+
+
+class ServiceUnavailable(ReviewError):
+    exit_code = 1
+
+
+def workflow_id(referral_id: str) -> str:
+    return f"peer-review-{referral_id}"
+
+
+class ReferResult(BaseModel):
+    referral_id: str
+    workflow_id: str
+    status: Status
+    already_started: bool
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    status: Status | None = None
+    osn: str | None = None
+    reason: Reason | None = None
+    overdue: bool = False
+
+    def query(self) -> str:
+        clauses = [f"WorkflowType = '{WORKFLOW_TYPE}'"]
+        if self.status:
+            clauses.append(f"{sa.STATUS.name} = '{self.status.value}'")
+        if self.osn:
+            clauses.append(f"{sa.OSN.name} = '{_quoted(self.osn)}'")
+        if self.reason:
+            clauses.append(f"{sa.REASONS.name} = '{self.reason.value}'")
+        if self.overdue:
+            clauses.append(f"{sa.OVERDUE.name} = true")
+        return " AND ".join(clauses)
+
+
+def _quoted(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("'", "\\'")
+
+
+class ListedReview(BaseModel):
+    referral_id: str
+    status: str | None
+    osn: str | None
+    reasons: list[str]
+    mandatory: bool | None
+    overdue: bool
+    due_at: datetime | None
+    started_at: datetime | None
+    running: bool
+
+
+class PeerReviewClient:
+    def __init__(self, client: Client, settings: Settings) -> None:
+        self.client = client
+        self.settings = settings
+
+    @classmethod
+    async def connect(cls, settings: Settings) -> PeerReviewClient:
+        try:
+            client = await connect(settings)
+        except (KeyRingError, OSError) as error:
+            raise ReviewError(str(error)) from None
+        except RuntimeError as error:
+            raise ServiceUnavailable(
+                f"cannot reach the Temporal server at {settings.temporal_address}: is it running? ({error})"
+            ) from None
+        return cls(client, settings)
+
+    def _handle(self, referral_id: str) -> WorkflowHandle[object, StatusView]:
+        return self.client.get_workflow_handle(workflow_id(referral_id), result_type=StatusView)
+
+    async def refer(self, referral: Referral) -> ReferResult:
+        """Start a review, or return the one already started for this referral id."""
+        try:
+            problems = load_directory(self.settings.directory).referral_problems(referral)
+        except DirectoryError as error:
+            raise ReviewError(str(error)) from None
+        if problems:
+            raise InvalidInput("; ".join(problems))
+        wid = workflow_id(referral.referral_id)
+        try:
+            await self.client.start_workflow(
+                WORKFLOW_TYPE,
+                ReviewInput(referral=referral, policy=self.settings.policy),
+                id=wid,
+                task_queue=self.settings.task_queue,
+                search_attributes=sa.at_start(referral),
+                # One review per referral id, ever: a repeat start returns the existing review.
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            )
+        except WorkflowAlreadyStartedError:
+            status = await self._current_status(referral.referral_id)
+            return ReferResult(referral_id=referral.referral_id, workflow_id=wid, status=status, already_started=True)
+        except RPCError as error:
+            raise _service_error(error) from None
+        return ReferResult(
+            referral_id=referral.referral_id, workflow_id=wid, status=Status.REFERRED, already_started=False
+        )
+
+    async def _current_status(self, referral_id: str) -> Status:
+        description = await self._describe(referral_id)
+        value = description.typed_search_attributes.get(sa.STATUS)
+        return Status(value) if value else Status.REFERRED
+
+    async def _describe(self, referral_id: str) -> WorkflowExecutionDescription:
+        try:
+            return await self._handle(referral_id).describe()
+        except RPCError as error:
+            if error.status == RPCStatusCode.NOT_FOUND:
+                raise ReferralNotFound(f"no review for referral {referral_id}") from None
+            raise _service_error(error) from None
+
+    async def act(self, referral_id: str, action: ActionName, payload: ActionPayload) -> StatusView:
+        """Run a human action as an update and return the review's new status, or say why not."""
+        try:
+            view: StatusView = await self._handle(referral_id).execute_update(
+                action.value, payload, result_type=StatusView
+            )
+            return view
+        except WorkflowUpdateFailedError as error:
+            cause = error.cause
+            if isinstance(cause, ApplicationError):
+                rejection = ActionRejected(cause.message, _kind(cause.type))
+                await self._report_refusal(referral_id, action, payload.actor, rejection)
+                raise rejection from None
+            raise ReviewError(f"{action.value} failed: {cause}") from None
+        except RPCError as error:
+            await self._raise_for_closed_or_missing(referral_id, error)
+            raise
+
+    async def _report_refusal(
+        self, referral_id: str, action: ActionName, actor: str, rejection: ActionRejected
+    ) -> None:
+        refusal = RefusedAction(actor=actor, action=action.value, kind=rejection.kind.value, reason=str(rejection))
+        # The review may have closed meanwhile; the caller still hears why it was refused.
+        with contextlib.suppress(RPCError):
+            await self._handle(referral_id).signal("refused_action", refusal)
+
+    async def signal_chair_decision(self, referral_id: str, decision: ChairDecision) -> None:
+        try:
+            await self._handle(referral_id).signal("chair_decision", decision)
+        except RPCError as error:
+            await self._raise_for_closed_or_missing(referral_id, error)
+            raise
+
+    async def status(self, referral_id: str) -> StatusView:
+        try:
+            view: StatusView = await self._handle(referral_id).query("status", result_type=StatusView)
+            return view
+        except WorkflowQueryFailedError as error:
+            raise ReviewError(f"status query failed: {error}") from None
+        except RPCError as error:
+            await self._raise_for_closed_or_missing(referral_id, error)
+            raise
+
+    async def audit_trail(self, referral_id: str) -> list[AuditEvent]:
+        try:
+            events: list[AuditEvent] = await self._handle(referral_id).query(
+                "audit_trail", result_type=list[AuditEvent]
+            )
+            return events
+        except RPCError as error:
+            await self._raise_for_closed_or_missing(referral_id, error)
+            raise
+
+    async def history_events(self, referral_id: str) -> list[dict[str, object]]:
+        await self._describe(referral_id)
+        history = await self._handle(referral_id).fetch_history()
+        return await decoded_events(history, self.client.data_converter)
+
+    async def list(self, selection: ListFilter, limit: int | None = None) -> list[ListedReview]:
+        reviews = []
+        try:
+            pages = self.client.list_workflows(selection.query(), limit=limit, page_size=min(limit or 1000, 1000))
+            async for execution in pages:
+                attributes = execution.typed_search_attributes
+                reviews.append(
+                    ListedReview(
+                        referral_id=execution.id.removeprefix("peer-review-"),
+                        status=attributes.get(sa.STATUS),
+                        osn=attributes.get(sa.OSN),
+                        reasons=list(attributes.get(sa.REASONS) or []),
+                        mandatory=attributes.get(sa.MANDATORY),
+                        overdue=bool(attributes.get(sa.OVERDUE)),
+                        due_at=attributes.get(sa.DUE_AT),
+                        started_at=execution.start_time,
+                        running=execution.status == WorkflowExecutionStatus.RUNNING,
+                    )
+                )
+        except RPCError as error:
+            raise _service_error(error) from None
+        return reviews
+
+    async def count(self, selection: ListFilter) -> int:
+        try:
+            return (await self.client.count_workflows(selection.query())).count
+        except RPCError as error:
+            raise _service_error(error) from None
+
+    async def _raise_for_closed_or_missing(self, referral_id: str, error: RPCError) -> None:
+        if error.status != RPCStatusCode.NOT_FOUND:
+            raise _service_error(error) from None
+        description = await self._describe(referral_id)
+        if description.status != WorkflowExecutionStatus.RUNNING:
+            how = description.status.name.lower() if description.status else "closed"
+            raise ActionRejected(f"review {referral_id} has finished ({how})") from None
+
+
+def _kind(error_type: str | None) -> RejectionKind:
+    try:
+        return RejectionKind(error_type or "")
+    except ValueError:
+        return RejectionKind.INVALID_STATE
+
+
+def _service_error(error: RPCError) -> ReviewError:
+    if error.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
+        return ServiceUnavailable(f"the Temporal server did not answer: {error.message}")
+    return ReviewError(f"Temporal refused the request: {error.message}")

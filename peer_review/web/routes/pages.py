@@ -1,0 +1,150 @@
+"""Pages for everyone: home, the dev sign-in, and the auditor's search and timeline."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from peer_review.domain.models import IDENTIFIER, Reason, Role, Status
+from peer_review.records import read_model
+from peer_review.web.auth import SESSION_COOKIE
+from peer_review.web.deps import ServicesDep
+from peer_review.web.pages_common import PagePerson, require
+from peer_review.web.render import STATUS_LABELS, render
+from peer_review.web.routes import chair, reviewer
+from peer_review.web.routes.referrals import RefPath, read_audit
+
+router = APIRouter(include_in_schema=False)
+router.include_router(chair.router)
+router.include_router(reviewer.router)
+
+
+@router.get("/", response_class=HTMLResponse)
+async def home(request: Request, person: PagePerson) -> HTMLResponse:
+    return render(request, "home.html", person)
+
+
+# --- Dev sign-in: only with PEER_REVIEW_DEV_LOGIN=true; production signs in at the identity provider. ------
+
+
+def _dev_only(services: ServicesDep) -> None:
+    if not services.api.dev_login:
+        raise HTTPException(404)
+
+
+@router.get("/login", response_class=HTMLResponse)
+async def login_page(request: Request, services: ServicesDep) -> HTMLResponse:
+    _dev_only(services)
+    return render(request, "login.html", None, staff=services.directory().staff)
+
+
+@router.post("/login")
+async def login(request: Request, services: ServicesDep, staff_id: Annotated[str, Form()]) -> Response:
+    _dev_only(services)
+    if services.directory().find(staff_id) is None:
+        message = f"{staff_id} is not in the staff directory"
+        return render(request, "login.html", None, 422, staff=services.directory().staff, error=message)
+    response = RedirectResponse("/", status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        services.tokens.issue_dev_session(staff_id),
+        max_age=int(services.api.session_hours * 3600),
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
+    return response
+
+
+@router.post("/logout")
+async def logout() -> Response:
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+# --- Auditors (and the Focal Point): search the records and read a review's timeline. --------------------
+
+AUDITORS = (Role.AUDITOR, Role.FOCAL_POINT)
+
+
+def _criteria(
+    status: str, osn: str, reason: str, overdue: str, created_from: str, created_to: str
+) -> tuple[read_model.Search, list[str]]:
+    """Parse the search form leniently: a bad value is reported on the page, never a crash."""
+    problems: list[str] = []
+
+    def parse_date(name: str, value: str) -> date | None:
+        try:
+            return date.fromisoformat(value) if value else None
+        except ValueError:
+            problems.append(f"{name}: enter a date as YYYY-MM-DD")
+            return None
+
+    if status and status not in Status.__members__.values():
+        problems.append(f"status: unknown status {status!r}")
+    if reason and reason not in Reason.__members__.values():
+        problems.append(f"reason: unknown reason {reason!r}")
+    if osn and not IDENTIFIER.fullmatch(osn):
+        problems.append("osn: letters, digits, '.', '_' or '-' only")
+    criteria = read_model.Search(
+        status=Status(status) if status and not any(p.startswith("status") for p in problems) else None,
+        osn=osn if osn and IDENTIFIER.fullmatch(osn) else None,
+        reason=Reason(reason) if reason and not any(p.startswith("reason") for p in problems) else None,
+        overdue=overdue == "yes",
+        created_from=parse_date("from", created_from),
+        created_to=parse_date("to", created_to),
+    )
+    return criteria, problems
+
+
+@router.get("/audit", response_class=HTMLResponse)
+async def audit_search(
+    request: Request,
+    person: PagePerson,
+    services: ServicesDep,
+    status: Annotated[str, Query(max_length=64)] = "",
+    osn: Annotated[str, Query(max_length=64)] = "",
+    reason: Annotated[str, Query(max_length=64)] = "",
+    overdue: Annotated[str, Query(max_length=8)] = "",
+    created_from: Annotated[str, Query(alias="from", max_length=10)] = "",
+    created_to: Annotated[str, Query(alias="to", max_length=10)] = "",
+) -> HTMLResponse:
+    require(person, *AUDITORS, what="The audit pages")
+    criteria, problems = _criteria(status, osn, reason, overdue, created_from, created_to)
+    async with services.records() as store:
+        rows = [] if problems else await read_model.search(store, criteria)
+    values = {
+        "status": status,
+        "osn": osn,
+        "reason": reason,
+        "overdue": overdue,
+        "from": created_from,
+        "to": created_to,
+    }
+    return render(
+        request,
+        "audit_search.html",
+        person,
+        422 if problems else 200,
+        rows=rows,
+        problems=problems,
+        values=values,
+        statuses=STATUS_LABELS,
+        reasons=list(Reason),
+        limit=read_model.MAX_ROWS,
+    )
+
+
+@router.get("/audit/reviews/{referral_id}", response_class=HTMLResponse)
+async def audit_timeline(
+    request: Request, referral_id: RefPath, person: PagePerson, services: ServicesDep
+) -> HTMLResponse:
+    require(person, *AUDITORS, what="The audit pages")
+    export = await read_audit(services, referral_id)
+    async with services.records() as store:
+        record = await read_model.review_record(store, referral_id)
+    return render(request, "audit_timeline.html", person, export=export, record=record)
