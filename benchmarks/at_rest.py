@@ -1,7 +1,8 @@
 """Scale at rest: many reviews open and waiting for a Chair, served by a real worker process.
 
-The worker runs as `peer-review-worker` in its own process so its memory is its own (no load generator,
-no second worker in it). The CLI is the real `peer-review` command, timed from the outside.
+The worker runs as `peer-review-worker` in its own process (benchmarks/scale.py starts it) so its memory is
+its own (no load generator, no second worker in it). The CLI is the real `peer-review` command, timed from
+the outside.
 """
 
 from __future__ import annotations
@@ -13,13 +14,13 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from benchmarks.drivers import standard_referral
 from benchmarks.procfs import cpu_seconds, memory_mb, wait_until_idle
-from benchmarks.stack import ROOT, Stack, spawn, stop_process, wait_for_log
-from peer_review.domain.models import Status
+from benchmarks.stack import ROOT
+from peer_review.domain.models import Referral, Status
 from peer_review.temporal.client import ListFilter, PeerReviewClient
 
 BIN = Path(sys.executable).parent
@@ -59,26 +60,27 @@ class AtRestFigures:
         return asdict(self)
 
 
-async def _fill(reviews: PeerReviewClient, count: int, prefix: str) -> None:
-    """Start `count` reviews, holding the backlog of not-yet-triaged ones under BACKLOG."""
+async def fill(reviews: PeerReviewClient, count: int, referral: Callable[[int], Referral]) -> None:
+    """Start `count` reviews in index order, holding the backlog of not-yet-triaged ones under BACKLOG."""
     client = reviews.client
     # One slot per review started and not yet at rest; the watcher hands slots back as reviews settle.
     slots = asyncio.Semaphore(BACKLOG)
     next_index = iter(range(count))
+    already = (await client.count_workflows(WAITING.query())).count
 
     async def lane() -> None:
         for index in next_index:
             await slots.acquire()
-            await reviews.refer(standard_referral(f"{prefix}-{index}"))
+            await reviews.refer(referral(index))
 
     async def watch() -> None:
         at_rest = 0
         while at_rest < count:
             await asyncio.sleep(0.25)
-            now = (await client.count_workflows(WAITING.query())).count
+            now = (await client.count_workflows(WAITING.query())).count - already
             for _ in range(now - at_rest):
                 slots.release()
-            at_rest = now
+            at_rest = max(now, at_rest)
 
     await asyncio.gather(watch(), *(lane() for _ in range(START_LANES)))
 
@@ -107,43 +109,43 @@ def _rows(arguments: list[str], output: str) -> int | None:
     return int(found.group(1)) if found else None
 
 
-async def measure_at_rest(stack: Stack, count: int, server_pid: int, cli_repeats: int = 3) -> AtRestFigures:
-    settings = stack.settings("at-rest")
-    environment = stack.environment(settings)
-    log_path = stack.workdir / "worker-at-rest.log"
-    worker = spawn([str(BIN / "peer-review-worker")], environment, log_path)
-    try:
-        await wait_for_log(log_path, "worker started", worker)
-        await wait_until_idle(worker.pid)
-        idle = memory_mb(worker.pid)["VmRSS"]
-        reviews = PeerReviewClient(stack.client, settings)
-        began = time.perf_counter()
-        worker_cpu, server_cpu = cpu_seconds(worker.pid), cpu_seconds(server_pid)
-        await _fill(reviews, count, "REST")
-        fill_seconds = time.perf_counter() - began
-        # At rest means the records and notifications have caught up too, not just the status.
-        await wait_until_idle(worker.pid)
-        worker_cpu, server_cpu = cpu_seconds(worker.pid) - worker_cpu, cpu_seconds(server_pid) - server_cpu
-        memory = memory_mb(worker.pid)
-        listed_began = time.perf_counter()
-        listed = await reviews.list(WAITING, limit=count)
-        in_process = time.perf_counter() - listed_began
-        status = ["list", "--status", Status.AWAITING_CHAIR_DECISION.value]
-        variants = [[*status, "--limit", "10000"], status, [*status, "--limit", "10000", "--json"], ["--help"]]
-        cli = [await asyncio.to_thread(_run_cli, variant, environment, cli_repeats) for variant in variants]
-        return AtRestFigures(
-            reviews=count,
-            fill_seconds=fill_seconds,
-            fill_per_second=count / fill_seconds,
-            fill_worker_cpu_ms_per_review=1000 * worker_cpu / count,
-            fill_server_cpu_ms_per_review=1000 * server_cpu / count,
-            worker_rss_idle_mb=idle,
-            worker_rss_at_rest_mb=memory["VmRSS"],
-            worker_rss_peak_mb=memory["VmHWM"],
-            server_rss_at_rest_mb=memory_mb(server_pid)["VmRSS"],
-            in_process_list_seconds=in_process,
-            listed=len(listed),
-            cli=cli,
-        )
-    finally:
-        await asyncio.to_thread(stop_process, worker)
+async def measure_at_rest(
+    reviews: PeerReviewClient,
+    environment: dict[str, str],
+    worker_pid: int,
+    server_pid: int,
+    count: int,
+    referral: Callable[[int], Referral],
+    cli_repeats: int = 3,
+) -> AtRestFigures:
+    """Fill `count` reviews on the idle worker `worker_pid`, then read its memory and time the CLI."""
+    await wait_until_idle(worker_pid)
+    idle = memory_mb(worker_pid)["VmRSS"]
+    began = time.perf_counter()
+    worker_cpu, server_cpu = cpu_seconds(worker_pid), cpu_seconds(server_pid)
+    await fill(reviews, count, referral)
+    fill_seconds = time.perf_counter() - began
+    # At rest means the records and notifications have caught up too, not just the status.
+    await wait_until_idle(worker_pid)
+    worker_cpu, server_cpu = cpu_seconds(worker_pid) - worker_cpu, cpu_seconds(server_pid) - server_cpu
+    memory = memory_mb(worker_pid)
+    listed_began = time.perf_counter()
+    listed = await reviews.list(WAITING, limit=count)
+    in_process = time.perf_counter() - listed_began
+    status = ["list", "--status", Status.AWAITING_CHAIR_DECISION.value]
+    variants = [[*status, "--limit", "10000"], status, [*status, "--limit", "10000", "--json"], ["--help"]]
+    cli = [await asyncio.to_thread(_run_cli, variant, environment, cli_repeats) for variant in variants]
+    return AtRestFigures(
+        reviews=count,
+        fill_seconds=fill_seconds,
+        fill_per_second=count / fill_seconds,
+        fill_worker_cpu_ms_per_review=1000 * worker_cpu / count,
+        fill_server_cpu_ms_per_review=1000 * server_cpu / count,
+        worker_rss_idle_mb=idle,
+        worker_rss_at_rest_mb=memory["VmRSS"],
+        worker_rss_peak_mb=memory["VmHWM"],
+        server_rss_at_rest_mb=memory_mb(server_pid)["VmRSS"],
+        in_process_list_seconds=in_process,
+        listed=len(listed),
+        cli=cli,
+    )

@@ -7,27 +7,18 @@ import os
 import platform
 import subprocess
 import tempfile
-from dataclasses import asdict
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
-from statistics import median
 from typing import Any
 
-from benchmarks.at_rest import measure_at_rest
-from benchmarks.drivers import ProjectDriver, TwinDriver, run_many
-from benchmarks.history import ACTIVITY, TIMER, UPDATE, HistoryFigures, fetch_figures, summarise
+from benchmarks.lifecycle import measure_lifecycle
 from benchmarks.options import Options
-from benchmarks.phases import Phase, measure
 from benchmarks.procfs import machine_memory_gb
+from benchmarks.scale import measure_scale
 from benchmarks.server import start_dev_server, temporal_binary
 from benchmarks.stack import ROOT, Stack, bench_converter
-from benchmarks.twin import TwinPlan
 from peer_review.logs import configure_logging
-from peer_review.temporal.client import PeerReviewClient
-
-# Lone reviews for the twin's calibration (one in quick mode, where a minute is all there is).
-CALIBRATION_REVIEWS = 3
 
 
 def _git(*arguments: str) -> str:
@@ -48,6 +39,7 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "platform": platform.platform(),
         "temporalio": version("temporalio"),
+        "locust": version("locust"),
         "temporal_cli": cli.stdout.strip(),
         "load_average_start": [round(x, 2) for x in os.getloadavg()],
     }
@@ -61,21 +53,34 @@ def _log_to_file(path: Path) -> None:
             handler.setStream(path.open("a"))
 
 
-def _roles(server_pid: int, worker_pid: int) -> dict[str, int]:
-    if worker_pid == os.getpid():
-        return {"server": server_pid, "driver+worker": worker_pid}
-    return {"server": server_pid, "worker": worker_pid, "driver": os.getpid()}
+def _parameters(options: Options) -> dict[str, Any]:
+    return {
+        name: getattr(options, name)
+        for name in (
+            "reviews",
+            "concurrency",
+            "latency_reviews",
+            "low_concurrency",
+            "at_rest",
+            "history_sample",
+            "idle_one",
+            "idle_five",
+            "scale_cache",
+            "load_users",
+            "load_seconds",
+            "load_spawn_rate",
+            "load_seed",
+            "recovery_reviews",
+            "recovery_decisions",
+            "recovery_burst_seconds",
+            "recovery_patience",
+            "in_process_workers",
+        )
+    } | {"worker_tuning": options.tuning}
 
 
-def _spread(items: list[str], count: int) -> list[str]:
-    """An even sample across the run (early, middle and late reviews alike)."""
-    if count >= len(items):
-        return items
-    step = len(items) / count
-    return [items[int(i * step)] for i in range(count)]
-
-
-async def run_benchmark(options: Options) -> dict[str, Any]:
+async def run_benchmark(options: Options, keep: Path | None = None) -> dict[str, Any]:
+    """Every phase; `keep` receives the load phase's files (its request log and locust's own tables)."""
     about = machine()
     with tempfile.TemporaryDirectory(prefix="peer-review-bench-") as tmp:
         workdir = Path(tmp)
@@ -86,81 +91,27 @@ async def run_benchmark(options: Options) -> dict[str, Any]:
         )
         try:
             stack = Stack(client, workdir, key_file, options.tuning, options.in_process_workers)
-            project_settings, twin_settings = stack.settings("project"), stack.settings("twin")
-            reviews = PeerReviewClient(client, project_settings)
-            # Both workers poll throughout (an idle long poll costs nothing), so runs can alternate fairly.
-            async with (
-                stack.worker("project", project_settings) as project_pid,
-                stack.worker("twin", twin_settings) as twin_pid,
-            ):
-                # Lone reviews, one after another: record batching makes the counts vary by one or two.
-                lone = 1 if options.quick else CALIBRATION_REVIEWS
-                calibration = await run_many(ProjectDriver(reviews, "CAL"), lone, 1)
-                calibrated = [await fetch_figures(client, wid) for wid in calibration.workflow_ids]
-                plan = TwinPlan(
-                    *(round(median(h.count(kind) for h in calibrated)) for kind in (ACTIVITY, UPDATE, TIMER))
-                )
-                await run_many(TwinDriver(client, twin_settings.task_queue, plan, "TWIN-CAL"), 1, 1)
-                phases: list[Phase] = []
-                for concurrency, count in options.load_points():
-                    project = ProjectDriver(reviews, f"P{concurrency}")
-                    twin = TwinDriver(client, twin_settings.task_queue, plan, f"T{concurrency}")
-                    phases.append(await measure(project, count, concurrency, _roles(server.pid, project_pid)))
-                    phases.append(await measure(twin, count, concurrency, _roles(server.pid, twin_pid)))
-                history = {
-                    phase.label: summarise(
-                        [
-                            await fetch_figures(client, wid)
-                            for wid in _spread(phase.run.workflow_ids, options.history_sample)
-                        ]
-                    )
-                    for phase in phases[:2]
-                }
-                # A lone review's history is longer: with nothing else running, fewer completions share a task.
-                history["project_lone"] = summarise(calibrated)
-            at_rest = (
-                await measure_at_rest(stack, options.at_rest, server.pid, cli_repeats=1 if options.quick else 3)
-                if options.at_rest
-                else None
-            )
+            lifecycle = await measure_lifecycle(stack, options, server.pid)
+            scale = await measure_scale(stack, options, server.pid) if options.at_rest else {}
         finally:
             server.stop()
+            if keep is not None:
+                _keep(workdir, keep)
     about["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
-    return _results(options, about, calibrated, plan, phases, history, at_rest.as_dict() if at_rest else None)
-
-
-def _results(
-    options: Options,
-    about: dict[str, Any],
-    calibrated: list[HistoryFigures],
-    plan: TwinPlan,
-    phases: list[Phase],
-    history: dict[str, Any],
-    at_rest: dict[str, Any] | None,
-) -> dict[str, Any]:
-    project, twin = phases[0].run, phases[1].run
     return {
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "mode": {"quick": options.quick, "persisted": options.persisted},
-        "parameters": {
-            "reviews": options.reviews,
-            "concurrency": options.concurrency,
-            "latency_reviews": options.latency_reviews,
-            "low_concurrency": options.low_concurrency,
-            "at_rest": options.at_rest,
-            "history_sample": options.history_sample,
-            "worker_tuning": options.tuning,
-            "in_process_workers": options.in_process_workers,
-        },
+        "parameters": _parameters(options),
         "machine": about,
-        "calibration": {"project_histories": [asdict(h) for h in calibrated], "twin_plan": asdict(plan)},
-        "throughput": {
-            "concurrency": options.concurrency,
-            "project_per_second": project.per_second,
-            "twin_per_second": twin.per_second,
-            "ratio": project.per_second / twin.per_second if twin.per_second else 0.0,
-        },
-        "runs": [phase.as_dict() for phase in phases],
-        "history": {label: asdict(summary) for label, summary in history.items()},
-        "at_rest": at_rest,
+        **lifecycle.as_dict(options.concurrency),
+        "scale": {key: value for key, value in scale.items() if key not in ("at_rest",)},
+        "at_rest": scale.get("at_rest"),
     }
+
+
+def _keep(workdir: Path, keep: Path) -> None:
+    keep.mkdir(parents=True, exist_ok=True)
+    for name, target in (("locust_stats.csv", "load-locust-stats.csv"), ("locust_failures.csv", "load-failures.csv")):
+        source = workdir / name
+        if source.exists():
+            (keep / target).write_bytes(source.read_bytes())

@@ -1,9 +1,10 @@
 """Drive reviews through the standard path, N at a time, timing the start call and the decision update.
 
 Project: refer → approve → assign reviewer → submit findings → sign off, through PeerReviewClient, then
-wait for the workflow to finish (records flushed). Twin: start → the same number of updates → finish.
-Both wait until the first workflow task has run (triage done / gate activity done) before the decision,
-so the decision round trip measures a decision, not the start-up of the review.
+wait for the workflow to finish (records flushed). Bare twin: start → the same number of updates → finish.
+Shaped twin: start with the review's start attributes → its updates, each input the size of the review's →
+finish. All wait until the first workflow task has run (triage done / gate activity done) before the
+decision, so the decision round trip measures a decision, not the start-up of the review.
 """
 
 from __future__ import annotations
@@ -13,11 +14,14 @@ import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHandle
 
+from benchmarks import shaped_twin
+from benchmarks.shaped_twin import ShapedTwin, ShapedTwinWorkflow
 from benchmarks.twin import READY_QUERY, STEP_UPDATE, BareTwinWorkflow, TwinPlan
 from peer_review.domain.lifecycle import ActionName
 from peer_review.domain.models import (
@@ -40,9 +44,10 @@ def example(name: str) -> dict[str, Any]:
     return data
 
 
-def standard_referral(referral_id: str) -> Referral:
-    """The complex-issue example: not mandatory, so it waits for the Chair's decision."""
-    return Referral.model_validate({**example("referral-complex-issue.json"), "referral_id": referral_id})
+def standard_referral(referral_id: str, osn: str | None = None) -> Referral:
+    """The complex-issue example (in another OSN if given): not mandatory, so it waits for the Chair's decision."""
+    data = {**example("referral-complex-issue.json"), "referral_id": referral_id}
+    return Referral.model_validate({**data, "osn": osn} if osn else data)
 
 
 @dataclass
@@ -137,14 +142,45 @@ class TwinDriver:
         began = time.perf_counter()
         handle = await self.client.start_workflow(BareTwinWorkflow.run, self.plan, id=wid, task_queue=self.task_queue)
         timings.start.append(time.perf_counter() - began)
-
-        async def ready() -> bool:
-            answer: bool = await handle.query(READY_QUERY, result_type=bool)
-            return answer
-
-        await until(ready)
+        await _until_ready(handle, READY_QUERY)
         for step in range(self.plan.updates):
             update = handle.execute_update(STEP_UPDATE, result_type=int)
+            await (timed(timings.decision, update) if step == 0 else update)
+        await handle.result()
+        return wid
+
+
+async def _until_ready(handle: WorkflowHandle[Any, Any], query: str) -> None:
+    async def ready() -> bool:
+        answer: bool = await handle.query(query, result_type=bool)
+        return answer
+
+    await until(ready)
+
+
+class ShapedTwinDriver:
+    label = "shaped"
+
+    def __init__(self, client: Client, task_queue: str, twin: ShapedTwin, prefix: str) -> None:
+        self.client = client
+        self.task_queue = task_queue
+        self.twin = twin
+        self.prefix = prefix
+
+    async def review(self, index: int, timings: Timings) -> str:
+        wid = f"{self.prefix}-{index}"
+        began = time.perf_counter()
+        handle = await self.client.start_workflow(
+            ShapedTwinWorkflow.run,
+            self.twin.plan,
+            id=wid,
+            task_queue=self.task_queue,
+            search_attributes=shaped_twin.start_attributes(self.twin.start_attributes, datetime.now(UTC)),
+        )
+        timings.start.append(time.perf_counter() - began)
+        await _until_ready(handle, shaped_twin.READY_QUERY)
+        for step, chars in enumerate(self.twin.update_input_chars):
+            update = handle.execute_update(shaped_twin.STEP_UPDATE, "x" * chars, result_type=str)
             await (timed(timings.decision, update) if step == 0 else update)
         await handle.result()
         return wid

@@ -11,8 +11,42 @@ from typing import Any
 RESULTS = Path(__file__).resolve().parent / "results"
 QUICK_RESULTS = Path(tempfile.gettempdir()) / "peer-review-bench-quick"
 
-FULL = {"reviews": 300, "concurrency": 50, "latency_reviews": 200, "at_rest": 3_000, "history_sample": 20}
-QUICK = {"reviews": 10, "concurrency": 5, "latency_reviews": 10, "at_rest": 200, "history_sample": 5}
+FULL: dict[str, Any] = {
+    "reviews": 300,
+    "concurrency": 50,
+    "latency_reviews": 200,
+    "at_rest": 10_000,
+    "history_sample": 20,
+    "idle_one": 100,
+    "idle_five": 100,
+    "scale_cache": None,  # the worker's own default (Settings.max_cached_workflows)
+    "load_users": 50,
+    "load_seconds": 120,
+    "load_spawn_rate": 10,
+    "load_seed": 400,
+    "recovery_reviews": 20,
+    "recovery_decisions": 20,
+    "recovery_burst_seconds": 1.0,
+    "recovery_patience": 150,
+}
+QUICK: dict[str, Any] = {
+    "reviews": 10,
+    "concurrency": 5,
+    "latency_reviews": 10,
+    "at_rest": 200,
+    "history_sample": 5,
+    "idle_one": 3,
+    "idle_five": 5,
+    "scale_cache": 10,
+    "load_users": 5,
+    "load_seconds": 10,
+    "load_spawn_rate": 5,
+    "load_seed": 4,
+    "recovery_reviews": 3,
+    "recovery_decisions": 3,
+    "recovery_burst_seconds": 0.5,
+    "recovery_patience": 12,
+}
 
 
 @dataclass(frozen=True)
@@ -25,6 +59,17 @@ class Options:
     low_concurrency: int
     at_rest: int
     history_sample: int
+    idle_one: int
+    idle_five: int
+    scale_cache: int | None
+    load_users: int
+    load_seconds: float
+    load_spawn_rate: float
+    load_seed: int
+    recovery_reviews: int
+    recovery_decisions: int
+    recovery_burst_seconds: float
+    recovery_patience: float
     output: Path
     tuning: dict[str, Any]
     in_process_workers: bool
@@ -45,8 +90,33 @@ def parse(argv: list[str] | None = None) -> Options:
     parser.add_argument("--concurrency", type=int, help="reviews in flight in the throughput run (50; quick 5)")
     parser.add_argument("--latency-reviews", type=int, help="reviews in the low-concurrency run (200; quick 10)")
     parser.add_argument("--low-concurrency", type=int, default=5, help="concurrency of the latency run (5)")
-    parser.add_argument("--at-rest", type=int, help="reviews left waiting for a Chair (3000; quick 200; 0 skips)")
     parser.add_argument("--history-sample", type=int, help="finished histories measured (20; quick 5)")
+    scale = parser.add_argument_group(
+        "the scale phases: the real worker and API processes over many open reviews (benchmarks/scale.py)"
+    )
+    scale.add_argument(
+        "--at-rest",
+        type=int,
+        help="open reviews filled, all awaiting a Chair (10000; quick 200; raised if the phases below need more; "
+        "0 skips every scale phase)",
+    )
+    scale.add_argument("--scale-cache", type=int, help="the scale worker's workflow cache (its default; quick 10)")
+    scale.add_argument(
+        "--idle-one", type=int, help="idle reviews approved one at a time, per cache state (100; quick 3)"
+    )
+    scale.add_argument(
+        "--idle-five", type=int, help="idle reviews approved five at once, per cache state (100; quick 5)"
+    )
+    scale.add_argument("--load-users", type=int, help="simulated people for the load phase (50; quick 5)")
+    scale.add_argument("--load-seconds", type=float, help="length of the load phase (120; quick 10; 0 skips it)")
+    scale.add_argument("--load-spawn-rate", type=float, help="people started per second (10; quick 5)")
+    scale.add_argument("--load-seed", type=int, help="reviews put under review for the reviewers (400; quick 4)")
+    scale.add_argument("--recovery-reviews", type=int, help="new reviews in flight at the kill (20; quick 3; 0 skips)")
+    scale.add_argument(
+        "--recovery-decisions", type=int, help="approvals sent just before the kill, and again while down (20; quick 3)"
+    )
+    scale.add_argument("--recovery-burst-seconds", type=float, help="from the burst's start to the kill (1; quick 0.5)")
+    scale.add_argument("--recovery-patience", type=float, help="longest wait after the kill (150 s; quick 12)")
     parser.add_argument("--output", type=Path, help=f"where latest.json/png go ({RESULTS}; quick: {QUICK_RESULTS})")
     parser.add_argument(
         "--in-process-workers",
@@ -72,9 +142,9 @@ def parse(argv: list[str] | None = None) -> Options:
         "max_concurrent_activity_task_polls",
     )
 
-    def pick(name: str) -> int:
+    def pick(name: str) -> Any:
         value = getattr(args, name)
-        return int(defaults[name] if value is None else value)
+        return defaults[name] if value is None else value
 
     return Options(
         quick=args.quick,
@@ -85,6 +155,17 @@ def parse(argv: list[str] | None = None) -> Options:
         low_concurrency=args.low_concurrency,
         at_rest=pick("at_rest"),
         history_sample=pick("history_sample"),
+        idle_one=pick("idle_one"),
+        idle_five=pick("idle_five"),
+        scale_cache=pick("scale_cache"),
+        load_users=pick("load_users"),
+        load_seconds=pick("load_seconds"),
+        load_spawn_rate=pick("load_spawn_rate"),
+        load_seed=pick("load_seed"),
+        recovery_reviews=pick("recovery_reviews"),
+        recovery_decisions=pick("recovery_decisions"),
+        recovery_burst_seconds=pick("recovery_burst_seconds"),
+        recovery_patience=pick("recovery_patience"),
         output=args.output or (QUICK_RESULTS if args.quick else RESULTS),
         tuning={name: getattr(args, name) for name in names if getattr(args, name) is not None},
         in_process_workers=args.in_process_workers,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from benchmarks.targets import Target
@@ -56,9 +57,17 @@ def history_table(results: dict[str, Any]) -> Table:
         "history bytes",
     ):
         table.add_column(column, justify="left" if column == "workflow" else "right")
-    names = {"project_lone": "project, lone reviews", "project": "project, under load", "twin": "twin, under load"}
+    names = {
+        "project_lone": "project, lone reviews",
+        "shaped_lone": "shaped twin, lone",
+        "project": "project, under load",
+        "shaped": "shaped twin, under load",
+        "twin": "bare twin, under load",
+    }
     for label, name in names.items():
-        h = results["history"][label]
+        h = results["history"].get(label)
+        if h is None:
+            continue
         kinds = h["by_type_median"]
         table.add_row(
             f"{name} ({h['sampled']})",
@@ -93,6 +102,76 @@ def at_rest_table(rest: dict[str, Any]) -> Table:
     return table
 
 
+def _percentiles(latency: dict[str, float]) -> str:
+    return " / ".join(f"{latency[key]:.0f}" for key in ("p50_ms", "p95_ms", "p99_ms", "max_ms"))
+
+
+def idle_table(idle: dict[str, Any]) -> Table:
+    table = Table(
+        title=f"Idle-review decisions (approve; worker cache {idle['worker_cache_size']} reviews)", title_justify="left"
+    )
+    for column in ("set", "decided", "errors", "ms p50 / p95 / p99 / max", "worker cache: hits / misses"):
+        table.add_column(column, justify="left" if column == "set" else "right")
+    for decided in idle["sets"]:
+        counters = decided["worker_counters"]
+        table.add_row(
+            decided["label"],
+            str(decided["reviews"]),
+            str(len(decided["errors"])),
+            _percentiles(decided["latency"]),
+            " / ".join(f"{counters.get(name, 0):.0f}" for name in ("sticky_cache_hit", "sticky_cache_miss")),
+        )
+    return table
+
+
+def load_table(load: dict[str, Any]) -> Table:
+    users = ", ".join(f"{count} {kind}s" for kind, count in load["users"].items())
+    title = (
+        f"Pages and API under load: {users} for {load['seconds']:.0f} s over {load['open_reviews']:,} open reviews "
+        f"({load['requests']} requests, {load['per_second']:.1f}/s, {load['errors']} errors)"
+    )
+    table = Table(title=title, title_justify="left")
+    for column in ("request", "kind", "count", "errors", "ms p50 / p95 / p99 / max"):
+        table.add_column(column, justify="left" if column in ("request", "kind") else "right")
+    for stats in [*load["by_request"], *load["kinds"].values()]:
+        table.add_row(
+            escape(stats["name"]),
+            stats["kind"],
+            str(stats["count"]),
+            str(stats["errors"]),
+            _percentiles(stats["latency"]),
+        )
+    return table
+
+
+def recovery_table(recovery: dict[str, Any]) -> Table:
+    table = Table(title="Recovery after kill -9 of the worker (a replacement started at once)", title_justify="left")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    table.add_row(
+        "in flight at the kill",
+        f"{recovery['referred_in_flight']} new reviews, {recovery['approved_before_kill']} approvals "
+        f"({recovery['activities_lost']} activities running on the killed worker)",
+    )
+    table.add_row("approvals sent while no worker ran", str(recovery["approved_while_down"]))
+    table.add_row("replacement polling after", f"{recovery['replacement_ready_seconds']:.1f} s")
+    applied = recovery["decisions_applied_after_ready_ms"]
+    table.add_row(
+        f"waiting decisions applied ({recovery['decisions_waiting']}; {recovery['decisions_unanswered']} not)",
+        f"p50 {applied['p50_ms'] / 1000:.1f} s, last {applied['max_ms'] / 1000:.1f} s after the replacement polled",
+    )
+    done, after_kill = recovery["side_effects_done_after_ready_ms"], recovery["side_effects_done_after_kill_ms"]
+    finished = "" if recovery["finished"] else f" (not all within {recovery['patience_seconds']:.0f} s)"
+    table.add_row(
+        f"side effects done ({recovery['reviews_done']} of {recovery['reviews_watched']} reviews{finished})",
+        f"p50 {done['p50_ms'] / 1000:.1f} s, last {done['max_ms'] / 1000:.1f} s after the replacement "
+        f"({after_kill['max_ms'] / 1000:.1f} s after the kill)",
+    )
+    if recovery["errors"]:
+        table.add_row("errors", "; ".join(recovery["errors"][:3]))
+    return table
+
+
 def targets_table(targets: list[Target]) -> Table:
     table = Table(title="Targets", title_justify="left")
     for column in ("target", "measured", "limit", "met"):
@@ -115,14 +194,24 @@ def show(results: dict[str, Any], targets: list[Target], console: Console) -> No
         f"temporalio {machine['temporalio']}, {machine['temporal_cli']}; "
         f"load average at start {machine['load_average_start']}"
     )
-    plan = results["calibration"]["twin_plan"]
+    plan, shaped = results["calibration"]["twin_plan"], results["calibration"]["shaped_shape"]
+    throughput = results["throughput"]
     console.print(
-        f"Twin calibrated from lone project reviews' histories (median): {plan['activities']} activities, "
-        f"{plan['updates']} updates, {plan['timers']} timers. "
-        f"Throughput ratio project/twin: {results['throughput']['ratio']:.2f}"
+        f"Bare twin calibrated from lone project reviews' histories (median): {plan['activities']} activities, "
+        f"{plan['updates']} updates, {plan['timers']} timers. Shaped twin copied from one: {shaped['activities']} "
+        f"activities, {shaped['updates']} updates, {shaped['timers']} timers, {shaped['upserts']} upserts "
+        f"({shaped['patches']} patch markers).\nThroughput @{throughput['concurrency']}: project/bare twin "
+        f"{throughput['ratio']:.2f}, project/shaped twin {throughput['ratio_shaped']:.2f}"
     )
     console.print(runs_table(results))
     console.print(history_table(results))
+    scale = results.get("scale") or {}
     if results.get("at_rest"):
         console.print(at_rest_table(results["at_rest"]))
+    if scale.get("idle"):
+        console.print(idle_table(scale["idle"]))
+    if scale.get("load"):
+        console.print(load_table(scale["load"]))
+    if scale.get("recovery"):
+        console.print(recovery_table(scale["recovery"]))
     console.print(targets_table(targets))

@@ -24,16 +24,19 @@ from temporalio.client import Client
 from temporalio.converter import DataConverter
 from temporalio.worker import Worker
 
+from benchmarks.shaped_twin import ShapedTwinWorkflow, shaped_activity
 from benchmarks.twin import BareTwinWorkflow, noop
 from peer_review.records.store import RecordsStore
 from peer_review.settings import Settings
 from peer_review.temporal.converter import data_converter
-from worker import build_worker
+from worker import PeerReviewWorker, build_worker
 
 ROOT = Path(__file__).resolve().parent.parent
 DIRECTORY = ROOT / "examples" / "directory.yaml"
 # How a worker process (benchmarks.worker_process) gets its options, and what it logs once it polls.
 TUNING_VARIABLE = "BENCH_WORKER_TUNING"
+# The shaped twin's side-effect task queues (suffixes, JSON), as counted in the project's history.
+QUEUES_VARIABLE = "BENCH_SHAPED_QUEUES"
 READY = "benchmark worker started"
 
 
@@ -62,6 +65,40 @@ def build_twin_worker(client: Client, settings: Settings, tuning: dict[str, Any]
         graceful_shutdown_timeout=timedelta(seconds=settings.shutdown_grace_seconds),
         **tuning,
     )
+
+
+def build_shaped_twin_worker(
+    client: Client, settings: Settings, tuning: dict[str, Any], queues: list[str]
+) -> PeerReviewWorker:
+    """As build_worker builds the project's: the workflow worker with the same cache and tuning, and one
+    worker with its own activity slots for each side-effect task queue the review uses."""
+    grace = timedelta(seconds=settings.shutdown_grace_seconds)
+    decisions = Worker(
+        client,
+        task_queue=settings.task_queue,
+        workflows=[ShapedTwinWorkflow],
+        activities=[shaped_activity],
+        graceful_shutdown_timeout=grace,
+        **{"max_cached_workflows": settings.max_cached_workflows, **tuning},
+    )
+    beside = [
+        Worker(
+            client,
+            task_queue=settings.task_queue + suffix,
+            activities=[shaped_activity],
+            graceful_shutdown_timeout=grace,
+        )
+        for suffix in queues
+        if suffix
+    ]
+    return PeerReviewWorker(decisions, *beside)
+
+
+def twin_worker(kind: str, client: Client, settings: Settings, tuning: dict[str, Any], queues: list[str]) -> Any:
+    """The bare or the shaped twin's worker (an async context manager either way)."""
+    if kind == "shaped":
+        return build_shaped_twin_worker(client, settings, tuning, queues)
+    return build_twin_worker(client, settings, tuning)
 
 
 def spawn(command: list[str], environment: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
@@ -104,6 +141,7 @@ class Stack:
     key_file: Path
     tuning: dict[str, Any]
     in_process: bool = False
+    shaped_queues: tuple[str, ...] = ()
 
     def settings(self, name: str) -> Settings:
         return Settings(
@@ -128,13 +166,18 @@ class Stack:
 
     @asynccontextmanager
     async def worker(self, kind: str, settings: Settings) -> AsyncIterator[int]:
-        """Run the project's or the twin's worker for the block; yields the pid whose CPU is the worker's."""
+        """Run the project's or a twin's worker ("project", "twin", "shaped") for the block; yields the pid whose
+        CPU is the worker's."""
         if self.in_process:
             async with self._in_process(kind, settings):
                 yield os.getpid()
             return
         log_path = self.workdir / f"worker-{kind}.log"
-        environment = {**self.environment(settings), TUNING_VARIABLE: json.dumps(self.tuning)}
+        environment = {
+            **self.environment(settings),
+            TUNING_VARIABLE: json.dumps(self.tuning),
+            QUEUES_VARIABLE: json.dumps(list(self.shaped_queues)),
+        }
         process = spawn([sys.executable, "-m", "benchmarks.worker_process", kind], environment, log_path)
         try:
             await wait_for_log(log_path, READY, process)
@@ -150,7 +193,7 @@ class Stack:
             built = (
                 build_worker(self.client, settings, store, **self.tuning)
                 if kind == "project"
-                else build_twin_worker(self.client, settings, self.tuning)
+                else twin_worker(kind, self.client, settings, self.tuning, list(self.shaped_queues))
             )
             async with built:
                 yield

@@ -1,7 +1,9 @@
-"""A benchmark worker in its own process, as in production: `python -m benchmarks.worker_process project|twin`.
+"""A benchmark worker in its own process, as in production: `python -m benchmarks.worker_process KIND` with
+KIND project, twin (bare) or shaped.
 
 Settings come from the environment like the real worker's; BENCH_WORKER_TUNING (JSON) carries the worker
-options. The project's worker is built by worker.build_worker, the twin's with the same options.
+options and BENCH_SHAPED_QUEUES the shaped twin's task queues. The project's worker is built by
+worker.build_worker, the twins' with the same options.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import sys
 
 import structlog
 
-from benchmarks.stack import READY, TUNING_VARIABLE, bench_client, build_twin_worker
+from benchmarks.stack import QUEUES_VARIABLE, READY, TUNING_VARIABLE, bench_client, twin_worker
 from peer_review.logs import configure_logging
 from peer_review.records.store import RecordsStore
 from peer_review.settings import Settings
@@ -23,6 +25,7 @@ from worker import build_worker
 
 async def serve(kind: str, settings: Settings) -> None:
     tuning = json.loads(os.environ.get(TUNING_VARIABLE, "{}"))
+    queues = json.loads(os.environ.get(QUEUES_VARIABLE, "[]"))
     client = await bench_client(settings.temporal_address, settings.key_file)
     store = RecordsStore.from_url(settings.records_url)
     await store.create_schema()
@@ -33,7 +36,7 @@ async def serve(kind: str, settings: Settings) -> None:
     worker = (
         build_worker(client, settings, store, **tuning)
         if kind == "project"
-        else build_twin_worker(client, settings, tuning)
+        else twin_worker(kind, client, settings, tuning, queues)
     )
     try:
         async with worker:

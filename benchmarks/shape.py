@@ -1,0 +1,155 @@
+"""A review's Temporal-visible shape, read from its history: what the shaped twin has to reproduce.
+
+Steps: step 0 runs from the start to the first update, step k from the k-th update on. For each step the
+history says which activities were scheduled (on which task queue, with how many payload bytes in and out,
+and whether the workflow waited for them before moving on), which search attributes each upsert carried,
+and how many timers were started. Payload bytes are `Payload.data` sizes as stored, so after the converter
+and the encryption codec.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from temporalio.api.enums.v1 import EventType
+from temporalio.api.history.v1 import History, HistoryEvent
+
+from benchmarks.history import payload_bytes
+
+# Upserted by the SDK with each `workflow.patched` marker, never by the workflow's own code.
+CHANGE_VERSION = "TemporalChangeVersion"
+
+
+@dataclass(frozen=True)
+class ActivityShape:
+    queue: str  # suffix after the workflow's own task queue ("" for that queue)
+    awaited: bool  # the step waited for it before going on (a look-up), rather than running beside (a side effect)
+    input_bytes: int
+    result_bytes: int
+
+
+@dataclass
+class StepShape:
+    activities: list[ActivityShape] = field(default_factory=list)
+    upserts: list[list[str]] = field(default_factory=list)
+    timers: int = 0
+    update_input_bytes: int = 0
+    update_result_bytes: int = 0
+
+
+@dataclass
+class ReviewShape:
+    start_input_bytes: int
+    start_attributes: list[str]
+    patches: int
+    steps: list[StepShape]
+    result_bytes: int
+
+    @property
+    def activities(self) -> int:
+        return sum(len(step.activities) for step in self.steps)
+
+    @property
+    def updates(self) -> int:
+        return len(self.steps) - 1
+
+    @property
+    def timers(self) -> int:
+        return sum(step.timers for step in self.steps)
+
+    @property
+    def upserts(self) -> int:
+        """Upsert events in the history, the patches' own included."""
+        return sum(len(step.upserts) for step in self.steps) + (1 if self.patches else 0)
+
+    def summary(self) -> dict[str, int]:
+        return {
+            "activities": self.activities,
+            "updates": self.updates,
+            "timers": self.timers,
+            "upserts": self.upserts,
+            "patches": self.patches,
+        }
+
+
+def _kind(event: HistoryEvent) -> str:
+    return EventType.Name(event.event_type).removeprefix("EVENT_TYPE_")
+
+
+@dataclass
+class _Scheduled:
+    step: int
+    queue: str
+    input_bytes: int
+    completed_at: int | None = None
+    result_bytes: int = 0
+
+
+def shape_of(history: History) -> ReviewShape:
+    """Read the shape of one finished review's history (see the module docstring)."""
+    events = list(history.events)
+    started = events[0].workflow_execution_started_event_attributes
+    own_queue = started.task_queue.name
+    steps = [StepShape()]
+    scheduled: dict[int, _Scheduled] = {}
+    # The event after which a step's waited-for activities must have completed: the step's first upsert of
+    # its own attributes (step 0, the triage) or the completion of its update (step k).
+    boundaries: dict[int, int] = {}
+    accepted_step: dict[int, int] = {}
+    patches = 0
+    result_bytes = 0
+    for event in events:
+        kind = _kind(event)
+        step = len(steps) - 1
+        if kind == "MARKER_RECORDED":
+            patches += 1
+        elif kind == "WORKFLOW_EXECUTION_UPDATE_ACCEPTED":
+            steps.append(
+                StepShape(
+                    update_input_bytes=payload_bytes(
+                        event.workflow_execution_update_accepted_event_attributes.accepted_request.input.args
+                    )
+                )
+            )
+            accepted_step[event.event_id] = len(steps) - 1
+        elif kind == "WORKFLOW_EXECUTION_UPDATE_COMPLETED":
+            update = event.workflow_execution_update_completed_event_attributes
+            owner = accepted_step.get(update.accepted_event_id)
+            if owner is not None:
+                steps[owner].update_result_bytes = payload_bytes(update.outcome)
+                boundaries.setdefault(owner, event.event_id)
+        elif kind == "UPSERT_WORKFLOW_SEARCH_ATTRIBUTES":
+            names = sorted(event.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields)
+            own = [name for name in names if name != CHANGE_VERSION]
+            if own:
+                steps[step].upserts.append(own)
+                if step == 0:
+                    boundaries.setdefault(0, event.event_id)
+        elif kind == "TIMER_STARTED":
+            steps[step].timers += 1
+        elif kind == "ACTIVITY_TASK_SCHEDULED":
+            request = event.activity_task_scheduled_event_attributes
+            queue = request.task_queue.name
+            suffix = queue[len(own_queue) :] if queue.startswith(own_queue) else queue
+            scheduled[event.event_id] = _Scheduled(step, suffix, payload_bytes(request.input))
+        elif kind == "ACTIVITY_TASK_COMPLETED":
+            completion = event.activity_task_completed_event_attributes
+            done = scheduled.get(completion.scheduled_event_id)
+            if done is not None:
+                done.completed_at = event.event_id
+                done.result_bytes = payload_bytes(completion.result)
+        elif kind == "WORKFLOW_EXECUTION_COMPLETED":
+            result_bytes = payload_bytes(event.workflow_execution_completed_event_attributes.result)
+    for activity in scheduled.values():
+        boundary = boundaries.get(activity.step)
+        awaited = boundary is not None and activity.completed_at is not None and activity.completed_at < boundary
+        steps[activity.step].activities.append(
+            ActivityShape(activity.queue, awaited, activity.input_bytes, activity.result_bytes)
+        )
+    return ReviewShape(
+        start_input_bytes=payload_bytes(started.input),
+        start_attributes=sorted(started.search_attributes.indexed_fields),
+        patches=patches,
+        steps=steps,
+        result_bytes=result_bytes,
+    )

@@ -1,0 +1,240 @@
+"""The shaped twin: a review's Temporal-visible work with no domain logic, a fair ceiling for the project.
+
+The bare twin (benchmarks/twin.py) has the review's activities, updates and timers only. The shaped twin
+also has its search-attribute upserts (the same attributes, at the same steps), its `patched` markers, the
+start's search attributes, and payloads of the same sizes through the same converter and codec, on the same
+task queues and worker settings. Everything comes from a real review's history (benchmarks/shape.py), so
+when the review changes, the twin follows. What it lacks is only the project's own work: domain rules,
+workflow state, records database writes, notification composing.
+
+Each step mirrors the review's: the look-ups the review waited for are awaited (by the run in step 0, by the
+update in step k), side effects run beside and are awaited before the end, and the step waits for the next
+update under as many timers as the review started in it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from typing import Any
+
+from temporalio import activity, workflow
+from temporalio.common import SearchAttributeKey, SearchAttributePair, SearchAttributeUpdate, TypedSearchAttributes
+from temporalio.converter import DataConverter
+
+with workflow.unsafe.imports_passed_through():
+    from benchmarks.shape import ReviewShape
+    from peer_review.temporal.search_attributes import ALL as ATTRIBUTES
+
+SHAPED_ACTIVITY = "shaped_twin_activity"
+STEP_UPDATE = "step"
+READY_QUERY = "ready"
+# Far beyond any benchmark: a timer is started and cancelled, never fired.
+DEADLINE = timedelta(days=7)
+ACTIVITY_TIMEOUT = timedelta(seconds=30)
+# An activity's input is "<result length>:<padding>", so one activity serves every size.
+SEPARATOR = ":"
+
+# (index into ShapedPlan.queues, input characters, result characters)
+Call = tuple[int, int, int]
+
+
+@dataclass(frozen=True)
+class ShapedStep:
+    awaited: list[Call]
+    beside: list[Call]
+    upserts: list[list[int]]  # per upsert, indexes into peer_review.temporal.search_attributes.ALL
+    timers: int
+    result_chars: int
+
+
+@dataclass(frozen=True)
+class ShapedPlan:
+    """The workflow's input: compact, then padded to the review's start input size."""
+
+    queues: list[str]
+    patches: int
+    steps: list[ShapedStep]
+    result_chars: int
+    pad: str = ""
+
+    @property
+    def updates(self) -> int:
+        return len(self.steps) - 1
+
+
+@dataclass(frozen=True)
+class ShapedTwin:
+    """What the driver needs beside the plan: the start attributes and each update's input size."""
+
+    plan: ShapedPlan
+    start_attributes: list[str]
+    update_input_chars: list[int]
+    shape: ReviewShape
+
+
+def attribute_value(key: SearchAttributeKey[Any], now: Any) -> Any:
+    """A value of the attribute's type; the twin's values are never searched for."""
+    kind = key.indexed_value_type.name
+    if kind.endswith("KEYWORD_LIST"):
+        return ["twin"]
+    if kind.endswith("BOOL"):
+        return False
+    if kind.endswith("DATETIME"):
+        return now
+    if kind.endswith("INT"):
+        return 0
+    if kind.endswith("DOUBLE"):
+        return 0.0
+    return "twin"
+
+
+def start_attributes(names: Sequence[str], now: Any) -> TypedSearchAttributes:
+    keys = {key.name: key for key in ATTRIBUTES}
+    return TypedSearchAttributes(
+        [SearchAttributePair(keys[name], attribute_value(keys[name], now)) for name in names if name in keys]
+    )
+
+
+async def _encoded_size(converter: DataConverter, value: Any) -> int:
+    payloads = await converter.encode([value])
+    return len(payloads[0].data)
+
+
+async def _fit(converter: DataConverter, target: int, build: Callable[[int], Any]) -> int:
+    """The padding length n for which `build(n)` encodes (converter and codec) to `target` bytes, or near it."""
+    chars = max(target - await _encoded_size(converter, build(0)), 0)
+    # The protobuf length prefix can grow by a byte as the payload grows: correct once or twice.
+    for _ in range(3):
+        size = await _encoded_size(converter, build(chars))
+        if size == target or (chars == 0 and size > target):
+            break
+        chars = max(chars + target - size, 0)
+    return chars
+
+
+async def chars_for(converter: DataConverter, target: int, prefix: str = "") -> int:
+    """Padding characters that make `prefix + padding` encode to `target` bytes (0 for no payload)."""
+    if target <= 0:
+        return 0
+    return await _fit(converter, target, lambda chars: prefix + "x" * chars)
+
+
+async def shaped_twin(shape: ReviewShape, converter: DataConverter) -> ShapedTwin:
+    """Turn byte sizes into padding lengths through the converter the twin's client and worker use."""
+    queues = sorted({a.queue for step in shape.steps for a in step.activities})
+    index = {key.name: position for position, key in enumerate(ATTRIBUTES)}
+    steps = []
+    for step in shape.steps:
+        calls: list[tuple[bool, Call]] = []
+        for a in step.activities:
+            result_chars = await chars_for(converter, a.result_bytes)
+            input_chars = await chars_for(converter, a.input_bytes, f"{result_chars}{SEPARATOR}")
+            calls.append((a.awaited, (queues.index(a.queue), input_chars, result_chars)))
+        steps.append(
+            ShapedStep(
+                awaited=[call for awaited, call in calls if awaited],
+                beside=[call for awaited, call in calls if not awaited],
+                upserts=[[index[name] for name in names if name in index] for names in step.upserts],
+                timers=step.timers,
+                result_chars=await chars_for(converter, step.update_result_bytes),
+            )
+        )
+    plan = ShapedPlan(queues, shape.patches, steps, await chars_for(converter, shape.result_bytes))
+    pad = await _fit(converter, shape.start_input_bytes, lambda chars: replace(plan, pad="x" * chars))
+    update_chars = [await chars_for(converter, step.update_input_bytes) for step in shape.steps[1:]]
+    return ShapedTwin(replace(plan, pad="x" * pad), shape.start_attributes, update_chars, shape)
+
+
+@activity.defn(name=SHAPED_ACTIVITY)
+async def shaped_activity(request: str) -> str:
+    result_chars = int(request.partition(SEPARATOR)[0] or 0)
+    return "r" * result_chars
+
+
+@workflow.defn
+class ShapedTwinWorkflow:
+    @workflow.init
+    def __init__(self, plan: ShapedPlan) -> None:
+        self._plan = plan
+        self._step = 0
+        self._ready = False
+        self._in_flight = 0
+
+    @workflow.run
+    async def run(self, plan: ShapedPlan) -> str:
+        for patch in range(plan.patches):
+            workflow.patched(f"shaped-twin-{patch}")
+        first = plan.steps[0]
+        self._beside(first.beside)
+        for call in first.awaited:
+            await self._call(call)
+        self._upsert(first.upserts)
+        self._ready = True
+        for step in range(1, len(plan.steps)):
+            await self._wait(self._reached(step), plan.steps[step - 1].timers)
+        await self._wait(lambda: self._in_flight == 0 and workflow.all_handlers_finished(), plan.steps[-1].timers)
+        return "z" * plan.result_chars
+
+    @workflow.update(name=STEP_UPDATE)
+    async def step(self, pad: str) -> str:
+        await workflow.wait_condition(lambda: self._ready)
+        number = self._step + 1
+        spec = self._plan.steps[number] if number < len(self._plan.steps) else ShapedStep([], [], [], 0, 0)
+        for call in spec.awaited:
+            await self._call(call)
+        self._upsert(spec.upserts)
+        self._step = number
+        self._beside(spec.beside)
+        return "u" * spec.result_chars
+
+    @workflow.query(name=READY_QUERY)
+    def ready(self) -> bool:
+        return self._ready
+
+    def _reached(self, step: int) -> Callable[[], bool]:
+        return lambda: self._step >= step
+
+    async def _wait(self, condition: Callable[[], bool], timers: int) -> None:
+        """Wait under `timers` timers, as the review waits for its next action under its deadline timers."""
+        if timers == 0:
+            await workflow.wait_condition(condition)
+            return
+        extra = [asyncio.create_task(asyncio.sleep(DEADLINE.total_seconds())) for _ in range(timers - 1)]
+        with contextlib.suppress(TimeoutError):
+            await workflow.wait_condition(condition, timeout=DEADLINE)
+        for timer in extra:
+            timer.cancel()
+
+    def _upsert(self, upserts: list[list[int]]) -> None:
+        for indexes in upserts:
+            updates: list[SearchAttributeUpdate[Any]] = [
+                ATTRIBUTES[i].value_set(attribute_value(ATTRIBUTES[i], workflow.now())) for i in indexes
+            ]
+            if updates:
+                workflow.upsert_search_attributes(updates)
+
+    async def _call(self, call: Call) -> None:
+        queue, input_chars, result_chars = call
+        request = f"{result_chars}{SEPARATOR}" + "x" * input_chars
+        await workflow.execute_activity(
+            SHAPED_ACTIVITY,
+            request,
+            result_type=str,
+            task_queue=workflow.info().task_queue + self._plan.queues[queue],
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+        )
+
+    def _beside(self, calls: list[Call]) -> None:
+        for call in calls:
+            self._in_flight += 1
+            asyncio.create_task(self._background(call))  # noqa: RUF006 - tracked by the in-flight count
+
+    async def _background(self, call: Call) -> None:
+        try:
+            await self._call(call)
+        finally:
+            self._in_flight -= 1
