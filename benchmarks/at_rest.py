@@ -117,8 +117,10 @@ async def measure_at_rest(
     count: int,
     referral: Callable[[int], Referral],
     cli_repeats: int = 3,
+    every_listing: bool = True,
 ) -> AtRestFigures:
-    """Fill `count` reviews on the idle worker `worker_pid`, then read its memory and time the CLI."""
+    """Fill `count` reviews on the idle worker `worker_pid`, then read its memory and time the CLI (the judged
+    `list --status` alone, or with `every_listing` also the full listings and `--help`)."""
     await wait_until_idle(worker_pid)
     idle = memory_mb(worker_pid)["VmRSS"]
     began = time.perf_counter()
@@ -134,6 +136,7 @@ async def measure_at_rest(
     in_process = time.perf_counter() - listed_began
     status = ["list", "--status", Status.AWAITING_CHAIR_DECISION.value]
     variants = [[*status, "--limit", "10000"], status, [*status, "--limit", "10000", "--json"], ["--help"]]
+    variants = variants if every_listing else [status]
     cli = [await asyncio.to_thread(_run_cli, variant, environment, cli_repeats) for variant in variants]
     return AtRestFigures(
         reviews=count,

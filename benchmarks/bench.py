@@ -7,6 +7,7 @@ import os
 import platform
 import subprocess
 import tempfile
+import time
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
@@ -91,7 +92,9 @@ async def run_benchmark(options: Options, keep: Path | None = None) -> dict[str,
         )
         try:
             stack = Stack(client, workdir, key_file, options.tuning, options.in_process_workers)
+            began = time.perf_counter()
             lifecycle = await measure_lifecycle(stack, options, server.pid)
+            lifecycle_seconds = round(time.perf_counter() - began, 1)
             scale = await measure_scale(stack, options, server.pid) if options.at_rest else {}
         finally:
             server.stop()
@@ -104,6 +107,7 @@ async def run_benchmark(options: Options, keep: Path | None = None) -> dict[str,
         "parameters": _parameters(options),
         "machine": about,
         **lifecycle.as_dict(options.concurrency),
+        "lifecycle_seconds": lifecycle_seconds,
         "scale": {key: value for key, value in scale.items() if key not in ("at_rest",)},
         "at_rest": scale.get("at_rest"),
     }

@@ -237,8 +237,10 @@ async def run_locust(
         "--only-summary",
         "--loglevel",
         "WARNING",
+        # People mid-visit get as long as one more think to finish it; anything still running then is dropped
+        # (a request cut short is not logged, so it is neither a sample nor an error).
         "--stop-timeout",
-        "10",
+        f"{THINK_SECONDS[1]:g}",
     ]
     environment = {"BENCH_LOAD_PLAN": str(plan_path), "BENCH_LOAD_REQUESTS": str(requests_path)}
     before = {role: cpu_seconds(pid) for role, pid in watched.items()}

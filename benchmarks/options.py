@@ -30,16 +30,16 @@ FULL: dict[str, Any] = {
     "recovery_patience": 150,
 }
 QUICK: dict[str, Any] = {
-    "reviews": 10,
+    "reviews": 6,
     "concurrency": 5,
-    "latency_reviews": 10,
+    "latency_reviews": 6,
     "at_rest": 200,
     "history_sample": 5,
-    "idle_one": 3,
+    "idle_one": 2,
     "idle_five": 5,
-    "scale_cache": 10,
+    "scale_cache": 8,
     "load_users": 5,
-    "load_seconds": 10,
+    "load_seconds": 8,
     "load_spawn_rate": 5,
     "load_seed": 4,
     "recovery_reviews": 3,
@@ -86,9 +86,9 @@ def parse(argv: list[str] | None = None) -> Options:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="a smoke run in well under a minute (make test)")
     parser.add_argument("--persisted", action="store_true", help="dev server with a SQLite file, not in memory")
-    parser.add_argument("--reviews", type=int, help="reviews in the throughput run (300; quick 10)")
+    parser.add_argument("--reviews", type=int, help="reviews in the throughput run (300; quick 6)")
     parser.add_argument("--concurrency", type=int, help="reviews in flight in the throughput run (50; quick 5)")
-    parser.add_argument("--latency-reviews", type=int, help="reviews in the low-concurrency run (200; quick 10)")
+    parser.add_argument("--latency-reviews", type=int, help="reviews in the low-concurrency run (200; quick 6)")
     parser.add_argument("--low-concurrency", type=int, default=5, help="concurrency of the latency run (5)")
     parser.add_argument("--history-sample", type=int, help="finished histories measured (20; quick 5)")
     scale = parser.add_argument_group(
@@ -100,15 +100,15 @@ def parse(argv: list[str] | None = None) -> Options:
         help="open reviews filled, all awaiting a Chair (10000; quick 200; raised if the phases below need more; "
         "0 skips every scale phase)",
     )
-    scale.add_argument("--scale-cache", type=int, help="the scale worker's workflow cache (its default; quick 10)")
+    scale.add_argument("--scale-cache", type=int, help="the scale worker's workflow cache (its default; quick 8)")
     scale.add_argument(
-        "--idle-one", type=int, help="idle reviews approved one at a time, per cache state (100; quick 3)"
+        "--idle-one", type=int, help="idle reviews approved one at a time, per cache state (100; quick 2)"
     )
     scale.add_argument(
         "--idle-five", type=int, help="idle reviews approved five at once, per cache state (100; quick 5)"
     )
     scale.add_argument("--load-users", type=int, help="simulated people for the load phase (50; quick 5)")
-    scale.add_argument("--load-seconds", type=float, help="length of the load phase (120; quick 10; 0 skips it)")
+    scale.add_argument("--load-seconds", type=float, help="length of the load phase (120; quick 8; 0 skips it)")
     scale.add_argument("--load-spawn-rate", type=float, help="people started per second (10; quick 5)")
     scale.add_argument("--load-seed", type=int, help="reviews put under review for the reviewers (400; quick 4)")
     scale.add_argument("--recovery-reviews", type=int, help="new reviews in flight at the kill (20; quick 3; 0 skips)")

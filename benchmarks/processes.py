@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -75,27 +74,41 @@ class WorkerProcess:
         return totals
 
 
-@dataclass(frozen=True)
+@dataclass
 class ApiProcess:
-    url: str
-    pid: int
+    """`peer-review api` on a free port: spawned early (it starts while other work runs), waited for when needed."""
 
+    environment: dict[str, str]
+    logs: Path
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
 
-@contextlib.asynccontextmanager
-async def api_process(environment: dict[str, str], logs: Path, within: float = 60.0) -> AsyncIterator[ApiProcess]:
-    """`peer-review api` on a free port, yielded once it answers."""
-    port = free_port()
-    process = spawn([str(BIN / "peer-review"), "api", "--port", str(port)], environment, logs / "api.log")
-    url = f"http://127.0.0.1:{port}"
-    try:
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None, "the API has not been started"
+        return self.process.pid
+
+    def spawn(self) -> None:
+        self.process = spawn(
+            [str(BIN / "peer-review"), "api", "--port", str(self.port)], self.environment, self.logs / "api.log"
+        )
+
+    async def ready(self, within: float = 60.0) -> None:
+        """Wait until it answers."""
+        assert self.process is not None, "the API has not been started"
         async with httpx.AsyncClient(timeout=5) as http, asyncio.timeout(within):
             while True:
-                if process.poll() is not None:
-                    raise RuntimeError(f"peer-review api exited early: {(logs / 'api.log').read_text()[-2000:]}")
+                if self.process.poll() is not None:
+                    raise RuntimeError(f"peer-review api exited early: {(self.logs / 'api.log').read_text()[-2000:]}")
                 with contextlib.suppress(httpx.HTTPError):
-                    if (await http.get(f"{url}/openapi.json")).status_code == 200:
-                        break
+                    if (await http.get(f"{self.url}/openapi.json")).status_code == 200:
+                        return
                 await asyncio.sleep(0.2)
-        yield ApiProcess(url, process.pid)
-    finally:
-        await asyncio.to_thread(stop_process, process)
+
+    async def stop(self) -> None:
+        if self.process is not None:
+            await asyncio.to_thread(stop_process, self.process)

@@ -215,3 +215,5 @@ def show(results: dict[str, Any], targets: list[Target], console: Console) -> No
     if scale.get("recovery"):
         console.print(recovery_table(scale["recovery"]))
     console.print(targets_table(targets))
+    laps = {"lifecycle": results.get("lifecycle_seconds", 0.0), **scale.get("phase_seconds", {})}
+    console.print("Phase wall times: " + ", ".join(f"{phase} {seconds:.0f} s" for phase, seconds in laps.items()))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import random
 import secrets
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +25,7 @@ from benchmarks.drivers import standard_referral
 from benchmarks.idle import Pending, measure_idle
 from benchmarks.load import decisions_needed, measure_load
 from benchmarks.options import Options
-from benchmarks.processes import WorkerProcess, api_process
+from benchmarks.processes import ApiProcess, WorkerProcess
 from benchmarks.recovery import measure_recovery
 from benchmarks.stack import DIRECTORY, Stack
 from peer_review.domain.models import Referral
@@ -92,8 +93,23 @@ async def measure_scale(stack: Stack, options: Options, server_pid: int) -> dict
     plan = OpenReviews(total, options.idle_one + options.idle_five, _chairs())
     worker = WorkerProcess(environment, stack.workdir)
     results: dict[str, Any] = {"open_reviews": total, "worker_cache_size": cache}
-    await worker.start()
+    seconds: dict[str, float] = {}
+    results["phase_seconds"] = seconds
+    began = time.perf_counter()
+
+    def lap(phase: str) -> None:
+        nonlocal began
+        seconds[phase] = round(time.perf_counter() - began, 1)
+        began = time.perf_counter()
+
+    secret = secrets.token_urlsafe(48)
+    api = ApiProcess(
+        {**environment, "PEER_REVIEW_JWT_SECRET": secret, "PEER_REVIEW_LOG_LEVEL": "warning"}, stack.workdir
+    )
+    if options.load_seconds:
+        api.spawn()  # it starts up while the worker does, and waits for the load phase
     try:
+        await worker.start()
         at_rest = await measure_at_rest(
             reviews,
             environment,
@@ -102,35 +118,38 @@ async def measure_scale(stack: Stack, options: Options, server_pid: int) -> dict
             total,
             plan.referral,
             cli_repeats=1 if options.quick else 3,
+            every_listing=not options.quick,
         )
         results["at_rest"] = at_rest.as_dict()
+        lap("at_rest")
         if plan.idle_per_set:
             idle = await measure_idle(reviews, worker, cache, plan.cached(), plan.evicted(), options.idle_one)
             results["idle"] = idle.as_dict()
+            lap("idle")
         middle = plan.middle()
         # Recovery's decisions come off the end of the middle, the load phase's reviews from its start.
         recovery_pool = middle[len(middle) - 2 * options.recovery_decisions :]
         middle = middle[: len(middle) - 2 * options.recovery_decisions]
         if options.load_seconds:
-            secret = secrets.token_urlsafe(48)
-            api_environment = {**environment, "PEER_REVIEW_JWT_SECRET": secret, "PEER_REVIEW_LOG_LEVEL": "warning"}
-            async with api_process(api_environment, stack.workdir) as api:
-                load = await measure_load(
-                    reviews,
-                    api.url,
-                    secret,
-                    {"server": server_pid, "worker": worker.pid, "api": api.pid},
-                    stack.workdir,
-                    options.output,
-                    users=options.load_users,
-                    seconds=options.load_seconds,
-                    spawn_rate=options.load_spawn_rate,
-                    open_reviews=total,
-                    decide=middle[options.load_seed :],
-                    seed=middle[: options.load_seed],
-                    audit_ids=random.Random(17).sample([f"{PREFIX}-{i}" for i in range(total)], min(total, 500)),
-                )
+            await api.ready()
+            load = await measure_load(
+                reviews,
+                api.url,
+                secret,
+                {"server": server_pid, "worker": worker.pid, "api": api.pid},
+                stack.workdir,
+                options.output,
+                users=options.load_users,
+                seconds=options.load_seconds,
+                spawn_rate=options.load_spawn_rate,
+                open_reviews=total,
+                decide=middle[options.load_seed :],
+                seed=middle[: options.load_seed],
+                audit_ids=random.Random(17).sample([f"{PREFIX}-{i}" for i in range(total)], min(total, 500)),
+            )
+            await api.stop()
             results["load"] = load.as_dict()
+            lap("load")
         if options.recovery_reviews:
             store = RecordsStore.from_url(settings.records_url)
             try:
@@ -150,6 +169,8 @@ async def measure_scale(stack: Stack, options: Options, server_pid: int) -> dict
             finally:
                 await store.close()
             results["recovery"] = recovery.as_dict()
+            lap("recovery")
     finally:
+        await api.stop()
         await worker.stop()
     return results
