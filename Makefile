@@ -37,8 +37,8 @@ test: install browser-deps ## the whole suite: lint, types, unit, workflow, end-
 	$(BIN)/pytest
 	$(BIN)/python -m benchmarks.run --quick --at-rest 40 --output $${TMPDIR:-/tmp}/peer-review-bench-smoke
 
-bench: install ## the benchmark (QUICK=1 for a smoke run); results in benchmarks/results/
-	$(BIN)/python -m benchmarks.run $(if $(QUICK),--quick,)
+bench: install ## the benchmark (QUICK=1 for a smoke run, BENCH_ARGS for options); results in benchmarks/results/
+	$(BIN)/python -m benchmarks.run $(if $(QUICK),--quick,) $(BENCH_ARGS)
 
 deploy-check: install ## static checks of deploy/: image, compose, helm, k8s, dashboard, alerts
 	$(BIN)/pytest tests/deploy
