@@ -24,7 +24,8 @@ from peer_review.logs import configure_logging
 
 def _git(*arguments: str) -> str:
     done = subprocess.run(["git", *arguments], cwd=ROOT, capture_output=True, text=True, check=False)
-    return done.stdout.strip()
+    # Only the end is trimmed: `status --porcelain` lines start with a status column that may be a space.
+    return done.stdout.rstrip()
 
 
 def machine() -> dict[str, Any]:
@@ -113,9 +114,21 @@ async def run_benchmark(options: Options, keep: Path | None = None) -> dict[str,
     }
 
 
+# The load phase's files worth keeping: locust's own tables, and every request (JSON lines) for re-plotting.
+KEPT = (
+    ("locust_stats.csv", "load-locust-stats.csv"),
+    ("locust_failures.csv", "load-failures.csv"),
+    ("load-requests.jsonl", "load-requests.jsonl"),
+)
+
+
 def _keep(workdir: Path, keep: Path) -> None:
     keep.mkdir(parents=True, exist_ok=True)
-    for name, target in (("locust_stats.csv", "load-locust-stats.csv"), ("locust_failures.csv", "load-failures.csv")):
+    for name, target in KEPT:
         source = workdir / name
-        if source.exists():
+        # locust writes its tables even when empty (a header alone): keep one only when it has rows.
+        header = 1 if name.endswith(".csv") else 0
+        if source.exists() and len(source.read_text().splitlines()) > header:
             (keep / target).write_bytes(source.read_bytes())
+        elif (keep / target).exists():
+            (keep / target).unlink()  # from an earlier run
