@@ -27,8 +27,11 @@ with workflow.unsafe.imports_passed_through():
         ActionName,
         Rejection,
         RejectionKind,
+        after_reason_added,
+        chair_stands_aside,
         check_action,
         check_reviewer,
+        check_reviewer_is_independent,
         next_status,
         relations_of,
         stage_of,
@@ -43,7 +46,11 @@ with workflow.unsafe.imports_passed_through():
         NotificationOutcome,
         NotificationRequest,
         Outcome,
+        OwnerLookup,
         Priority,
+        Reason,
+        ReasonAddition,
+        RecommendationLevel,
         RecordBatch,
         RefusedAction,
         ReviewContacts,
@@ -66,6 +73,7 @@ with workflow.unsafe.imports_passed_through():
         RECORD_BATCH,
         RECORDS_QUEUE_SUFFIX,
         RESOLVE_CONTACTS,
+        RESOLVE_OWNERS,
     )
 
 SYSTEM = "system"
@@ -122,6 +130,10 @@ class PeerReviewWorkflow:
         self._contacts: ReviewContacts | None = None
         self._reviewer: str | None = None
         self._findings: Findings | None = None
+        # Reasons that came to light during the review; the referral's own reasons never change.
+        self._added_reasons: list[Reason] = []
+        # Who reads for the owners of the findings' local recommendations (told at closure).
+        self._local_owner_contacts: list[str] = []
         self._wait: Wait | None = None
         self._events: list[AuditEvent] = []
         self._recorded = 0
@@ -163,7 +175,7 @@ class PeerReviewWorkflow:
         decision = triage(referral)
         self._mandatory, self._priority = decision.mandatory, decision.priority
         triage_attributes = self._with_next_move([sa.MANDATORY.value_set(decision.mandatory)])
-        self._note_directory_gaps(self._contacts)
+        self._escalate_directory_gaps(self._contacts)
         if decision.mandatory:
             # Suicide-related reviews are mandatory: no Chair decision, straight to finding a reviewer.
             self._move(
@@ -306,17 +318,22 @@ class PeerReviewWorkflow:
     @assign_reviewer.validator
     def _validate_assign_reviewer(self, assignment: ReviewerAssignment) -> None:
         self._validate(ActionName.ASSIGN_REVIEWER, assignment.actor)
-        if assignment.reviewer == self._referral.referred_by:
-            raise _rejected(
-                Rejection(RejectionKind.INVALID_INPUT, "reviewer: the referrer cannot review their own referral")
-            )
+        try:
+            check_reviewer_is_independent(assignment.reviewer, self._referral)
+        except Rejection as rejection:
+            raise _rejected(rejection) from None
 
     @workflow.update
     async def submit_findings(self, submission: FindingsSubmission) -> StatusView:
         await self._triaged()
         self._authorise(ActionName.SUBMIT_FINDINGS, submission.actor)
         self._check_findings(submission.findings)
+        owners = await self._check_owners(submission.findings)
+        # The review may have moved on (or gained a reason) while the directory answered: check again.
+        self._authorise(ActionName.SUBMIT_FINDINGS, submission.actor)
+        self._check_findings(submission.findings)
         self._findings = submission.findings
+        self._local_owner_contacts = owners
         contentious = submission.findings.contentious
         self._apply(
             ActionName.SUBMIT_FINDINGS,
@@ -353,6 +370,7 @@ class PeerReviewWorkflow:
         self._authorise(ActionName.SIGN_OFF, action.actor)
         self._apply(ActionName.SIGN_OFF, action.actor, action.rationale)
         self._notify_closed()
+        self._notify_local_feedback()
         return self._view()
 
     @sign_off.validator
@@ -382,6 +400,51 @@ class PeerReviewWorkflow:
     @withdraw.validator
     def _validate_withdraw(self, withdrawal: Withdrawal) -> None:
         self._validate(ActionName.WITHDRAW, withdrawal.actor)
+
+    # --- A case can change while it is reviewed -----------------------------------------------------------
+
+    @workflow.update
+    async def add_reason(self, addition: ReasonAddition) -> StatusView:
+        await self._triaged()
+        self._authorise(ActionName.ADD_REASON, addition.actor)
+        self._check_new_reason(addition.reason)
+        was_mandatory = bool(self._mandatory)
+        self._added_reasons.append(addition.reason)
+        decision = triage(self._referral, self._added_reasons)
+        self._mandatory, self._priority = decision.mandatory, decision.priority
+        detail = addition.reason.value + (f": {addition.detail}" if addition.detail else "")
+        self._apply(ActionName.ADD_REASON, addition.actor, detail)
+        attributes: list[SearchAttributeUpdate[Any]] = [
+            sa.REASONS.value_set([r.value for r in self._reasons]),
+            sa.MANDATORY.value_set(decision.mandatory),
+        ]
+        skipped_to = after_reason_added(self._status, was_mandatory=was_mandatory, now_mandatory=decision.mandatory)
+        if skipped_to is not None:
+            self._move(
+                SYSTEM, "chair_decision_skipped", skipped_to, "mandatory: no Chair decision", attributes=attributes
+            )
+        else:
+            workflow.upsert_search_attributes(attributes)
+        if decision.mandatory and not was_mandatory:
+            self._audit(SYSTEM, "made_mandatory", None, None, f"priority {decision.priority}")
+            self._notify_chair(Step.MADE_MANDATORY)
+            self._notify_all(self._contacts.focal_points if self._contacts else [], Step.MADE_MANDATORY)
+        return self._view()
+
+    @add_reason.validator
+    def _validate_add_reason(self, addition: ReasonAddition) -> None:
+        self._validate(ActionName.ADD_REASON, addition.actor)
+        self._check_new_reason(addition.reason)
+
+    def _check_new_reason(self, reason: Reason) -> None:
+        if reason in self._reasons:
+            raise _rejected(
+                Rejection(RejectionKind.INVALID_INPUT, f"reason: {reason.value} is already a reason for this review")
+            )
+
+    @property
+    def _reasons(self) -> list[Reason]:
+        return [*self._referral.reasons, *self._added_reasons]
 
     # --- Decisions shared by the updates and the signal ------------------------------------------------
 
@@ -413,6 +476,7 @@ class PeerReviewWorkflow:
                 relations=relations,
                 mandatory=bool(self._mandatory),
                 findings_submitted=self._findings is not None,
+                chair_aside=chair_stands_aside(self._referral, self._contacts, self._reviewer),
             )
         except Rejection as rejection:
             raise _rejected(rejection) from None
@@ -424,16 +488,41 @@ class PeerReviewWorkflow:
 
     def _check_findings(self, findings: Findings) -> None:
         problems = findings_problems(
-            findings, journey_stages=self._policy.journey_stages, issues_raised=self._referral.issues_raised
+            findings,
+            journey_stages=self._policy.journey_stages,
+            issues_raised=self._referral.issues_raised,
+            reasons=self._reasons,
         )
         if problems:
             raise _rejected(Rejection(RejectionKind.INVALID_INPUT, "; ".join(problems)))
+
+    async def _check_owners(self, findings: Findings) -> list[str]:
+        """Every recommendation's owner must be a staff or team id in the directory (a look-up, so an activity).
+
+        Returns who reads for the owners of the local recommendations.
+        """
+        if not findings.recommendations:
+            return []
+        lookup = await _look_up(RESOLVE_OWNERS, [r.owner for r in findings.recommendations], OwnerLookup)
+        problems = [
+            f"recommendations.{position}.owner: {item.owner} is not a staff or team id in the directory"
+            for position, item in enumerate(findings.recommendations, start=1)
+            if item.owner in lookup.unknown
+        ]
+        if problems:
+            raise _rejected(Rejection(RejectionKind.INVALID_INPUT, "; ".join(problems)))
+        local = [r.owner for r in findings.recommendations if r.level is RecommendationLevel.LOCAL]
+        return list(dict.fromkeys(c for owner in local for c in lookup.contacts.get(owner, [])))
 
     async def _triaged(self) -> None:
         await workflow.wait_condition(lambda: self._contacts is not None)
 
     def _apply(self, action: ActionName, actor: str, detail: str | None, *, contentious: bool = False) -> None:
         to_status, outcome = next_status(action, contentious=contentious)
+        if to_status is None:
+            # An amendment where the review stands: audited, no move.
+            self._audit(actor, action.value, self._status, self._status, detail)
+            return
         self._outcome = outcome
         self._move(actor, action.value, to_status, detail)
 
@@ -493,11 +582,21 @@ class PeerReviewWorkflow:
             )
         )
 
-    def _note_directory_gaps(self, contacts: ReviewContacts) -> None:
+    def _escalate_directory_gaps(self, contacts: ReviewContacts) -> None:
+        """A review always starts (a mandatory one is never refused); what the directory lacks is audited and
+        escalated to the Focal Point and the national leads, who make sure the review still moves on."""
+        gaps = []
         if not contacts.referrer_known:
-            self._audit(SYSTEM, "directory_warning", None, None, "referrer is no longer in the staff directory")
+            gaps.append("referrer is not in the staff directory")
         if contacts.chair is None:
-            self._audit(SYSTEM, "directory_warning", None, None, f"no OSN Chair listed for {self._referral.osn}")
+            gaps.append(f"no OSN Chair listed for {self._referral.osn}")
+        for gap in gaps:
+            self._audit(SYSTEM, "directory_warning", None, None, gap)
+        if gaps:
+            recipients = list(dict.fromkeys([*contacts.focal_points, *contacts.national_leads]))
+            told = ", ".join(recipients) or "nobody (no Focal Point or national lead is listed)"
+            self._audit(SYSTEM, "escalated", None, None, f"directory gap escalated to {told}")
+            self._notify_all(recipients, Step.DIRECTORY_GAP)
 
     def _view(self) -> StatusView:
         return StatusView(
@@ -512,6 +611,8 @@ class PeerReviewWorkflow:
             reviewer=self._reviewer,
             deadlines=[Deadline(status=self._wait.status, due_at=self._wait.due_at)] if self._wait else [],
             overdue=self._wait.overdue if self._wait else False,
+            reasons=self._reasons,
+            journey_stages=list(self._policy.journey_stages),
         )
 
     async def _record_continuously(self) -> None:
@@ -558,6 +659,13 @@ class PeerReviewWorkflow:
         self._notify(self._referral.referred_by, Step.REVIEW_CLOSED)
         if self._reviewer:
             self._notify(self._reviewer, Step.REVIEW_CLOSED)
+
+    def _notify_local_feedback(self) -> None:
+        """The site whose practice was reviewed learns where to read the outcome and its local recommendations."""
+        told = {self._referral.referred_by, self._reviewer}
+        site = self._contacts.site_contacts if self._contacts else []
+        recipients = [c for c in dict.fromkeys([*site, *self._local_owner_contacts]) if c not in told]
+        self._notify_all(recipients, Step.LOCAL_FEEDBACK)
 
     def _notify_all(self, recipients: list[str], step: Step) -> None:
         for recipient in recipients:

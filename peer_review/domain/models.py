@@ -72,6 +72,8 @@ class Role(StrEnum):
     REVIEWER = "reviewer"
     FOCAL_POINT = "focal_point"
     AUDITOR = "auditor"
+    # Verifies national recommendations; told when a mandatory review meets a gap in the directory.
+    NATIONAL_LEAD = "national_lead"
 
 
 class Status(StrEnum):
@@ -154,7 +156,9 @@ class RecommendationLevel(StrEnum):
 class Recommendation(Contract):
     level: RecommendationLevel
     text: LongText
-    owner: ShortText
+    # A staff or team id from the directory (checked when the findings are submitted), never free text: a
+    # redacted export shows a team's function in its place, and never a person's name or a site.
+    owner: Identifier
 
 
 class Findings(Contract):
@@ -163,10 +167,23 @@ class Findings(Contract):
     customer_journey: Annotated[list[StageAssessment], Field(min_length=1, max_length=MAX_ITEMS)]
     issues_addressed: Annotated[list[IssueAddressed], Field(max_length=MAX_ITEMS)] = []
     underlying_error_identified: bool
+    # What the error was: required when one was identified.
+    underlying_error: LongText | None = None
+    # Quality assurance of the communications with the customer: required for persistent or vexatious referrals.
+    communications_assessment: LongText | None = None
+    # The impact of an adverse decision or negative information on the customer and the risk of further
+    # escalation: required when the reasons include additional needs.
+    impact_assessment: LongText | None = None
     national_improvements_identified: bool
     recommendations: Annotated[list[Recommendation], Field(max_length=MAX_ITEMS)] = []
     lessons_learned: Annotated[list[LongText], Field(max_length=MAX_ITEMS)] = []
     contentious: bool = False
+
+    @model_validator(mode="after")
+    def _underlying_error_is_explained(self) -> Findings:
+        if self.underlying_error_identified and not self.underlying_error:
+            raise ValueError("underlying_error: required when underlying_error_identified is true")
+        return self
 
 
 class Staff(Contract):
@@ -180,6 +197,25 @@ class Staff(Contract):
 
 class StaffLookup(Contract):
     staff: Staff | None
+
+
+class Team(Contract):
+    """A team that can own a recommendation. `function` is what a redacted export shows in its place."""
+
+    id: Identifier
+    function: ShortText
+    site: ShortText | None = None
+    osn: Identifier | None = None
+    # Staff who read and act for the team: told where to read a review's local feedback at closure.
+    contacts: list[Identifier] = []
+
+
+class OwnerLookup(Contract):
+    """Recommendation owners checked against the directory (the `resolve_owners` activity)."""
+
+    unknown: list[str] = []
+    # For every known owner, the staff who read for it: the person themselves, or the team's contacts.
+    contacts: dict[str, list[str]] = {}
 
 
 class ReviewPolicy(Contract):
@@ -208,6 +244,9 @@ class ReviewContacts(Contract):
     chair: Identifier | None
     deputies: list[Identifier] = []
     focal_points: list[Identifier] = []
+    national_leads: list[Identifier] = []
+    # Contacts of the teams at the referral's site: they read the outcome and local recommendations at closure.
+    site_contacts: list[Identifier] = []
 
 
 # --- Human actions (update and signal payloads). Every action names the acting staff id. -------------
@@ -235,6 +274,20 @@ class Rework(ActionPayload):
 
 class Withdrawal(ActionPayload):
     reason: LongText
+
+
+class ReasonAddition(ActionPayload):
+    """A reason that came to light during the review (`add_reason`). Reasons are never removed."""
+
+    reason: Reason
+    # Free text: what came to light; required with `other` (it is the other reason).
+    detail: LongText | None = None
+
+    @model_validator(mode="after")
+    def _other_needs_detail(self) -> ReasonAddition:
+        if self.reason is Reason.OTHER and not self.detail:
+            raise ValueError("detail: required when the reason is 'other'")
+        return self
 
 
 class RefusedAction(ActionPayload):
@@ -283,6 +336,21 @@ class StatusView(Contract):
     reviewer: str | None
     deadlines: list[Deadline] = []
     overdue: bool = False
+    # The reasons now, including any added during the review.
+    reasons: list[Reason] = []
+    # The Customer Journey stages fixed into the review when it started: the findings assess exactly these.
+    journey_stages: list[str] = []
+
+
+class RelatedReview(Contract):
+    """Another review of the same case or customer: ids, dates and outcomes only."""
+
+    referral_id: str
+    same: list[Literal["case_reference", "customer_reference"]]
+    status: Status
+    outcome: Outcome | None
+    referred_at: datetime
+    closed_at: datetime | None = None
 
 
 class RecordBatch(Contract):

@@ -14,7 +14,9 @@ referrals = Table(
     "referrals",
     metadata,
     Column("referral_id", String(64), primary_key=True),
-    Column("case_reference", String(64), nullable=False),
+    # Both references find other reviews of the same case or customer (reported at refer, shown to reviewers).
+    Column("case_reference", String(64), nullable=False, index=True),
+    Column("customer_reference", String(64), index=True),
     Column("osn", String(64), nullable=False),
     Column("site", String(200), nullable=False),
     Column("referral_level", String(16), nullable=False),
