@@ -5,7 +5,7 @@ Pure functions only, so the workflow, the CLI and the property tests all read on
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -162,6 +162,15 @@ SEPARATION_OF_DUTIES: dict[ActionName, Separation] = {
 }
 
 
+# Who may read a review's full record (audit trail, full export, auditor pages): everyone else sees only
+# the redacted export.
+FULL_RECORD_READERS = frozenset({Role.AUDITOR, Role.FOCAL_POINT})
+
+
+def may_read_full_record(roles: Iterable[Role]) -> bool:
+    return bool(FULL_RECORD_READERS & set(roles))
+
+
 def stage_of(status: Status) -> str:
     return STAGES[status]
 
@@ -267,11 +276,6 @@ def check_reviewer(candidate: Staff | None, candidate_id: str, referral: Referra
         )
 
 
-# Who may read a closed review's local feedback (its outcome and local recommendations): the referrer and the
-# site's contacts — and everyone who already reads the whole review.
-FEEDBACK_READER_ROLES = frozenset({Role.AUDITOR, Role.FOCAL_POINT})
-
-
 def may_read_local_feedback(
     reader: Staff,
     *,
@@ -280,10 +284,14 @@ def may_read_local_feedback(
     chair_side: Collection[str],
     local_contacts: Collection[str],
 ) -> bool:
-    """`chair_side`: the OSN's Chair and deputies; `local_contacts`: the site's contacts and those of the owners
-    of local recommendations."""
+    """Who may read a closed review's local feedback (its outcome and local recommendations): the referrer and
+    the site's contacts, and those who took part in or read the whole review.
+
+    `chair_side`: the OSN's Chair and deputies; `local_contacts`: the site's contacts and those of the owners of
+    local recommendations.
+    """
     return (
-        bool(FEEDBACK_READER_ROLES & set(reader.roles))
+        may_read_full_record(reader.roles)
         or reader.id in (referral.referred_by, reviewer)
         or reader.id in chair_side
         or reader.id in local_contacts
