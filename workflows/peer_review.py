@@ -407,7 +407,7 @@ class PeerReviewWorkflow:
     async def add_reason(self, addition: ReasonAddition) -> StatusView:
         await self._triaged()
         self._authorise(ActionName.ADD_REASON, addition.actor)
-        self._check_new_reason(addition.reason)
+        self._check_new_reason(addition)
         was_mandatory = bool(self._mandatory)
         self._added_reasons.append(addition.reason)
         decision = triage(self._referral, self._added_reasons)
@@ -434,13 +434,14 @@ class PeerReviewWorkflow:
     @add_reason.validator
     def _validate_add_reason(self, addition: ReasonAddition) -> None:
         self._validate(ActionName.ADD_REASON, addition.actor)
-        self._check_new_reason(addition.reason)
+        self._check_new_reason(addition)
 
-    def _check_new_reason(self, reason: Reason) -> None:
-        if reason in self._reasons:
-            raise _rejected(
-                Rejection(RejectionKind.INVALID_INPUT, f"reason: {reason.value} is already a reason for this review")
-            )
+    def _check_new_reason(self, addition: ReasonAddition) -> None:
+        if addition.reason in self._reasons:
+            message = f"reason: {addition.reason.value} is already a reason for this review"
+            raise _rejected(Rejection(RejectionKind.INVALID_INPUT, message))
+        if addition.reason is Reason.OTHER and not addition.detail:
+            raise _rejected(Rejection(RejectionKind.INVALID_INPUT, "detail: required when the reason is 'other'"))
 
     @property
     def _reasons(self) -> list[Reason]:

@@ -1,7 +1,7 @@
-"""Reading commands: `status`, `audit`, `export`, `recommendations`, `history` and `list`.
+"""Reading commands: `status`, `audit`, `export`, `feedback`, `recommendations`, `history` and `list`.
 
-`status`, `history` and `list` ask Temporal; `audit`, `export` and `recommendations` read the records
-database, the long-term system of record.
+`status`, `history` and `list` ask Temporal (`status` adds the related reviews from the records database);
+`audit`, `export`, `feedback` and `recommendations` read the records database, the long-term system of record.
 """
 
 from __future__ import annotations
@@ -29,11 +29,12 @@ from peer_review.cli.common import (
     out,
     printable,
     run,
+    show_related,
     show_status,
 )
 from peer_review.domain.lifecycle import FULL_RECORD_READERS, RejectionKind, may_read_full_record
-from peer_review.domain.models import Reason, RecommendationLevel, Status
-from peer_review.domain.staff_directory import DirectoryError, load_directory
+from peer_review.domain.models import Reason, RecommendationLevel, RelatedReview, Staff, Status
+from peer_review.domain.staff_directory import Directory, DirectoryError, load_directory
 from peer_review.records import export as exports
 from peer_review.settings import Settings
 from peer_review.temporal.client import (
@@ -56,18 +57,32 @@ def register(app: typer.Typer) -> None:
     app.command("status")(status)
     app.command("audit")(audit)
     app.command("export")(export)
+    app.command("feedback")(feedback)
     app.command("recommendations")(recommendations)
     app.command("history")(history)
     app.command("list")(list_reviews)
 
 
 def status(ref: Ref, as_json: JsonFlag = False) -> None:
-    """Show where a review stands."""
+    """Show where a review stands, with other reviews of the same case or customer."""
     view = run(lambda reviews: reviews.status(checked_ref(ref)))
+    related = related_to(ref)
     if as_json:
-        emit_json(view.model_dump(mode="json"))
+        emit_json({**view.model_dump(mode="json"), "related": _related_json(related)})
     else:
         show_status(view)
+        show_related(related)
+
+
+def related_to(ref: str) -> list[RelatedReview] | None:
+    """Other reviews of the same case or customer; None (with a warning) when the records cannot tell."""
+    from peer_review.records import read_model
+
+    return read_records_or_none(lambda store: read_model.related_to(store, ref), "related reviews")
+
+
+def _related_json(related: list[RelatedReview] | None) -> list[dict[str, object]] | None:
+    return None if related is None else [item.model_dump(mode="json") for item in related]
 
 
 def audit(
@@ -129,17 +144,42 @@ def read_records(query: Callable[[RecordsStore], Awaitable[T]]) -> T:
         fail(ReviewError(f"cannot read the records database: {error}"))
 
 
-def require_staff(staff_id: str, *, full_record: bool) -> None:
-    """Exports are for people in the directory; the full export only for those who may read the full record."""
+def read_records_or_none(query: Callable[[RecordsStore], Awaitable[T]], what: str) -> T | None:
+    """Like read_records, for extras that must never fail a command: a warning on stderr and None instead."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from peer_review.records.store import RecordsStore
+
+    async def read() -> T:
+        store = RecordsStore.from_url(Settings().records_url)
+        try:
+            return await query(store)
+        finally:
+            await store.close()
+
     try:
-        person = load_directory(Settings().directory).find(staff_id)
+        return asyncio.run(read())
+    except (SQLAlchemyError, OSError) as error:
+        err.print(Text(f"warning: {what} not shown: cannot read the records database ({type(error).__name__})"))
+        return None
+
+
+def directory() -> Directory:
+    try:
+        return load_directory(Settings().directory)
     except DirectoryError as error:
         fail(ReviewError(str(error)))
+
+
+def require_staff(staff_id: str, *, full_record: bool) -> Staff:
+    """Exports are for people in the directory; the full export only for those who may read the full record."""
+    person = directory().find(staff_id)
     if person is None:
         fail(ActionRejected(f"{staff_id} is not in the staff directory", RejectionKind.NOT_PERMITTED))
     if full_record and not may_read_full_record(person.roles):
         wanted = " or ".join(sorted(role.value for role in FULL_RECORD_READERS))
         fail(ActionRejected(f"only an {wanted} may export a full review; use --redacted", RejectionKind.NOT_PERMITTED))
+    return person
 
 
 class ExportFormat(StrEnum):
@@ -165,13 +205,46 @@ def export(
     record = read_records(lambda store: review_record(store, ref))
     if record is None:
         fail(ReferralNotFound(f"no records for referral {ref}"))
-    document = exports.redacted(record) if redacted else exports.full(record)
+    document = exports.redacted(record, directory().owner_label) if redacted else exports.full(record)
     rendered = exports.render(document, fmt.value)
     if output:
         output.write_text(rendered, encoding="utf-8")
         err.print(f"Wrote {output}")
     else:
         sys.stdout.write(rendered)
+
+
+def feedback(ref: Ref, actor: Actor, as_json: JsonFlag = False) -> None:
+    """A closed review's outcome and local recommendations (its referrer and the site's contacts)."""
+    checked_ref(ref)
+    reader = require_staff(actor, full_record=False)
+    from peer_review.records.feedback import FeedbackRefused, local_feedback
+    from peer_review.records.read_model import review_record
+
+    record = read_records(lambda store: review_record(store, ref))
+    if record is None:
+        fail(ReferralNotFound(f"no records for referral {ref}"))
+    try:
+        found = local_feedback(record, directory(), reader)
+    except FeedbackRefused as refused:
+        fail(ActionRejected(str(refused), refused.kind))
+    if as_json:
+        emit_json(found.model_dump(mode="json"))
+        return
+    out.print(
+        f"Peer Review {found.referral_id}: {found.outcome.value if found.outcome else 'closed'} "
+        f"(referred {found.referred_on}, closed {found.closed_on})"
+    )
+    if not found.local_recommendations:
+        out.print("No local recommendations.")
+        return
+    table = Table(title="Local recommendations", title_justify="left")
+    for column in ("#", "Recommendation", "Owner", "Status"):
+        table.add_column(column, overflow="fold")
+    for number, item in enumerate(found.local_recommendations, start=1):
+        owner = f"{item.owner_function} ({item.owner})"
+        table.add_row(str(number), Text(printable(item.text)), Text(printable(owner)), item.status)
+    out.print(table)
 
 
 def recommendations(

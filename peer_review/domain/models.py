@@ -162,18 +162,36 @@ class Recommendation(Contract):
 
 
 class Findings(Contract):
+    # The schema says what the model validator checks: an identified underlying error must be explained.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"properties": {"underlying_error_identified": {"const": True}}},
+            "then": {"required": ["underlying_error"], "properties": {"underlying_error": {"type": "string"}}},
+        }
+    )
+
     summary: LongText
     chronology: Annotated[list[ChronologyEntry], Field(max_length=MAX_ITEMS)] = []
     customer_journey: Annotated[list[StageAssessment], Field(min_length=1, max_length=MAX_ITEMS)]
     issues_addressed: Annotated[list[IssueAddressed], Field(max_length=MAX_ITEMS)] = []
     underlying_error_identified: bool
-    # What the error was: required when one was identified.
-    underlying_error: LongText | None = None
-    # Quality assurance of the communications with the customer: required for persistent or vexatious referrals.
-    communications_assessment: LongText | None = None
-    # The impact of an adverse decision or negative information on the customer and the risk of further
-    # escalation: required when the reasons include additional needs.
-    impact_assessment: LongText | None = None
+    underlying_error: Annotated[
+        LongText | None, Field(description="What the error was: required when underlying_error_identified is true.")
+    ] = None
+    communications_assessment: Annotated[
+        LongText | None,
+        Field(
+            description="Quality assurance of the communications with the customer: required when the review's "
+            "reasons include persistent_or_vexatious."
+        ),
+    ] = None
+    impact_assessment: Annotated[
+        LongText | None,
+        Field(
+            description="The impact of an adverse decision or negative information on the customer and the risk "
+            "of further escalation: required when the review's reasons include additional_needs."
+        ),
+    ] = None
     national_improvements_identified: bool
     recommendations: Annotated[list[Recommendation], Field(max_length=MAX_ITEMS)] = []
     lessons_learned: Annotated[list[LongText], Field(max_length=MAX_ITEMS)] = []
@@ -280,14 +298,8 @@ class ReasonAddition(ActionPayload):
     """A reason that came to light during the review (`add_reason`). Reasons are never removed."""
 
     reason: Reason
-    # Free text: what came to light; required with `other` (it is the other reason).
+    # Free text: what came to light; required with `other` (it is the other reason), checked by the workflow.
     detail: LongText | None = None
-
-    @model_validator(mode="after")
-    def _other_needs_detail(self) -> ReasonAddition:
-        if self.reason is Reason.OTHER and not self.detail:
-            raise ValueError("detail: required when the reason is 'other'")
-        return self
 
 
 class RefusedAction(ActionPayload):
