@@ -182,6 +182,8 @@ async def related_reviews(
     store: RecordsStore, *, case_reference: str, customer_reference: str | None, excluding: str
 ) -> list[RelatedReview]:
     """Other reviews of the same case or the same customer, oldest first: ids, dates and outcomes only."""
+    if not await store.schema_exists():
+        return []  # nothing has been recorded yet, so nothing is related
     same_case = referrals.c.case_reference == case_reference
     same_customer: ColumnElement[bool] = (
         referrals.c.customer_reference == customer_reference if customer_reference else false()

@@ -57,6 +57,11 @@ class RecordsStore:
                 for statement in APPEND_ONLY_TRIGGER:
                     await connection.execute(text(statement))
 
+    async def schema_exists(self) -> bool:
+        """False for a database no worker has written to yet (it holds no reviews at all)."""
+        async with self.engine.connect() as connection:
+            return await connection.run_sync(lambda sync: inspect(sync).has_table(referrals.name))
+
     async def close(self) -> None:
         await self.engine.dispose()
 
