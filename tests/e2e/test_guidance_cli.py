@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from typing import Any
 
 from tests.e2e.conftest import Cli
@@ -96,18 +97,19 @@ def test_add_reason_turns_a_complex_issue_review_awaiting_a_decision_into_a_mand
 
 
 def test_related_reviews_are_reported_at_refer_and_in_status(cli: Cli) -> None:
-    first, path = cli.referral_file("complex-issue", case_reference="CMP-REL-1", customer={"reference": "C-REL-1"})
+    case, customer = f"CMP-{uuid.uuid4().hex[:8]}", f"C-{uuid.uuid4().hex[:8]}"
+    first, path = cli.referral_file("complex-issue", case_reference=case, customer={"reference": customer})
     cli.json("refer", path)
     cli.wait_for(first, "awaiting_chair_decision")
     for _ in range(100):
         if cli.run("audit", first).returncode == 0:  # the first referral is in the records database
             break
         time.sleep(0.1)
-    second, path = cli.referral_file("persistent", customer={"reference": "C-REL-1"})
+    second, path = cli.referral_file("persistent", customer={"reference": customer})
     shown = cli.run("refer", path)
     assert shown.returncode == 0 and f"Related: {first} (same customer reference)" in shown.stdout
     cli.wait_for(second, "awaiting_chair_decision")
-    third, path = cli.referral_file("other", case_reference="CMP-REL-1")
+    third, path = cli.referral_file("other", case_reference=case)
     related = cli.json("refer", path)["related"]
     assert [(r["referral_id"], r["same"]) for r in related] == [(first, ["case_reference"])]
 
