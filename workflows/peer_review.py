@@ -2,20 +2,19 @@
 
 Orchestration only. What is allowed comes from peer_review.domain.lifecycle, the triage policy from
 peer_review.domain.triage; side effects happen in activities, called by name so that this module imports no I/O
-library. Human actions arrive as updates whose validators reject before anything enters history.
+library (see workflows/side_effects.py, which also keeps the audit trail). Human actions arrive as updates whose
+validators reject before anything enters history.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributeUpdate
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.common import SearchAttributeUpdate
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from pydantic import ValidationError
@@ -43,15 +42,12 @@ with workflow.unsafe.imports_passed_through():
         Decision,
         Findings,
         FindingsSubmission,
-        NotificationOutcome,
-        NotificationRequest,
         Outcome,
         OwnerLookup,
         Priority,
         Reason,
         ReasonAddition,
         RecommendationLevel,
-        RecordBatch,
         RefusedAction,
         ReviewContacts,
         ReviewerAssignment,
@@ -66,53 +62,18 @@ with workflow.unsafe.imports_passed_through():
     from peer_review.domain.triage import triage
     from peer_review.temporal import metrics
     from peer_review.temporal import search_attributes as sa
-    from peer_review.temporal.names import (
-        FIND_STAFF,
-        NOTIFICATIONS_QUEUE_SUFFIX,
-        NOTIFY,
-        RECORD_BATCH,
-        RECORDS_QUEUE_SUFFIX,
-        RESOLVE_CONTACTS,
-        RESOLVE_OWNERS,
-    )
+    from peer_review.temporal.names import FIND_STAFF, RESOLVE_CONTACTS, RESOLVE_OWNERS
 
-SYSTEM = "system"
-DEADLINES_PATCH = "working-day-deadlines"
-# One search-attribute upsert per move, and one record batch per move together with its notification outcomes.
-LEAN_HISTORY_PATCH = "lean-history"
-# How long a move's record waits for the notifications it sent, so that both go in one batch.
-NOTIFICATION_GRACE = timedelta(seconds=5)
-# Enough events per write to keep record-keeping to a handful of activities per review.
-RECORD_BATCH_SIZE = 50
-
-LOOKUP_TIMEOUT = timedelta(seconds=10)
-LOOKUP_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
-# The records database is the system of record: keep trying until it answers, however long that takes.
-RECORD_TIMEOUT = timedelta(seconds=30)
-RECORD_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1), maximum_attempts=0
-)
-# A mail server that is down is retried with back-off until the policy's give-up period has passed.
-NOTIFY_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=5), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=30)
-)
-T = TypeVar("T")
-
-
-async def _look_up(activity: str, arg: object, result_type: type[T]) -> T:
-    """A directory read: quick, safe to retry, and needed before the workflow can go on."""
-    result: T = await workflow.execute_activity(
-        activity, arg, result_type=result_type, start_to_close_timeout=LOOKUP_TIMEOUT, retry_policy=LOOKUP_RETRY
-    )
-    return result
-
-
-def _queue(suffix: str) -> str:
-    return workflow.info().task_queue + suffix
+from workflows.side_effects import SYSTEM, RecordKeeper, count, look_up
 
 
 def _rejected(rejection: Rejection) -> ApplicationError:
     return ApplicationError(rejection.reason, type=rejection.kind.value, non_retryable=True)
+
+
+def _check_rationale(rationale: str | None) -> None:
+    if not rationale:
+        raise _rejected(Rejection(RejectionKind.INVALID_INPUT, "rationale: a decline needs a rationale"))
 
 
 # A start input that breaks the contract (from a client that skipped validation) can never succeed: fail the
@@ -135,80 +96,48 @@ class PeerReviewWorkflow:
         # Who reads for the owners of the findings' local recommendations (told at closure).
         self._local_owner_contacts: list[str] = []
         self._wait: Wait | None = None
-        self._events: list[AuditEvent] = []
-        self._recorded = 0
-        self._notifications_in_flight = 0
-        self._recorded_findings: Findings | None = None
-        self._lean_history = False
-        self._finishing = False
+        self._records = RecordKeeper(review, view=self._view, findings=lambda: self._findings)
 
     @workflow.run
     async def run(self, review: ReviewInput) -> StatusView:
-        # Each upsert is a history event and a visibility write; reviews started before this patch made one per
-        # attribute group and must replay as they ran (tests/histories/v2_*).
-        self._lean_history = workflow.patched(LEAN_HISTORY_PATCH)
-        recorder = asyncio.create_task(self._record_continuously())
+        self._records.start()
         referral = self._referral
-        referral_attributes = self._with_next_move(
-            [
-                sa.OSN.value_set(referral.osn),
-                sa.REASONS.value_set([r.value for r in referral.reasons]),
-                sa.LEVEL.value_set(referral.referral_level.value),
-            ]
-        )
-        # `referred` and `triage` happen in the same workflow task, so only the second needs publishing, and not
-        # even that when the client sent the start with the attributes of a review in triage.
-        started_in_triage = sa.carries(workflow.info().typed_search_attributes, sa.at_start(referral))
-        self._move(
-            SYSTEM, "referred", Status.REFERRED, f"referred by {referral.referred_by}", publish=not self._lean_history
-        )
+        # Each upsert is a history event and a visibility write, so each move publishes its status once, with any
+        # other attribute that changed. `referred` and `triage` happen in the same workflow task: only `triage` is
+        # published, and not even that when the client sent the attributes of a review in triage with the start.
+        self._move(SYSTEM, "referred", Status.REFERRED, f"referred by {referral.referred_by}", publish=False)
         self._move(
             SYSTEM,
             "triage",
             Status.TRIAGE,
-            publish=not (self._lean_history and started_in_triage),
-            attributes=referral_attributes,
+            publish=not sa.carries(workflow.info().typed_search_attributes, sa.at_start(referral)),
+            attributes=[
+                sa.OSN.value_set(referral.osn),
+                sa.REASONS.value_set([r.value for r in referral.reasons]),
+                sa.LEVEL.value_set(referral.referral_level.value),
+            ],
         )
-        self._contacts = await _look_up(RESOLVE_CONTACTS, referral, ReviewContacts)
+        self._contacts = await look_up(RESOLVE_CONTACTS, referral, ReviewContacts)
         for reason in referral.reasons:
-            self._count(metrics.REVIEWS_STARTED, reason=reason.value, level=referral.referral_level.value)
+            count(metrics.REVIEWS_STARTED, reason=reason.value, level=referral.referral_level.value)
         decision = triage(referral)
         self._mandatory, self._priority = decision.mandatory, decision.priority
-        triage_attributes = self._with_next_move([sa.MANDATORY.value_set(decision.mandatory)])
         self._escalate_directory_gaps(self._contacts)
+        mandatory = [sa.MANDATORY.value_set(decision.mandatory)]
+        priority = f"priority {decision.priority}"
         if decision.mandatory:
             # Suicide-related reviews are mandatory: no Chair decision, straight to finding a reviewer.
-            self._move(
-                SYSTEM,
-                "triaged_mandatory",
-                Status.AWAITING_REVIEWER,
-                f"priority {decision.priority}",
-                attributes=triage_attributes,
-            )
-            self._notify(self._contacts.chair, Step.MANDATORY_STARTED)
-            self._notify_all(self._contacts.focal_points, Step.REVIEWER_NEEDED)
+            self._move(SYSTEM, "triaged_mandatory", Status.AWAITING_REVIEWER, priority, attributes=mandatory)
+            self._records.notify(self._contacts.chair, Step.MANDATORY_STARTED)
+            self._records.notify_all(self._contacts.focal_points, Step.REVIEWER_NEEDED)
         else:
-            self._move(
-                SYSTEM,
-                "triaged",
-                Status.AWAITING_CHAIR_DECISION,
-                f"priority {decision.priority}",
-                attributes=triage_attributes,
-            )
-            self._notify(self._contacts.chair, Step.DECISION_NEEDED)
-
-        # Every lean-history review has deadlines: asking would cost another marker and upsert for nothing.
-        if self._lean_history or workflow.patched(DEADLINES_PATCH):
-            while self._status is not Status.CLOSED:
-                await self._watch_deadline()
-        else:
-            # Reviews started before deadlines existed keep waiting without timers (tests/histories/v1_*).
-            await workflow.wait_condition(lambda: self._status is Status.CLOSED)
-        # Let any update that is mid-way finish, then flush every record and notification before closing.
+            self._move(SYSTEM, "triaged", Status.AWAITING_CHAIR_DECISION, priority, attributes=mandatory)
+            self._records.notify(self._contacts.chair, Step.DECISION_NEEDED)
+        while self._status is not Status.CLOSED:
+            await self._watch_deadline()
+        # Let any update that is mid-way finish, then flush every notification and record before closing.
         await workflow.wait_condition(workflow.all_handlers_finished)
-        await workflow.wait_condition(lambda: self._notifications_in_flight == 0)
-        self._finishing = True
-        await recorder
+        await self._records.finish()
         return self._view()
 
     async def _watch_deadline(self) -> None:
@@ -218,10 +147,9 @@ class PeerReviewWorkflow:
             await workflow.wait_condition(lambda: self._wait is not None or self._status is Status.CLOSED)
             return
         when, kind = wait.next_alarm()
+        timeout = max(when - workflow.now(), timedelta(seconds=1))
         try:
-            await workflow.wait_condition(
-                lambda: self._wait is not wait, timeout=max(when - workflow.now(), timedelta(seconds=1))
-            )
+            await workflow.wait_condition(lambda: self._wait is not wait, timeout=timeout)
         except TimeoutError:
             self._raise_alarm(wait, kind)
 
@@ -230,13 +158,13 @@ class PeerReviewWorkflow:
         self._wait = wait.after(kind)
         due = f"{wait.status.value} was due {wait.due_at:%Y-%m-%d %H:%M} UTC"
         if kind is AlarmKind.REMINDER:
-            self._audit(SYSTEM, "reminder", None, None, due)
-            self._notify_all(reminder_recipients(wait.status, self._contacts, self._reviewer), Step.REMINDER)
+            self._records.note("reminder", due)
+            self._records.notify_all(reminder_recipients(wait.status, self._contacts, self._reviewer), Step.REMINDER)
             return
         workflow.upsert_search_attributes([sa.OVERDUE.value_set(True)])
-        self._count(metrics.OVERDUE, status=wait.status.value)
-        self._audit(SYSTEM, "escalated", None, None, f"overdue ({self._wait.escalations}): {due}")
-        self._notify_all(escalation_recipients(self._contacts, self._wait.escalations), Step.ESCALATION)
+        count(metrics.OVERDUE, status=wait.status.value)
+        self._records.note("escalated", f"overdue ({self._wait.escalations}): {due}")
+        self._records.notify_all(escalation_recipients(self._contacts, self._wait.escalations), Step.ESCALATION)
 
     # --- Queries --------------------------------------------------------------------------------------
 
@@ -246,14 +174,13 @@ class PeerReviewWorkflow:
 
     @workflow.query
     def audit_trail(self) -> list[AuditEvent]:
-        return list(self._events)
+        return list(self._records.events)
 
     # --- The Chair's decision ---------------------------------------------------------------------------
 
     @workflow.update
     async def approve(self, decision: Decision) -> StatusView:
-        await self._triaged()
-        self._authorise(ActionName.APPROVE, decision.actor)
+        await self._permit(ActionName.APPROVE, decision.actor)
         return self._approve(decision)
 
     @approve.validator
@@ -262,29 +189,26 @@ class PeerReviewWorkflow:
 
     @workflow.update
     async def decline(self, decision: Decision) -> StatusView:
-        await self._triaged()
-        self._authorise(ActionName.DECLINE, decision.actor)
-        self._check_rationale(decision.rationale)
+        await self._permit(ActionName.DECLINE, decision.actor)
+        _check_rationale(decision.rationale)
         return self._decline(decision)
 
     @decline.validator
     def _validate_decline(self, decision: Decision) -> None:
         self._validate(ActionName.DECLINE, decision.actor)
-        self._check_rationale(decision.rationale)
+        _check_rationale(decision.rationale)
 
     @workflow.signal
     async def chair_decision(self, decision: ChairDecision) -> None:
         """Fire-and-forget decision for integrations: same checks, and a refusal is kept in the audit trail."""
-        await self._triaged()
         action = ActionName.APPROVE if decision.decision == "approve" else ActionName.DECLINE
         payload = Decision(actor=decision.actor, rationale=decision.rationale)
         try:
-            self._authorise(action, decision.actor)
+            await self._permit(action, decision.actor)
             if action is ActionName.DECLINE:
-                self._check_rationale(decision.rationale)
+                _check_rationale(decision.rationale)
         except ApplicationError as refusal:
-            self._count(metrics.REJECTED_ACTIONS, action=action.value, kind=refusal.type or "")
-            self._audit(decision.actor, f"{action.value}_rejected", self._status, self._status, refusal.message)
+            self._records.refusal(decision.actor, action.value, refusal.type or "", refusal.message, self._status)
             return
         if action is ActionName.APPROVE:
             self._approve(payload)
@@ -294,16 +218,14 @@ class PeerReviewWorkflow:
     @workflow.signal
     def refused_action(self, refusal: RefusedAction) -> None:
         """Record an action that an update validator refused: the audit record must hold every refusal."""
-        self._count(metrics.REJECTED_ACTIONS, action=refusal.action, kind=refusal.kind)
-        self._audit(refusal.actor, f"{refusal.action}_rejected", self._status, self._status, refusal.reason)
+        self._records.refusal(refusal.actor, refusal.action, refusal.kind, refusal.reason, self._status)
 
     # --- Review -----------------------------------------------------------------------------------------
 
     @workflow.update
     async def assign_reviewer(self, assignment: ReviewerAssignment) -> StatusView:
-        await self._triaged()
-        self._authorise(ActionName.ASSIGN_REVIEWER, assignment.actor)
-        lookup = await _look_up(FIND_STAFF, assignment.reviewer, StaffLookup)
+        await self._permit(ActionName.ASSIGN_REVIEWER, assignment.actor)
+        lookup = await look_up(FIND_STAFF, assignment.reviewer, StaffLookup)
         # The review may have moved on while the directory answered: check again before acting.
         self._authorise(ActionName.ASSIGN_REVIEWER, assignment.actor)
         try:
@@ -312,7 +234,7 @@ class PeerReviewWorkflow:
             raise _rejected(rejection) from None
         self._reviewer = assignment.reviewer
         self._apply(ActionName.ASSIGN_REVIEWER, assignment.actor, f"reviewer {assignment.reviewer}")
-        self._notify(assignment.reviewer, Step.REVIEWER_ASSIGNED)
+        self._records.notify(assignment.reviewer, Step.REVIEWER_ASSIGNED)
         return self._view()
 
     @assign_reviewer.validator
@@ -325,8 +247,7 @@ class PeerReviewWorkflow:
 
     @workflow.update
     async def submit_findings(self, submission: FindingsSubmission) -> StatusView:
-        await self._triaged()
-        self._authorise(ActionName.SUBMIT_FINDINGS, submission.actor)
+        await self._permit(ActionName.SUBMIT_FINDINGS, submission.actor)
         self._check_findings(submission.findings)
         owners = await self._check_owners(submission.findings)
         # The review may have moved on (or gained a reason) while the directory answered: check again.
@@ -335,14 +256,10 @@ class PeerReviewWorkflow:
         self._findings = submission.findings
         self._local_owner_contacts = owners
         contentious = submission.findings.contentious
-        self._apply(
-            ActionName.SUBMIT_FINDINGS,
-            submission.actor,
-            "contentious: legal clearance needed" if contentious else None,
-            contentious=contentious,
-        )
+        detail = "contentious: legal clearance needed" if contentious else None
+        self._apply(ActionName.SUBMIT_FINDINGS, submission.actor, detail, contentious=contentious)
         if contentious:
-            self._notify_all(self._contacts.focal_points if self._contacts else [], Step.CLEARANCE_NEEDED)
+            self._records.notify_all(self._contacts.focal_points if self._contacts else [], Step.CLEARANCE_NEEDED)
         else:
             self._notify_chair(Step.SIGN_OFF_NEEDED)
         return self._view()
@@ -354,8 +271,7 @@ class PeerReviewWorkflow:
 
     @workflow.update
     async def clear(self, action: Decision) -> StatusView:
-        await self._triaged()
-        self._authorise(ActionName.CLEAR, action.actor)
+        await self._permit(ActionName.CLEAR, action.actor)
         self._apply(ActionName.CLEAR, action.actor, action.rationale)
         self._notify_chair(Step.SIGN_OFF_NEEDED)
         return self._view()
@@ -366,8 +282,7 @@ class PeerReviewWorkflow:
 
     @workflow.update
     async def sign_off(self, action: Decision) -> StatusView:
-        await self._triaged()
-        self._authorise(ActionName.SIGN_OFF, action.actor)
+        await self._permit(ActionName.SIGN_OFF, action.actor)
         self._apply(ActionName.SIGN_OFF, action.actor, action.rationale)
         self._notify_closed()
         self._notify_local_feedback()
@@ -379,10 +294,9 @@ class PeerReviewWorkflow:
 
     @workflow.update
     async def return_for_rework(self, rework: Rework) -> StatusView:
-        await self._triaged()
-        self._authorise(ActionName.RETURN_FOR_REWORK, rework.actor)
+        await self._permit(ActionName.RETURN_FOR_REWORK, rework.actor)
         self._apply(ActionName.RETURN_FOR_REWORK, rework.actor, rework.reason)
-        self._notify(self._reviewer, Step.RETURNED_FOR_REWORK)
+        self._records.notify(self._reviewer, Step.RETURNED_FOR_REWORK)
         return self._view()
 
     @return_for_rework.validator
@@ -391,8 +305,7 @@ class PeerReviewWorkflow:
 
     @workflow.update
     async def withdraw(self, withdrawal: Withdrawal) -> StatusView:
-        await self._triaged()
-        self._authorise(ActionName.WITHDRAW, withdrawal.actor)
+        await self._permit(ActionName.WITHDRAW, withdrawal.actor)
         self._apply(ActionName.WITHDRAW, withdrawal.actor, withdrawal.reason)
         self._notify_closed()
         return self._view()
@@ -405,8 +318,7 @@ class PeerReviewWorkflow:
 
     @workflow.update
     async def add_reason(self, addition: ReasonAddition) -> StatusView:
-        await self._triaged()
-        self._authorise(ActionName.ADD_REASON, addition.actor)
+        await self._permit(ActionName.ADD_REASON, addition.actor)
         self._check_new_reason(addition)
         was_mandatory = bool(self._mandatory)
         self._added_reasons.append(addition.reason)
@@ -426,9 +338,9 @@ class PeerReviewWorkflow:
         else:
             workflow.upsert_search_attributes(attributes)
         if decision.mandatory and not was_mandatory:
-            self._audit(SYSTEM, "made_mandatory", None, None, f"priority {decision.priority}")
+            self._records.note("made_mandatory", f"priority {decision.priority}")
             self._notify_chair(Step.MADE_MANDATORY)
-            self._notify_all(self._contacts.focal_points if self._contacts else [], Step.MADE_MANDATORY)
+            self._records.notify_all(self._contacts.focal_points if self._contacts else [], Step.MADE_MANDATORY)
         return self._view()
 
     @add_reason.validator
@@ -450,16 +362,16 @@ class PeerReviewWorkflow:
     # --- Decisions shared by the updates and the signal ------------------------------------------------
 
     def _approve(self, decision: Decision) -> StatusView:
-        self._count(metrics.DECISIONS, decision="approve")
+        count(metrics.DECISIONS, decision="approve")
         self._apply(ActionName.APPROVE, decision.actor, decision.rationale)
-        self._notify(self._referral.referred_by, Step.REFERRAL_APPROVED)
+        self._records.notify(self._referral.referred_by, Step.REFERRAL_APPROVED)
         self._notify_chair(Step.REVIEWER_NEEDED)
         return self._view()
 
     def _decline(self, decision: Decision) -> StatusView:
-        self._count(metrics.DECISIONS, decision="decline")
+        count(metrics.DECISIONS, decision="decline")
         self._apply(ActionName.DECLINE, decision.actor, decision.rationale)
-        self._notify(self._referral.referred_by, Step.REFERRAL_DECLINED)
+        self._records.notify(self._referral.referred_by, Step.REFERRAL_DECLINED)
         return self._view()
 
     def _validate(self, action: ActionName, actor: str) -> None:
@@ -482,11 +394,6 @@ class PeerReviewWorkflow:
         except Rejection as rejection:
             raise _rejected(rejection) from None
 
-    @staticmethod
-    def _check_rationale(rationale: str | None) -> None:
-        if not rationale:
-            raise _rejected(Rejection(RejectionKind.INVALID_INPUT, "rationale: a decline needs a rationale"))
-
     def _check_findings(self, findings: Findings) -> None:
         problems = findings_problems(
             findings,
@@ -504,7 +411,7 @@ class PeerReviewWorkflow:
         """
         if not findings.recommendations:
             return []
-        lookup = await _look_up(RESOLVE_OWNERS, [r.owner for r in findings.recommendations], OwnerLookup)
+        lookup = await look_up(RESOLVE_OWNERS, [r.owner for r in findings.recommendations], OwnerLookup)
         problems = [
             f"recommendations.{position}.owner: {item.owner} is not a staff or team id in the directory"
             for position, item in enumerate(findings.recommendations, start=1)
@@ -515,30 +422,21 @@ class PeerReviewWorkflow:
         local = [r.owner for r in findings.recommendations if r.level is RecommendationLevel.LOCAL]
         return list(dict.fromkeys(c for owner in local for c in lookup.contacts.get(owner, [])))
 
-    async def _triaged(self) -> None:
+    async def _permit(self, action: ActionName, actor: str) -> None:
+        """Wait until triage has resolved the contacts, then refuse the action unless it is allowed now."""
         await workflow.wait_condition(lambda: self._contacts is not None)
+        self._authorise(action, actor)
 
     def _apply(self, action: ActionName, actor: str, detail: str | None, *, contentious: bool = False) -> None:
         to_status, outcome = next_status(action, contentious=contentious)
         if to_status is None:
             # An amendment where the review stands: audited, no move.
-            self._audit(actor, action.value, self._status, self._status, detail)
+            self._records.audit(actor, action.value, self._status, self._status, detail)
             return
         self._outcome = outcome
         self._move(actor, action.value, to_status, detail)
 
     # --- State, audit and side effects -------------------------------------------------------------------
-
-    def _count(self, name: str, **labels: str) -> None:
-        workflow.metric_meter().create_counter(name).add(1, labels)
-
-    def _with_next_move(self, attributes: Sequence[SearchAttributeUpdate[Any]]) -> Sequence[SearchAttributeUpdate[Any]]:
-        """The attributes to publish with the next move's upsert; reviews started before lean-history upserted
-        each group on its own, and still do so on replay."""
-        if self._lean_history:
-            return attributes
-        workflow.upsert_search_attributes(attributes)
-        return ()
 
     def _move(
         self,
@@ -551,8 +449,8 @@ class PeerReviewWorkflow:
         attributes: Sequence[SearchAttributeUpdate[Any]] = (),
     ) -> None:
         """Change status, audit it and, with `publish`, upsert it with any other `attributes` in one event."""
-        from_status = self._status if self._events else None
-        self._count(metrics.TRANSITIONS, from_status=from_status.value if from_status else "", to_status=to_status)
+        from_status = self._status if self._records.events else None
+        count(metrics.TRANSITIONS, from_status=from_status.value if from_status else "", to_status=to_status)
         self._status = to_status
         if to_status in WAITING_STATUSES:
             self._wait = start_wait(to_status, workflow.now(), self._policy)
@@ -564,40 +462,9 @@ class PeerReviewWorkflow:
             workflow.upsert_search_attributes(
                 [sa.STATUS.value_set(to_status.value), due, sa.OVERDUE.value_set(False), *attributes]
             )
-        self._audit(actor, action, from_status, to_status, detail)
+        self._records.audit(actor, action, from_status, to_status, detail)
         # workflow.logger is replay-safe: a replayed transition is not logged again.
         workflow.logger.info("review moved", extra={"status": to_status.value, "action": action})
-
-    def _audit(
-        self, actor: str, action: str, from_status: Status | None, to_status: Status | None, detail: str | None
-    ) -> None:
-        self._events.append(
-            AuditEvent(
-                seq=len(self._events) + 1,
-                at=workflow.now(),
-                actor=actor,
-                action=action,
-                from_status=from_status,
-                to_status=to_status,
-                detail=detail,
-            )
-        )
-
-    def _escalate_directory_gaps(self, contacts: ReviewContacts) -> None:
-        """A review always starts (a mandatory one is never refused); what the directory lacks is audited and
-        escalated to the Focal Point and the national leads, who make sure the review still moves on."""
-        gaps = []
-        if not contacts.referrer_known:
-            gaps.append("referrer is not in the staff directory")
-        if contacts.chair is None:
-            gaps.append(f"no OSN Chair listed for {self._referral.osn}")
-        for gap in gaps:
-            self._audit(SYSTEM, "directory_warning", None, None, gap)
-        if gaps:
-            recipients = list(dict.fromkeys([*contacts.focal_points, *contacts.national_leads]))
-            told = ", ".join(recipients) or "nobody (no Focal Point or national lead is listed)"
-            self._audit(SYSTEM, "escalated", None, None, f"directory gap escalated to {told}")
-            self._notify_all(recipients, Step.DIRECTORY_GAP)
 
     def _view(self) -> StatusView:
         return StatusView(
@@ -616,99 +483,26 @@ class PeerReviewWorkflow:
             journey_stages=list(self._policy.journey_stages),
         )
 
-    async def _record_continuously(self) -> None:
-        """The one background loop that records audit events, in order and in batches.
-
-        Decisions never wait for it: an update returns as soon as the state changed, and a slow or absent
-        database only delays the records, which catch up when it answers again.
-        """
-        while True:
-            await workflow.wait_condition(lambda: self._recorded < len(self._events) or self._finishing)
-            if self._recorded == len(self._events):
-                return
-            if self._lean_history and self._notifications_in_flight:
-                # A move's notifications usually land within milliseconds: waiting for them lets one write (one
-                # activity, one workflow task) hold the move and their outcomes. A mail outage delays the record
-                # of the move by NOTIFICATION_GRACE at most; the outcomes follow in a later batch.
-                with contextlib.suppress(TimeoutError):
-                    await workflow.wait_condition(
-                        lambda: self._notifications_in_flight == 0, timeout=NOTIFICATION_GRACE
-                    )
-            batch = self._events[self._recorded : self._recorded + RECORD_BATCH_SIZE]
-            # The referral and the findings are written once each; later batches only move the projection on.
-            findings = self._findings if self._findings is not self._recorded_findings else None
-            await workflow.execute_activity(
-                RECORD_BATCH,
-                RecordBatch(
-                    referral=self._referral if self._recorded == 0 else None,
-                    view=self._view(),
-                    events=batch,
-                    findings=findings,
-                ),
-                result_type=int,
-                start_to_close_timeout=RECORD_TIMEOUT,
-                retry_policy=RECORD_RETRY,
-                task_queue=_queue(RECORDS_QUEUE_SUFFIX),
-            )
-            self._recorded += len(batch)
-            self._recorded_findings = findings or self._recorded_findings
-
     def _notify_chair(self, step: Step) -> None:
-        self._notify(self._contacts.chair if self._contacts else None, step)
+        self._records.notify(self._contacts.chair if self._contacts else None, step)
 
     def _notify_closed(self) -> None:
-        self._notify(self._referral.referred_by, Step.REVIEW_CLOSED)
-        if self._reviewer:
-            self._notify(self._reviewer, Step.REVIEW_CLOSED)
+        self._records.notify(self._referral.referred_by, Step.REVIEW_CLOSED)
+        self._records.notify(self._reviewer, Step.REVIEW_CLOSED)
 
     def _notify_local_feedback(self) -> None:
         """The site whose practice was reviewed learns where to read the outcome and its local recommendations."""
         told = {self._referral.referred_by, self._reviewer}
         site = self._contacts.site_contacts if self._contacts else []
         recipients = [c for c in dict.fromkeys([*site, *self._local_owner_contacts]) if c not in told]
-        self._notify_all(recipients, Step.LOCAL_FEEDBACK)
+        self._records.notify_all(recipients, Step.LOCAL_FEEDBACK)
 
-    def _notify_all(self, recipients: list[str], step: Step) -> None:
-        for recipient in recipients:
-            self._notify(recipient, step)
-
-    def _notify(self, recipient: str | None, step: Step) -> None:
-        """Send beside the review, never in its way; the outcome lands in the audit trail."""
-        if recipient is None:
-            return
-        key = f"{self._referral.referral_id}.{len(self._events)}.{step.value}.{recipient}"
-        request = NotificationRequest(
-            idempotency_key=key, referral_id=self._referral.referral_id, recipient=recipient, step=step.value
-        )
-        self._notifications_in_flight += 1
-        asyncio.create_task(self._deliver(request))  # noqa: RUF006 - tracked by the in-flight count
-
-    async def _deliver(self, request: NotificationRequest) -> None:
-        try:
-            try:
-                outcome = await workflow.execute_activity(
-                    NOTIFY,
-                    request,
-                    result_type=NotificationOutcome,
-                    start_to_close_timeout=timedelta(seconds=60),
-                    schedule_to_close_timeout=timedelta(hours=self._policy.notification_give_up_hours),
-                    retry_policy=NOTIFY_RETRY,
-                    task_queue=_queue(NOTIFICATIONS_QUEUE_SUFFIX),
-                )
-            except ActivityError:
-                # Delivery kept failing for the whole give-up period: mark it failed in the outbox. That write
-                # is a record, so it retries like one.
-                outcome = await workflow.execute_activity(
-                    NOTIFY,
-                    request.model_copy(update={"give_up": True}),
-                    result_type=NotificationOutcome,
-                    start_to_close_timeout=RECORD_TIMEOUT,
-                    retry_policy=RECORD_RETRY,
-                    task_queue=_queue(NOTIFICATIONS_QUEUE_SUFFIX),
-                )
-            detail = f"{request.step} to {request.recipient}: {outcome.detail}"
-            self._audit(SYSTEM, outcome.audit_action, None, None, detail)
-            if not outcome.delivered:
-                self._count(metrics.NOTIFICATION_FAILURES, step=request.step)
-        finally:
-            self._notifications_in_flight -= 1
+    def _escalate_directory_gaps(self, contacts: ReviewContacts) -> None:
+        """A review always starts (a mandatory one is never refused); what the directory lacks is audited and
+        escalated to the Focal Point and the national leads, who make sure the review still moves on."""
+        gaps = self._records.note_directory_gaps(contacts)
+        if gaps:
+            recipients = list(dict.fromkeys([*contacts.focal_points, *contacts.national_leads]))
+            told = ", ".join(recipients) or "nobody (no Focal Point or national lead is listed)"
+            self._records.note("escalated", f"directory gap escalated to {told}")
+            self._records.notify_all(recipients, Step.DIRECTORY_GAP)

@@ -212,7 +212,7 @@ SECTION_OF = {
     Reason.PERSISTENT_OR_VEXATIOUS: "communications_assessment",
     Reason.ADDITIONAL_NEEDS: "impact_assessment",
 }
-NO_SECTIONS = {"communications_assessment": None, "impact_assessment": None, "underlying_error": None}
+NO_SECTIONS: dict[str, Any] = {"communications_assessment": None, "impact_assessment": None, "underlying_error": None}
 
 
 @pytest.mark.parametrize("reasons", [[r] for r in Reason] + [list(Reason)], ids=lambda rs: "+".join(rs))
