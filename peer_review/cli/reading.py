@@ -124,11 +124,8 @@ def audit(
         raise typer.Exit(1)
 
 
-def read_records(query: Callable[[RecordsStore], Awaitable[T]]) -> T:
-    """Run one query against the records database, saying plainly if it cannot be read."""
-    # Imported here: SQLAlchemy costs a quarter of a second at start-up, and only the auditor commands need it.
-    from sqlalchemy.exc import SQLAlchemyError
-
+def _query_records(query: Callable[[RecordsStore], Awaitable[T]]) -> T:
+    # Imported here: SQLAlchemy costs a quarter of a second at start-up, and only some commands need it.
     from peer_review.records.store import RecordsStore
 
     async def read() -> T:
@@ -138,8 +135,15 @@ def read_records(query: Callable[[RecordsStore], Awaitable[T]]) -> T:
         finally:
             await store.close()
 
+    return asyncio.run(read())
+
+
+def read_records(query: Callable[[RecordsStore], Awaitable[T]]) -> T:
+    """Run one query against the records database, saying plainly if it cannot be read."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     try:
-        return asyncio.run(read())
+        return _query_records(query)
     except SQLAlchemyError as error:
         fail(ReviewError(f"cannot read the records database: {error}"))
 
@@ -148,17 +152,8 @@ def read_records_or_none(query: Callable[[RecordsStore], Awaitable[T]], what: st
     """Like read_records, for extras that must never fail a command: a warning on stderr and None instead."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from peer_review.records.store import RecordsStore
-
-    async def read() -> T:
-        store = RecordsStore.from_url(Settings().records_url)
-        try:
-            return await query(store)
-        finally:
-            await store.close()
-
     try:
-        return asyncio.run(read())
+        return _query_records(query)
     except (SQLAlchemyError, OSError) as error:
         err.print(Text(f"warning: {what} not shown: cannot read the records database ({type(error).__name__})"))
         return None

@@ -69,6 +69,11 @@ def sent(trail: list[AuditEvent], step: str) -> set[str]:
     }
 
 
+async def assign_and_submit(reviews: PeerReviewClient, ref: str, *, assigner: str, reviewer: str) -> None:
+    await reviews.act(ref, ActionName.ASSIGN_REVIEWER, ReviewerAssignment(actor=assigner, reviewer=reviewer))
+    await reviews.act(ref, ActionName.SUBMIT_FINDINGS, FindingsSubmission(actor=reviewer, findings=findings()))
+
+
 async def finish(reviews: PeerReviewClient, ref: str) -> None:
     await reviews.client.get_workflow_handle(f"peer-review-{ref}").result()
 
@@ -93,8 +98,7 @@ async def test_a_suicide_referral_with_no_chair_listed_starts_is_escalated_and_c
         assert sent(trail, "directory_gap") == {FOCAL, NATIONAL_LEAD}
         # With no Chair, the Focal Point stands in, so the review still reaches its end.
         ref = r.referral_id
-        await reviews.act(ref, ActionName.ASSIGN_REVIEWER, ReviewerAssignment(actor=FOCAL, reviewer=REVIEWER))
-        await reviews.act(ref, ActionName.SUBMIT_FINDINGS, FindingsSubmission(actor=REVIEWER, findings=findings()))
+        await assign_and_submit(reviews, ref, assigner=FOCAL, reviewer=REVIEWER)
         view = await reviews.act(ref, ActionName.SIGN_OFF, Decision(actor=FOCAL))
         assert view.outcome is Outcome.COMPLETED
         await finish(reviews, ref)
@@ -133,8 +137,7 @@ async def test_a_deputy_who_reviewed_cannot_sign_off_their_own_findings(
         ref = r.referral_id
         await reviews.refer(r)
         await reviews.act(ref, ActionName.APPROVE, Decision(actor=CHAIR))
-        await reviews.act(ref, ActionName.ASSIGN_REVIEWER, ReviewerAssignment(actor=CHAIR, reviewer=DEPUTY))
-        await reviews.act(ref, ActionName.SUBMIT_FINDINGS, FindingsSubmission(actor=DEPUTY, findings=findings()))
+        await assign_and_submit(reviews, ref, assigner=CHAIR, reviewer=DEPUTY)
         before = await reviews.status(ref)
         for action, payload, why in (
             (ActionName.SIGN_OFF, Decision(actor=DEPUTY), "nobody signs off findings they wrote"),
@@ -175,8 +178,7 @@ async def test_a_chair_who_referred_never_decides_or_signs_off_their_own_referra
         await reviews.act(ref, ActionName.APPROVE, Decision(actor=DEPUTY, rationale="The deputy decides"))
         with pytest.raises(ActionRejected, match="referrer never reviews"):
             await reviews.act(ref, ActionName.ASSIGN_REVIEWER, ReviewerAssignment(actor=DEPUTY, reviewer=CHAIR))
-        await reviews.act(ref, ActionName.ASSIGN_REVIEWER, ReviewerAssignment(actor=CHAIR, reviewer=REVIEWER))
-        await reviews.act(ref, ActionName.SUBMIT_FINDINGS, FindingsSubmission(actor=REVIEWER, findings=findings()))
+        await assign_and_submit(reviews, ref, assigner=CHAIR, reviewer=REVIEWER)
         with pytest.raises(ActionRejected, match="referrer never signs off their own referral"):
             await reviews.act(ref, ActionName.SIGN_OFF, Decision(actor=CHAIR))
         view = await reviews.act(ref, ActionName.SIGN_OFF, Decision(actor=DEPUTY))
