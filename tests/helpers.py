@@ -12,15 +12,27 @@ from typing import Any
 
 from temporalio.client import Client
 
+from peer_review.domain.audit_chain import ChainKey
 from peer_review.domain.models import Findings, Referral, Status, StatusView
 from peer_review.records.store import RecordsStore
 from peer_review.settings import Settings
 from peer_review.temporal.client import PeerReviewClient
+from peer_review.temporal.key_rings import load_chain_ring
 from worker import PeerReviewWorker, build_worker
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 TEST_KEY_FILE = ROOT / "tests" / "keys" / "keyring.json"
+
+
+def chain_keys() -> dict[str, bytes]:
+    """The test chain key ring's keys, to verify records the test worker sealed."""
+    return dict(load_chain_ring(Settings(key_file=TEST_KEY_FILE)).keys)
+
+
+def chain_key() -> ChainKey:
+    ring = load_chain_ring(Settings(key_file=TEST_KEY_FILE))
+    return ChainKey(ring.newest, ring.keys[ring.newest])
 
 
 def venv_binary(name: str) -> str:

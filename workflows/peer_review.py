@@ -2,14 +2,18 @@
 
 Orchestration only. What is allowed comes from peer_review.domain.lifecycle, the triage policy from
 peer_review.domain.triage; side effects happen in activities, called by name so that this module imports no I/O
-library. Human actions arrive as updates whose validators reject before anything enters history.
+library. Human actions arrive as updates (and the `chair_decision` signal). Every start, update and signal must
+carry proof of the acting person, checked by the worker's interceptor (peer_review.temporal.proof_checks) before
+any handler runs. A proven person's request is judged in its handler, so that a refusal enters history and the
+record; validators refuse before history only what has no proof, or what would be refused once the review's
+daily allowance of recorded refusals is spent.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -23,13 +27,16 @@ with workflow.unsafe.imports_passed_through():
     from peer_review.domain.deadlines import AlarmKind, Wait, escalation_recipients, reminder_recipients, start_wait
     from peer_review.domain.findings import findings_problems
     from peer_review.domain.lifecycle import (
+        REFUSALS_RECORDED_PER_DAY,
         WAITING_STATUSES,
         ActionName,
         Rejection,
         RejectionKind,
         check_action,
         check_reviewer,
+        contact_changes,
         next_status,
+        refusal_action,
         relations_of,
         stage_of,
     )
@@ -45,7 +52,6 @@ with workflow.unsafe.imports_passed_through():
         Outcome,
         Priority,
         RecordBatch,
-        RefusedAction,
         ReviewContacts,
         ReviewerAssignment,
         ReviewInput,
@@ -67,6 +73,7 @@ with workflow.unsafe.imports_passed_through():
         RECORDS_QUEUE_SUFFIX,
         RESOLVE_CONTACTS,
     )
+    from peer_review.temporal.proof_checks import proven
 
 SYSTEM = "system"
 DEADLINES_PATCH = "working-day-deadlines"
@@ -78,12 +85,27 @@ NOTIFICATION_GRACE = timedelta(seconds=5)
 RECORD_BATCH_SIZE = 50
 
 LOOKUP_TIMEOUT = timedelta(seconds=10)
-LOOKUP_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
+# Errors no retry can mend (a malformed payload; a record the database refuses as it stands): fail at once.
+NEVER_SUCCEEDS = ["ValidationError", "TypeError", "RecordRejected"]
+LOOKUP_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    maximum_interval=timedelta(seconds=30),
+    non_retryable_error_types=NEVER_SUCCEEDS,
+)
+# A person waits on a look-up made inside an update: past this, refuse plainly rather than hang.
+LOOKUP_DEADLINE_IN_UPDATE = timedelta(seconds=30)
+DIRECTORY_UNAVAILABLE = "the staff directory is unavailable, try again"
 # The records database is the system of record: keep trying until it answers, however long that takes.
 RECORD_TIMEOUT = timedelta(seconds=30)
 RECORD_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1), maximum_attempts=0
+    initial_interval=timedelta(seconds=1),
+    maximum_interval=timedelta(minutes=1),
+    maximum_attempts=0,
+    non_retryable_error_types=NEVER_SUCCEEDS,
 )
+# After the database refused a batch for good (alert PeerReviewRecordsStuck), try it again this much later: an
+# operator may have mended the schema or the data meanwhile. The review goes on; it closes only once recorded.
+STUCK_RECORD_RETRY = timedelta(hours=1)
 # A mail server that is down is retried with back-off until the policy's give-up period has passed.
 NOTIFY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=5), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=30)
@@ -91,11 +113,22 @@ NOTIFY_RETRY = RetryPolicy(
 T = TypeVar("T")
 
 
-async def _look_up(activity: str, arg: object, result_type: type[T]) -> T:
-    """A directory read: quick, safe to retry, and needed before the workflow can go on."""
-    result: T = await workflow.execute_activity(
-        activity, arg, result_type=result_type, start_to_close_timeout=LOOKUP_TIMEOUT, retry_policy=LOOKUP_RETRY
-    )
+async def _look_up(activity: str, arg: object, result_type: type[T], *, deadline: timedelta | None = None) -> T:
+    """A directory read: quick, safe to retry, and needed before the workflow can go on. With `deadline` (inside an
+    update, where a person waits) it gives up after that long in all and the caller is told to try again."""
+    try:
+        result: T = await workflow.execute_activity(
+            activity,
+            arg,
+            result_type=result_type,
+            start_to_close_timeout=LOOKUP_TIMEOUT,
+            schedule_to_close_timeout=deadline,
+            retry_policy=LOOKUP_RETRY,
+        )
+    except ActivityError:
+        if deadline is None:
+            raise
+        raise ApplicationError(DIRECTORY_UNAVAILABLE, type="Unavailable", non_retryable=True) from None
     return result
 
 
@@ -129,6 +162,8 @@ class PeerReviewWorkflow:
         self._recorded_findings: Findings | None = None
         self._lean_history = False
         self._finishing = False
+        # Refusals of proven people recorded today (UTC): (day, count).
+        self._refusals_recorded: tuple[str, int] = ("", 0)
 
     @workflow.run
     async def run(self, review: ReviewInput) -> StatusView:
@@ -147,8 +182,14 @@ class PeerReviewWorkflow:
         # `referred` and `triage` happen in the same workflow task, so only the second needs publishing, and not
         # even that when the client sent the start with the attributes of a review in triage.
         started_in_triage = sa.carries(workflow.info().typed_search_attributes, sa.at_start(referral))
+        start = proven()
         self._move(
-            SYSTEM, "referred", Status.REFERRED, f"referred by {referral.referred_by}", publish=not self._lean_history
+            SYSTEM,
+            "referred",
+            Status.REFERRED,
+            f"referred by {referral.referred_by}",
+            publish=not self._lean_history,
+            proven_by=start.attribution() if start else None,
         )
         self._move(
             SYSTEM,
@@ -200,7 +241,11 @@ class PeerReviewWorkflow:
         return self._view()
 
     async def _watch_deadline(self) -> None:
-        """Sleep until the current wait ends or its next alarm (reminder or escalation) is due."""
+        """Sleep until the current wait ends or its next alarm (reminder or escalation) is due.
+
+        Who chairs the OSN is looked up again after each move and before each alarm, so a Chair who has left loses
+        authority and a new one gains it (audited as contacts_changed), and an alarm goes to whoever holds the post.
+        """
         wait = self._wait
         if wait is None:
             await workflow.wait_condition(lambda: self._wait is not None or self._status is Status.CLOSED)
@@ -211,7 +256,23 @@ class PeerReviewWorkflow:
                 lambda: self._wait is not wait, timeout=max(when - workflow.now(), timedelta(seconds=1))
             )
         except TimeoutError:
-            self._raise_alarm(wait, kind)
+            await self._refresh_contacts()
+            # An action may have ended this wait while the timer fired or while the directory answered: then the
+            # alarm belongs to a wait that is over, and raising it would put back that wait's deadline.
+            if self._wait is wait:
+                self._raise_alarm(wait, kind)
+            return
+        if self._status is not Status.CLOSED:
+            await self._refresh_contacts()
+
+    async def _refresh_contacts(self) -> None:
+        assert self._contacts is not None
+        contacts = await _look_up(RESOLVE_CONTACTS, self._referral, ReviewContacts)
+        changes = contact_changes(self._contacts, contacts)
+        if not changes:
+            return
+        self._contacts = contacts
+        self._audit(SYSTEM, "contacts_changed", None, None, "; ".join(changes))
 
     def _raise_alarm(self, wait: Wait, kind: AlarmKind) -> None:
         assert self._contacts is not None
@@ -241,7 +302,8 @@ class PeerReviewWorkflow:
     @workflow.update
     async def approve(self, decision: Decision) -> StatusView:
         await self._triaged()
-        self._authorise(ActionName.APPROVE, decision.actor)
+        with self._refusal_recorded(ActionName.APPROVE, decision.actor):
+            self._authorise(ActionName.APPROVE, decision.actor)
         return self._approve(decision)
 
     @approve.validator
@@ -251,14 +313,14 @@ class PeerReviewWorkflow:
     @workflow.update
     async def decline(self, decision: Decision) -> StatusView:
         await self._triaged()
-        self._authorise(ActionName.DECLINE, decision.actor)
-        self._check_rationale(decision.rationale)
+        with self._refusal_recorded(ActionName.DECLINE, decision.actor):
+            self._authorise(ActionName.DECLINE, decision.actor)
+            self._check_rationale(decision.rationale)
         return self._decline(decision)
 
     @decline.validator
     def _validate_decline(self, decision: Decision) -> None:
-        self._validate(ActionName.DECLINE, decision.actor)
-        self._check_rationale(decision.rationale)
+        self._validate(ActionName.DECLINE, decision.actor, lambda: self._check_rationale(decision.rationale))
 
     @workflow.signal
     async def chair_decision(self, decision: ChairDecision) -> None:
@@ -267,37 +329,33 @@ class PeerReviewWorkflow:
         action = ActionName.APPROVE if decision.decision == "approve" else ActionName.DECLINE
         payload = Decision(actor=decision.actor, rationale=decision.rationale)
         try:
-            self._authorise(action, decision.actor)
-            if action is ActionName.DECLINE:
-                self._check_rationale(decision.rationale)
-        except ApplicationError as refusal:
-            self._count(metrics.REJECTED_ACTIONS, action=action.value, kind=refusal.type or "")
-            self._audit(decision.actor, f"{action.value}_rejected", self._status, self._status, refusal.message)
-            return
+            with self._refusal_recorded(action, decision.actor):
+                self._authorise(action, decision.actor)
+                if action is ActionName.DECLINE:
+                    self._check_rationale(decision.rationale)
+        except ApplicationError:
+            return  # a signal has nobody to answer: the refusal is in the record
         if action is ActionName.APPROVE:
             self._approve(payload)
         else:
             self._decline(payload)
-
-    @workflow.signal
-    def refused_action(self, refusal: RefusedAction) -> None:
-        """Record an action that an update validator refused: the audit record must hold every refusal."""
-        self._count(metrics.REJECTED_ACTIONS, action=refusal.action, kind=refusal.kind)
-        self._audit(refusal.actor, f"{refusal.action}_rejected", self._status, self._status, refusal.reason)
 
     # --- Review -----------------------------------------------------------------------------------------
 
     @workflow.update
     async def assign_reviewer(self, assignment: ReviewerAssignment) -> StatusView:
         await self._triaged()
-        self._authorise(ActionName.ASSIGN_REVIEWER, assignment.actor)
-        lookup = await _look_up(FIND_STAFF, assignment.reviewer, StaffLookup)
+        with self._refusal_recorded(ActionName.ASSIGN_REVIEWER, assignment.actor):
+            self._authorise(ActionName.ASSIGN_REVIEWER, assignment.actor)
+            self._check_not_referrer(assignment.reviewer)
+        lookup = await _look_up(FIND_STAFF, assignment.reviewer, StaffLookup, deadline=LOOKUP_DEADLINE_IN_UPDATE)
         # The review may have moved on while the directory answered: check again before acting.
-        self._authorise(ActionName.ASSIGN_REVIEWER, assignment.actor)
-        try:
-            check_reviewer(lookup.staff, assignment.reviewer, self._referral)
-        except Rejection as rejection:
-            raise _rejected(rejection) from None
+        with self._refusal_recorded(ActionName.ASSIGN_REVIEWER, assignment.actor):
+            self._authorise(ActionName.ASSIGN_REVIEWER, assignment.actor)
+            try:
+                check_reviewer(lookup.staff, assignment.reviewer, self._referral)
+            except Rejection as rejection:
+                raise _rejected(rejection) from None
         self._reviewer = assignment.reviewer
         self._apply(ActionName.ASSIGN_REVIEWER, assignment.actor, f"reviewer {assignment.reviewer}")
         self._notify(assignment.reviewer, Step.REVIEWER_ASSIGNED)
@@ -305,17 +363,16 @@ class PeerReviewWorkflow:
 
     @assign_reviewer.validator
     def _validate_assign_reviewer(self, assignment: ReviewerAssignment) -> None:
-        self._validate(ActionName.ASSIGN_REVIEWER, assignment.actor)
-        if assignment.reviewer == self._referral.referred_by:
-            raise _rejected(
-                Rejection(RejectionKind.INVALID_INPUT, "reviewer: the referrer cannot review their own referral")
-            )
+        self._validate(
+            ActionName.ASSIGN_REVIEWER, assignment.actor, lambda: self._check_not_referrer(assignment.reviewer)
+        )
 
     @workflow.update
     async def submit_findings(self, submission: FindingsSubmission) -> StatusView:
         await self._triaged()
-        self._authorise(ActionName.SUBMIT_FINDINGS, submission.actor)
-        self._check_findings(submission.findings)
+        with self._refusal_recorded(ActionName.SUBMIT_FINDINGS, submission.actor):
+            self._authorise(ActionName.SUBMIT_FINDINGS, submission.actor)
+            self._check_findings(submission.findings)
         self._findings = submission.findings
         contentious = submission.findings.contentious
         self._apply(
@@ -332,13 +389,13 @@ class PeerReviewWorkflow:
 
     @submit_findings.validator
     def _validate_submit_findings(self, submission: FindingsSubmission) -> None:
-        self._validate(ActionName.SUBMIT_FINDINGS, submission.actor)
-        self._check_findings(submission.findings)
+        self._validate(ActionName.SUBMIT_FINDINGS, submission.actor, lambda: self._check_findings(submission.findings))
 
     @workflow.update
     async def clear(self, action: Decision) -> StatusView:
         await self._triaged()
-        self._authorise(ActionName.CLEAR, action.actor)
+        with self._refusal_recorded(ActionName.CLEAR, action.actor):
+            self._authorise(ActionName.CLEAR, action.actor)
         self._apply(ActionName.CLEAR, action.actor, action.rationale)
         self._notify_chair(Step.SIGN_OFF_NEEDED)
         return self._view()
@@ -350,7 +407,8 @@ class PeerReviewWorkflow:
     @workflow.update
     async def sign_off(self, action: Decision) -> StatusView:
         await self._triaged()
-        self._authorise(ActionName.SIGN_OFF, action.actor)
+        with self._refusal_recorded(ActionName.SIGN_OFF, action.actor):
+            self._authorise(ActionName.SIGN_OFF, action.actor)
         self._apply(ActionName.SIGN_OFF, action.actor, action.rationale)
         self._notify_closed()
         return self._view()
@@ -362,7 +420,8 @@ class PeerReviewWorkflow:
     @workflow.update
     async def return_for_rework(self, rework: Rework) -> StatusView:
         await self._triaged()
-        self._authorise(ActionName.RETURN_FOR_REWORK, rework.actor)
+        with self._refusal_recorded(ActionName.RETURN_FOR_REWORK, rework.actor):
+            self._authorise(ActionName.RETURN_FOR_REWORK, rework.actor)
         self._apply(ActionName.RETURN_FOR_REWORK, rework.actor, rework.reason)
         self._notify(self._reviewer, Step.RETURNED_FOR_REWORK)
         return self._view()
@@ -374,7 +433,8 @@ class PeerReviewWorkflow:
     @workflow.update
     async def withdraw(self, withdrawal: Withdrawal) -> StatusView:
         await self._triaged()
-        self._authorise(ActionName.WITHDRAW, withdrawal.actor)
+        with self._refusal_recorded(ActionName.WITHDRAW, withdrawal.actor):
+            self._authorise(ActionName.WITHDRAW, withdrawal.actor)
         self._apply(ActionName.WITHDRAW, withdrawal.actor, withdrawal.reason)
         self._notify_closed()
         return self._view()
@@ -398,10 +458,20 @@ class PeerReviewWorkflow:
         self._notify(self._referral.referred_by, Step.REFERRAL_DECLINED)
         return self._view()
 
-    def _validate(self, action: ActionName, actor: str) -> None:
+    def _validate(self, action: ActionName, actor: str, *checks: Callable[[], None]) -> None:
+        """A proven person's request goes on to its handler, which judges it and records any refusal. Once today's
+        allowance of recorded refusals is spent, a request that would be refused is refused here instead, before
+        anything enters history, and only counted."""
         # Until triage has resolved who chairs the OSN, only the handler (after waiting) can judge.
-        if self._contacts is not None:
+        if self._contacts is None or self._refusal_room():
+            return
+        try:
             self._authorise(action, actor)
+            for check in checks:
+                check()
+        except ApplicationError:
+            self._count(metrics.REFUSALS_NOT_RECORDED, action=action.value)
+            raise
 
     def _authorise(self, action: ActionName, actor: str) -> None:
         assert self._contacts is not None
@@ -416,6 +486,37 @@ class PeerReviewWorkflow:
             )
         except Rejection as rejection:
             raise _rejected(rejection) from None
+
+    @contextlib.contextmanager
+    def _refusal_recorded(self, action: ActionName, actor: str) -> Iterator[None]:
+        """Every refusal of a proven person is written to the record (up to the daily allowance), then raised."""
+        try:
+            yield
+        except ApplicationError as refusal:
+            self._count(metrics.REJECTED_ACTIONS, action=action.value, kind=refusal.type or "")
+            if not self._refusal_room():
+                self._count(metrics.REFUSALS_NOT_RECORDED, action=action.value)
+                raise
+            today = workflow.now().date().isoformat()
+            day, count = self._refusals_recorded
+            self._refusals_recorded = (today, (count if day == today else 0) + 1)
+            self._audit(actor, refusal_action(action), self._status, self._status, refusal.message, self._proven_by())
+            raise
+
+    def _refusal_room(self) -> bool:
+        day, count = self._refusals_recorded
+        return day != workflow.now().date().isoformat() or count < REFUSALS_RECORDED_PER_DAY
+
+    @staticmethod
+    def _proven_by() -> str | None:
+        proof = proven()
+        return proof.attribution() if proof else None
+
+    def _check_not_referrer(self, reviewer: str) -> None:
+        if reviewer == self._referral.referred_by:
+            raise _rejected(
+                Rejection(RejectionKind.INVALID_INPUT, "reviewer: the referrer cannot review their own referral")
+            )
 
     @staticmethod
     def _check_rationale(rationale: str | None) -> None:
@@ -435,7 +536,7 @@ class PeerReviewWorkflow:
     def _apply(self, action: ActionName, actor: str, detail: str | None, *, contentious: bool = False) -> None:
         to_status, outcome = next_status(action, contentious=contentious)
         self._outcome = outcome
-        self._move(actor, action.value, to_status, detail)
+        self._move(actor, action.value, to_status, detail, proven_by=self._proven_by())
 
     # --- State, audit and side effects -------------------------------------------------------------------
 
@@ -459,6 +560,7 @@ class PeerReviewWorkflow:
         *,
         publish: bool = True,
         attributes: Sequence[SearchAttributeUpdate[Any]] = (),
+        proven_by: str | None = None,
     ) -> None:
         """Change status, audit it and, with `publish`, upsert it with any other `attributes` in one event."""
         from_status = self._status if self._events else None
@@ -474,12 +576,18 @@ class PeerReviewWorkflow:
             workflow.upsert_search_attributes(
                 [sa.STATUS.value_set(to_status.value), due, sa.OVERDUE.value_set(False), *attributes]
             )
-        self._audit(actor, action, from_status, to_status, detail)
+        self._audit(actor, action, from_status, to_status, detail, proven_by)
         # workflow.logger is replay-safe: a replayed transition is not logged again.
         workflow.logger.info("review moved", extra={"status": to_status.value, "action": action})
 
     def _audit(
-        self, actor: str, action: str, from_status: Status | None, to_status: Status | None, detail: str | None
+        self,
+        actor: str,
+        action: str,
+        from_status: Status | None,
+        to_status: Status | None,
+        detail: str | None,
+        proven_by: str | None = None,
     ) -> None:
         self._events.append(
             AuditEvent(
@@ -490,6 +598,7 @@ class PeerReviewWorkflow:
                 from_status=from_status,
                 to_status=to_status,
                 detail=detail,
+                proven_by=proven_by,
             )
         )
 
@@ -512,6 +621,7 @@ class PeerReviewWorkflow:
             reviewer=self._reviewer,
             deadlines=[Deadline(status=self._wait.status, due_at=self._wait.due_at)] if self._wait else [],
             overdue=self._wait.overdue if self._wait else False,
+            referred_by=self._referral.referred_by,
         )
 
     async def _record_continuously(self) -> None:
@@ -535,21 +645,37 @@ class PeerReviewWorkflow:
             batch = self._events[self._recorded : self._recorded + RECORD_BATCH_SIZE]
             # The referral and the findings are written once each; later batches only move the projection on.
             findings = self._findings if self._findings is not self._recorded_findings else None
-            await workflow.execute_activity(
-                RECORD_BATCH,
+            await self._record(
                 RecordBatch(
                     referral=self._referral if self._recorded == 0 else None,
                     view=self._view(),
                     events=batch,
                     findings=findings,
-                ),
-                result_type=int,
-                start_to_close_timeout=RECORD_TIMEOUT,
-                retry_policy=RECORD_RETRY,
-                task_queue=_queue(RECORDS_QUEUE_SUFFIX),
+                )
             )
             self._recorded += len(batch)
             self._recorded_findings = findings or self._recorded_findings
+
+    async def _record(self, batch: RecordBatch) -> None:
+        """Write one batch, retrying until the database answers. A refusal no retry can mend is counted (alert
+        PeerReviewRecordsStuck) and tried again an hour later, never dropped."""
+        while True:
+            try:
+                await workflow.execute_activity(
+                    RECORD_BATCH,
+                    batch,
+                    result_type=int,
+                    start_to_close_timeout=RECORD_TIMEOUT,
+                    retry_policy=RECORD_RETRY,
+                    task_queue=_queue(RECORDS_QUEUE_SUFFIX),
+                )
+                return
+            except ActivityError as error:
+                cause = error.cause
+                kind = cause.type if isinstance(cause, ApplicationError) and cause.type else type(cause).__name__
+                self._count(metrics.RECORDS_STUCK, error_type=kind)
+                workflow.logger.error("records refused for good; trying again later", extra={"error_type": kind})
+                await workflow.sleep(STUCK_RECORD_RETRY)
 
     def _notify_chair(self, step: Step) -> None:
         self._notify(self._contacts.chair if self._contacts else None, step)

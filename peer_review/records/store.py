@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -13,9 +14,16 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from peer_review.domain.audit_chain import GENESIS, AuditRecord, ChainedEvent, event_hash
+from peer_review.domain.audit_chain import GENESIS, AuditRecord, ChainedEvent, ChainKey, event_mac
 from peer_review.domain.models import AuditEvent, Findings, Outcome, RecordBatch, Status
-from peer_review.records.schema import APPEND_ONLY_TRIGGER, audit_events, metadata, recommendations, referrals
+from peer_review.records.schema import (
+    APPEND_ONLY_TRIGGER,
+    access_log,
+    audit_events,
+    metadata,
+    recommendations,
+    referrals,
+)
 
 
 def make_engine(url: str) -> AsyncEngine:
@@ -63,17 +71,19 @@ class RecordsStore:
         async with self.engine.begin() as connection:
             yield connection
 
-    async def write_batch(self, batch: RecordBatch) -> int:
-        """Write one batch atomically; returns how many audit rows were new."""
+    async def write_batch(self, batch: RecordBatch, chain_key: ChainKey) -> int:
+        """Write one batch atomically, sealing new audit rows with `chain_key`; returns how many rows were new."""
         now = datetime.now(UTC)
         async with self.transaction() as connection:
-            added = await self._append_events(connection, batch.view.referral_id, batch.events)
+            added = await self._append_events(connection, batch.view.referral_id, batch.events, chain_key)
             await self._upsert_referral(connection, batch, now)
             if batch.view.outcome is Outcome.COMPLETED:
                 await self._register_recommendations(connection, batch, now)
         return added
 
-    async def _append_events(self, connection: AsyncConnection, referral_id: str, events: Sequence[AuditEvent]) -> int:
+    async def _append_events(
+        self, connection: AsyncConnection, referral_id: str, events: Sequence[AuditEvent], chain_key: ChainKey
+    ) -> int:
         if not events:
             return 0
         last = (
@@ -91,13 +101,14 @@ class RecordsStore:
                 continue  # already recorded by an earlier attempt of this batch
             if event.seq != last_seq + 1:
                 raise RuntimeError(f"audit gap for {referral_id}: event {event.seq} after {last_seq}")
-            digest = event_hash(referral_id, event, previous)
+            digest = event_mac(chain_key.secret, referral_id, event, previous)
             rows.append(
                 {
                     "referral_id": referral_id,
                     **event.model_dump(mode="python"),
                     "previous_hash": previous,
                     "hash": digest,
+                    "key_id": chain_key.id,
                 }
             )
             last_seq, previous = event.seq, digest
@@ -121,6 +132,7 @@ class RecordsStore:
         if referral is not None:
             values |= {
                 "case_reference": referral.case_reference,
+                "referred_by": referral.referred_by,
                 "osn": referral.osn,
                 "site": referral.site,
                 "referral_level": referral.referral_level.value,
@@ -191,15 +203,55 @@ class RecordsStore:
                         from_status=Status(row.from_status) if row.from_status else None,
                         to_status=Status(row.to_status) if row.to_status else None,
                         detail=row.detail,
+                        proven_by=row.proven_by,
                     ),
                     previous_hash=row.previous_hash,
                     hash=row.hash,
+                    key_id=row.key_id,
                 )
                 for row in result
             ]
         if last_seq is None and not rows:
             return None
         return AuditRecord(referral_id, rows, last_seq)
+
+    async def log_access(self, entry: AccessEntry) -> None:
+        async with self.transaction() as connection:
+            await connection.execute(
+                access_log.insert().values(
+                    at=datetime.now(UTC),
+                    reader=entry.reader[:64],
+                    what=entry.what,
+                    referral_id=entry.referral_id,
+                    channel=entry.channel,
+                    allowed=entry.allowed,
+                    proven_by=entry.proven_by,
+                )
+            )
+
+    async def access_entries(self, referral_id: str | None = None) -> list[AccessEntry]:
+        query = select(access_log).order_by(access_log.c.id)
+        if referral_id is not None:
+            query = query.where(access_log.c.referral_id == referral_id)
+        async with self.engine.connect() as connection:
+            rows = (await connection.execute(query)).all()
+        return [
+            AccessEntry(row.reader, row.what, row.referral_id, row.channel, row.allowed, row.proven_by, as_utc(row.at))
+            for row in rows
+        ]
+
+
+@dataclass(frozen=True)
+class AccessEntry:
+    """One read of a full record (or one refused read)."""
+
+    reader: str
+    what: str
+    referral_id: str | None
+    channel: str
+    allowed: bool
+    proven_by: str | None = None
+    at: datetime | None = None
 
 
 async def _stored_findings(connection: AsyncConnection, referral_id: str) -> Findings | None:

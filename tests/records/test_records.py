@@ -16,7 +16,7 @@ from peer_review.records.outbox import OutboxEntry, outbox_status, save_outbox
 from peer_review.records.schema import audit_events, notifications, recommendations
 from peer_review.records.store import RecordsStore
 from tests.conftest import postgres_url
-from tests.helpers import findings, referral
+from tests.helpers import chain_key, chain_keys, findings, referral
 
 BACKENDS = ["sqlite", *(["postgresql"] if postgres_url() else [])]
 
@@ -69,28 +69,28 @@ def new_id() -> str:
 
 async def test_a_retried_batch_never_duplicates_a_row(records: RecordsStore) -> None:
     ref = new_id()
-    assert await records.write_batch(batch(ref, events(3))) == 3
-    assert await records.write_batch(batch(ref, events(3))) == 0
-    assert await records.write_batch(batch(ref, events(4))) == 1  # overlaps the first batch
+    assert await records.write_batch(batch(ref, events(3), chain_key())) == 3
+    assert await records.write_batch(batch(ref, events(3), chain_key())) == 0
+    assert await records.write_batch(batch(ref, events(4), chain_key())) == 1  # overlaps the first batch
     record = await records.audit_record(ref)
     assert record is not None
     assert [row.event.seq for row in record.events] == [1, 2, 3, 4]
-    assert record.verify().valid
+    assert record.verify(chain_keys()).valid
     assert record.events[0].event == events(1)[0]  # times and text survive the round trip exactly
 
 
 async def test_a_gap_in_the_sequence_is_refused(records: RecordsStore) -> None:
     ref = new_id()
-    await records.write_batch(batch(ref, events(2)))
+    await records.write_batch(batch(ref, events(2), chain_key()))
     with pytest.raises(RuntimeError, match="audit gap"):
-        await records.write_batch(batch(ref, events(1, start=4)))
+        await records.write_batch(batch(ref, events(1, start=4), chain_key()))
 
 
 async def test_recommendations_are_registered_once_when_the_review_completes(records: RecordsStore) -> None:
     ref = new_id()
-    await records.write_batch(batch(ref, events(2)))
-    await records.write_batch(batch(ref, events(1, start=3), Outcome.COMPLETED))
-    await records.write_batch(batch(ref, events(1, start=3), Outcome.COMPLETED))
+    await records.write_batch(batch(ref, events(2), chain_key()))
+    await records.write_batch(batch(ref, events(1, start=3), Outcome.COMPLETED), chain_key())
+    await records.write_batch(batch(ref, events(1, start=3), Outcome.COMPLETED), chain_key())
     async with records.engine.connect() as connection:
         rows = (
             await connection.execute(
@@ -117,7 +117,7 @@ async def test_outbox_keeps_one_row_per_idempotency_key(records: RecordsStore) -
 @pytest.mark.parametrize("tamper", ["edit", "delete_middle", "delete_last", "reorder"])
 async def test_tampering_is_detected(records: RecordsStore, tamper: str) -> None:
     ref = new_id()
-    await records.write_batch(batch(ref, events(4)))
+    await records.write_batch(batch(ref, events(4), chain_key()))
     where = audit_events.c.referral_id == ref
     async with records.transaction() as connection:
         if connection.dialect.name == "postgresql":
@@ -137,7 +137,7 @@ async def test_tampering_is_detected(records: RecordsStore, tamper: str) -> None
             await connection.execute(text("ALTER TABLE audit_events ENABLE TRIGGER audit_events_append_only"))
     record = await records.audit_record(ref)
     assert record is not None
-    check = record.verify()
+    check = record.verify(chain_keys())
     assert not check.valid
     assert check.broken_at_seq in (2, 3, 4)
 
@@ -149,7 +149,7 @@ async def test_postgresql_refuses_to_update_or_delete_audit_rows(url: str) -> No
     await records.create_schema()
     try:
         ref = new_id()
-        await records.write_batch(batch(ref, events(2)))
+        await records.write_batch(batch(ref, events(2), chain_key()))
         for change in (
             update(audit_events).where(audit_events.c.referral_id == ref).values(actor="S999"),
             delete(audit_events).where(audit_events.c.referral_id == ref),
@@ -158,6 +158,6 @@ async def test_postgresql_refuses_to_update_or_delete_audit_rows(url: str) -> No
                 async with records.transaction() as connection:
                     await connection.execute(change)
         record = await records.audit_record(ref)
-        assert record is not None and len(record.events) == 2 and record.verify().valid
+        assert record is not None and len(record.events) == 2 and record.verify(chain_keys()).valid
     finally:
         await records.close()
