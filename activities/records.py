@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, DBAPIError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -30,7 +30,9 @@ class RecordActivities:
     async def record_batch(self, batch: RecordBatch) -> int:
         try:
             added = await self.store.write_batch(batch, self.chain_key)
-        except DataError as error:
+        except DBAPIError as error:
+            if not refused_for_good(error):
+                raise  # the database is down or busy: retried until it answers
             raise ApplicationError(
                 f"the records database refused the batch: {type(error.orig).__name__}",
                 type=RECORD_REJECTED,
@@ -42,3 +44,11 @@ class RecordActivities:
             activity.metric_meter().create_histogram_float(RECORD_LATENCY, unit="s").record(max(lag, 0.0))
         activity.logger.debug("recorded audit events", extra={"added": added})
         return added
+
+
+def refused_for_good(error: DBAPIError) -> bool:
+    """A data exception (SQLSTATE class 22: a value too long, out of range, malformed): the same batch always fails."""
+    if isinstance(error, DataError):
+        return True
+    sqlstate = getattr(error.orig, "pgcode", None) or getattr(getattr(error.orig, "__cause__", None), "sqlstate", None)
+    return isinstance(sqlstate, str) and sqlstate.startswith("22")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -11,10 +12,11 @@ import pytest
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import DBAPIError
 
+from peer_review.domain.audit_chain import GENESIS, ChainKey, canonical
 from peer_review.domain.models import AuditEvent, Outcome, RecordBatch, Status, StatusView
 from peer_review.records.outbox import OutboxEntry, outbox_status, save_outbox
 from peer_review.records.schema import audit_events, notifications, recommendations
-from peer_review.records.store import RecordsStore
+from peer_review.records.store import RecordsStore, as_utc
 from tests.conftest import postgres_url
 from tests.helpers import chain_key, chain_keys, findings, referral
 
@@ -69,9 +71,9 @@ def new_id() -> str:
 
 async def test_a_retried_batch_never_duplicates_a_row(records: RecordsStore) -> None:
     ref = new_id()
-    assert await records.write_batch(batch(ref, events(3), chain_key())) == 3
-    assert await records.write_batch(batch(ref, events(3), chain_key())) == 0
-    assert await records.write_batch(batch(ref, events(4), chain_key())) == 1  # overlaps the first batch
+    assert await records.write_batch(batch(ref, events(3)), chain_key()) == 3
+    assert await records.write_batch(batch(ref, events(3)), chain_key()) == 0
+    assert await records.write_batch(batch(ref, events(4)), chain_key()) == 1  # overlaps the first batch
     record = await records.audit_record(ref)
     assert record is not None
     assert [row.event.seq for row in record.events] == [1, 2, 3, 4]
@@ -81,14 +83,14 @@ async def test_a_retried_batch_never_duplicates_a_row(records: RecordsStore) -> 
 
 async def test_a_gap_in_the_sequence_is_refused(records: RecordsStore) -> None:
     ref = new_id()
-    await records.write_batch(batch(ref, events(2), chain_key()))
+    await records.write_batch(batch(ref, events(2)), chain_key())
     with pytest.raises(RuntimeError, match="audit gap"):
-        await records.write_batch(batch(ref, events(1, start=4), chain_key()))
+        await records.write_batch(batch(ref, events(1, start=4)), chain_key())
 
 
 async def test_recommendations_are_registered_once_when_the_review_completes(records: RecordsStore) -> None:
     ref = new_id()
-    await records.write_batch(batch(ref, events(2), chain_key()))
+    await records.write_batch(batch(ref, events(2)), chain_key())
     await records.write_batch(batch(ref, events(1, start=3), Outcome.COMPLETED), chain_key())
     await records.write_batch(batch(ref, events(1, start=3), Outcome.COMPLETED), chain_key())
     async with records.engine.connect() as connection:
@@ -117,7 +119,7 @@ async def test_outbox_keeps_one_row_per_idempotency_key(records: RecordsStore) -
 @pytest.mark.parametrize("tamper", ["edit", "delete_middle", "delete_last", "reorder"])
 async def test_tampering_is_detected(records: RecordsStore, tamper: str) -> None:
     ref = new_id()
-    await records.write_batch(batch(ref, events(4), chain_key()))
+    await records.write_batch(batch(ref, events(4)), chain_key())
     where = audit_events.c.referral_id == ref
     async with records.transaction() as connection:
         if connection.dialect.name == "postgresql":
@@ -149,7 +151,7 @@ async def test_postgresql_refuses_to_update_or_delete_audit_rows(url: str) -> No
     await records.create_schema()
     try:
         ref = new_id()
-        await records.write_batch(batch(ref, events(2), chain_key()))
+        await records.write_batch(batch(ref, events(2)), chain_key())
         for change in (
             update(audit_events).where(audit_events.c.referral_id == ref).values(actor="S999"),
             delete(audit_events).where(audit_events.c.referral_id == ref),
@@ -161,3 +163,59 @@ async def test_postgresql_refuses_to_update_or_delete_audit_rows(url: str) -> No
         assert record is not None and len(record.events) == 2 and record.verify(chain_keys()).valid
     finally:
         await records.close()
+
+
+async def test_a_rewrite_rehashed_with_the_public_algorithm_is_detected(records: RecordsStore) -> None:
+    """The database owner rewrites a row and recomputes every hash with plain SHA-256: each link still
+    follows the one before, but without the chain key (held by the worker and auditors) the MACs cannot be made."""
+    ref = new_id()
+    await records.write_batch(batch(ref, events(5)), chain_key())
+    where = audit_events.c.referral_id == ref
+    async with records.transaction() as connection:
+        if connection.dialect.name == "postgresql":
+            await connection.execute(text("ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only"))
+        rows = (await connection.execute(select(audit_events).where(where).order_by(audit_events.c.seq))).all()
+        previous = GENESIS
+        for row in rows:
+            event = AuditEvent(
+                seq=row.seq,
+                at=as_utc(row.at),
+                actor=row.actor,
+                action=row.action,
+                from_status=row.from_status,
+                to_status=row.to_status,
+                detail="nothing happened" if row.seq == 2 else row.detail,
+                proven_by=row.proven_by,
+            )
+            digest = hashlib.sha256(canonical(ref, event, previous)).hexdigest()
+            await connection.execute(
+                update(audit_events)
+                .where(where, audit_events.c.seq == row.seq)
+                .values(detail=event.detail, previous_hash=previous, hash=digest)
+            )
+            previous = digest
+        if connection.dialect.name == "postgresql":
+            await connection.execute(text("ALTER TABLE audit_events ENABLE TRIGGER audit_events_append_only"))
+    record = await records.audit_record(ref)
+    assert record is not None and record.events[1].event.detail == "nothing happened"
+    # An unkeyed chain would have passed: every row follows the one before and matches its plain hash.
+    assert all(
+        row.hash == hashlib.sha256(canonical(ref, row.event, row.previous_hash)).hexdigest()
+        and row.previous_hash == (record.events[n - 1].hash if n else GENESIS)
+        for n, row in enumerate(record.events)
+    )
+    check = record.verify(chain_keys())
+    # The first row rehashed without the key is the first the keyed check refuses.
+    assert not check.valid and check.broken_at_seq == 1 and "altered" in (check.problem or "")
+
+
+async def test_every_row_names_the_chain_key_that_sealed_it(records: RecordsStore) -> None:
+    ref = new_id()
+    await records.write_batch(batch(ref, events(2)), chain_key())
+    rotated = ChainKey("k9-rotated", b"r" * 32)
+    await records.write_batch(batch(ref, events(2, start=3)), rotated)
+    record = await records.audit_record(ref)
+    assert record is not None
+    assert [row.key_id for row in record.events] == [chain_key().id] * 2 + ["k9-rotated"] * 2
+    assert record.verify({**chain_keys(), rotated.id: rotated.secret}).valid
+    assert not record.verify(chain_keys()).valid  # the rotated key's rows need it in the ring
