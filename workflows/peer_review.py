@@ -92,8 +92,9 @@ LOOKUP_RETRY = RetryPolicy(
     maximum_interval=timedelta(seconds=30),
     non_retryable_error_types=NEVER_SUCCEEDS,
 )
-# A person waits on a look-up made inside an update: past this, refuse plainly rather than hang.
-LOOKUP_DEADLINE_IN_UPDATE = timedelta(seconds=30)
+# A person waits on a look-up made inside an update, and deadlines wait on a refresh of who may act: past this,
+# give up (an update is refused plainly; a refresh keeps the contacts it had) rather than hang.
+LOOKUP_DEADLINE = timedelta(seconds=30)
 DIRECTORY_UNAVAILABLE = "the staff directory is unavailable, try again"
 # The records database is the system of record: keep trying until it answers, however long that takes.
 RECORD_TIMEOUT = timedelta(seconds=30)
@@ -267,7 +268,12 @@ class PeerReviewWorkflow:
 
     async def _refresh_contacts(self) -> None:
         assert self._contacts is not None
-        contacts = await _look_up(RESOLVE_CONTACTS, self._referral, ReviewContacts)
+        try:
+            contacts = await _look_up(RESOLVE_CONTACTS, self._referral, ReviewContacts, deadline=LOOKUP_DEADLINE)
+        except ApplicationError:
+            # The directory is down: keep who we had, so deadlines and alarms are not held up; the next move or
+            # alarm looks again.
+            return
         changes = contact_changes(self._contacts, contacts)
         if not changes:
             return
@@ -348,7 +354,7 @@ class PeerReviewWorkflow:
         with self._refusal_recorded(ActionName.ASSIGN_REVIEWER, assignment.actor):
             self._authorise(ActionName.ASSIGN_REVIEWER, assignment.actor)
             self._check_not_referrer(assignment.reviewer)
-        lookup = await _look_up(FIND_STAFF, assignment.reviewer, StaffLookup, deadline=LOOKUP_DEADLINE_IN_UPDATE)
+        lookup = await _look_up(FIND_STAFF, assignment.reviewer, StaffLookup, deadline=LOOKUP_DEADLINE)
         # The review may have moved on while the directory answered: check again before acting.
         with self._refusal_recorded(ActionName.ASSIGN_REVIEWER, assignment.actor):
             self._authorise(ActionName.ASSIGN_REVIEWER, assignment.actor)
