@@ -5,6 +5,7 @@ Pure functions only, so the workflow, the CLI, the API and the property tests al
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -112,6 +113,15 @@ RULES: dict[ActionName, Rule] = {
         Outcome.WITHDRAWN,
     ),
 }
+
+
+# Who may read a review's full record (audit trail, full export, auditor pages): everyone else sees only
+# the redacted export.
+FULL_RECORD_READERS = frozenset({Role.AUDITOR, Role.FOCAL_POINT})
+
+
+def may_read_full_record(roles: Iterable[Role]) -> bool:
+    return bool(FULL_RECORD_READERS & set(roles))
 
 
 def stage_of(status: Status) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from peer_review.domain.lifecycle import ActionName
+
 REFERRAL_EXAMPLE: dict[str, Any] = {
     "referral_id": "PR-2026-0001",
     "case_reference": "CMP-778812",
@@ -35,4 +37,11 @@ FINDINGS_EXAMPLE: dict[str, Any] = {
     "recommendations": [{"level": "national", "text": "Log every letter on receipt", "owner": "Complaints policy"}],
     "lessons_learned": ["Check the post log before replying"],
     "contentious": False,
+}
+ACTION_EXAMPLES: dict[ActionName, dict[str, Any]] = {
+    ActionName.APPROVE: {"rationale": "Several issues to check"},
+    ActionName.DECLINE: {"rationale": "Reviewed at district level last month"},
+    ActionName.ASSIGN_REVIEWER: {"reviewer": "S400"},
+    ActionName.RETURN_FOR_REWORK: {"reason": "Add the March letters to the chronology"},
+    ActionName.WITHDRAW: {"reason": "Resolved informally"},
 }

@@ -22,7 +22,7 @@ from tests.faults.reviews import (
     settle,
     take_steps,
 )
-from workflows.peer_review import NOTIFICATION_GRACE
+from workflows.side_effects import NOTIFICATION_GRACE
 
 # SQLite's busy timeout (activities/records.py) and the record activity's start-to-close timeout, in seconds,
 # counted from when a move's record is written: after its notifications, which wait on the same lock, or the grace.

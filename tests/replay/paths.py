@@ -1,7 +1,9 @@
-"""One scripted run per lifecycle path; `python -m tests.replay.paths` saves their histories.
+"""One scripted run per lifecycle path; `.venv/bin/python -m tests.replay.paths` re-saves their histories.
 
-The saved histories in tests/histories/ are replayed by test_replay.py against the current workflow code,
-so a change that would break running reviews fails the suite (see the README on workflow.patched).
+tests/histories/ holds one baseline history per path, named by the path. test_replay.py replays them against the
+current workflow code, so a change that would break running reviews fails the suite. Re-saving overwrites the
+baseline: do it after a deliberate workflow change, and only while no review runs on the code that wrote the old
+one (see "Shipping a workflow change" in the README).
 """
 
 from __future__ import annotations

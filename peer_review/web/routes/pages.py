@@ -8,7 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from peer_review.domain.models import IDENTIFIER, Reason, Role, Status
+from peer_review.domain.lifecycle import FULL_RECORD_READERS
+from peer_review.domain.models import IDENTIFIER, Reason, Status
 from peer_review.records import read_model
 from peer_review.web.auth import SESSION_COOKIE
 from peer_review.web.deps import ServicesDep
@@ -68,7 +69,7 @@ async def logout() -> Response:
 
 # --- Auditors (and the Focal Point): search the records and read a review's timeline. --------------------
 
-AUDITORS = (Role.AUDITOR, Role.FOCAL_POINT)
+AUDITORS = tuple(sorted(FULL_RECORD_READERS))
 
 
 def _criteria(

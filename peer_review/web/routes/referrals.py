@@ -8,36 +8,31 @@ and turned into statuses in one place (peer_review.web.app).
 from __future__ import annotations
 
 import csv
+import inspect
 import io
-from typing import Annotated, Literal
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Path, Query, Response
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, create_model
 
-from peer_review.domain.lifecycle import ActionName
+from peer_review.domain.actions import ACTIONS, Action, Input
+from peer_review.domain.lifecycle import may_read_full_record
 from peer_review.domain.models import (
     IDENTIFIER,
-    ActionPayload,
     AuditEvent,
     Contract,
-    Decision,
     Findings,
-    FindingsSubmission,
-    Identifier,
     LongText,
     Reason,
     Referral,
-    ReviewerAssignment,
-    Rework,
-    Role,
     Status,
     StatusView,
-    Withdrawal,
 )
 from peer_review.temporal.client import ListedReview, ListFilter, ReferralNotFound, ReferResult
-from peer_review.web.deps import Actor, Reader, ServicesDep
+from peer_review.web.deps import Actor, Person, Reader, ServicesDep
 from peer_review.web.errors import Forbidden, error_responses
-from peer_review.web.examples import FINDINGS_EXAMPLE, REFERRAL_EXAMPLE
+from peer_review.web.examples import ACTION_EXAMPLES, FINDINGS_EXAMPLE, REFERRAL_EXAMPLE
 from peer_review.web.services import Services
 
 router = APIRouter(prefix="/referrals", tags=["referrals"])
@@ -52,42 +47,7 @@ RefPath = Annotated[
         examples=["PR-2026-0001"],
     ),
 ]
-# As for the CLI's full export: the audit record holds rationales and reasons, so auditors and the Focal Point.
-AUDIT_READERS = (Role.AUDITOR, Role.FOCAL_POINT)
 ACTION_ERRORS = error_responses(401, 403, 404, 409, 422, 503)
-
-
-# --- Request bodies: the action payloads without `actor`. ------------------------------------------------
-
-
-class ApproveRequest(Contract):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"rationale": "Several issues to check"}]})
-
-    rationale: LongText | None = None
-
-
-class DeclineRequest(Contract):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"rationale": "Reviewed at district level last month"}]})
-
-    rationale: LongText
-
-
-class AssignReviewerRequest(Contract):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"reviewer": "S400"}]})
-
-    reviewer: Identifier
-
-
-class NoteRequest(Contract):
-    """Optional note kept in the audit trail (clear, sign-off)."""
-
-    rationale: LongText | None = None
-
-
-class ReasonRequest(Contract):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "Add the March letters to the chronology"}]})
-
-    reason: LongText
 
 
 class AuditExport(BaseModel):
@@ -162,7 +122,7 @@ async def audit_record(
     services: ServicesDep,
     export_format: Annotated[Literal["json", "csv"], Query(alias="format")] = "json",
 ) -> AuditExport | Response:
-    if not person.has(*AUDIT_READERS):
+    if not may_read_full_record(person.staff.roles):
         raise Forbidden("only auditors and the Focal Point may read audit records")
     export = await read_audit(services, referral_id)
     if export_format == "csv":
@@ -204,68 +164,59 @@ def _no_formula(cell: str) -> str:
     return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
 
 
-# --- Actions: each an update of the workflow, acting as the token's subject. ----------------------------
+# --- Actions: one route per row of the action table, each an update acting as the token's subject. --------
 
 
-async def _act(services: Services, referral_id: str, action: ActionName, payload: ActionPayload) -> StatusView:
-    return await (await services.reviews()).act(referral_id, action, payload)
+def _request_body(action: Action) -> type[BaseModel]:
+    """The action's payload without `actor`: who acts is the token's subject, never the body."""
+    fields: dict[str, Any] = {
+        name: (info.annotation, info) for name, info in action.payload.model_fields.items() if name != "actor"
+    }
+    if action.note is not None and action.note.required:
+        fields[action.note.field] = (LongText, ...)  # a decline's rationale is optional in Decision, not here
+    example = ACTION_EXAMPLES.get(action.name)
+    config = {**Contract.model_config, "json_schema_extra": {"examples": [example]} if example else None}
+    base = type("Body", (Contract,), {"model_config": config})
+    name = action.name.value.title().replace("_", "") + "Request"
+    return create_model(name, __base__=base, __doc__=action.summary, **fields)
 
 
-@router.post("/{referral_id}/approve", summary="Approve a referral for review (Chair)", responses=ACTION_ERRORS)
-async def approve(
-    referral_id: RefPath, person: Actor, services: ServicesDep, body: ApproveRequest | None = None
-) -> StatusView:
-    rationale = body.rationale if body else None
-    return await _act(services, referral_id, ActionName.APPROVE, Decision(actor=person.id, rationale=rationale))
+def _route(action: Action) -> Callable[..., Awaitable[StatusView]]:
+    """The endpoint of one action; FastAPI reads the body's type from the endpoint's signature."""
+    if action.needs is Input.FINDINGS:
+        body_type: Any = Annotated[Findings, Body(examples=[FINDINGS_EXAMPLE])]
+        optional = False
+    else:
+        body_type = _request_body(action)
+        optional = not any(info.is_required() for info in body_type.model_fields.values())
+
+    async def endpoint(referral_id: str, person: Person, services: Services, body: Any) -> StatusView:
+        fields = {"findings": body} if action.needs is Input.FINDINGS else (body.model_dump() if body else {})
+        payload = action.payload.model_validate({"actor": person.id, **fields})
+        return await (await services.reviews()).act(referral_id, action.name, payload)
+
+    def parameter(name: str, annotation: Any, default: Any = inspect.Parameter.empty) -> inspect.Parameter:
+        return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=default)
+
+    endpoint.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            parameter("referral_id", RefPath),
+            parameter("person", Actor),
+            parameter("services", ServicesDep),
+            parameter("body", body_type | None, None) if optional else parameter("body", body_type),
+        ],
+        return_annotation=StatusView,
+    )
+    return endpoint
 
 
-@router.post("/{referral_id}/decline", summary="Decline a referral, with a rationale (Chair)", responses=ACTION_ERRORS)
-async def decline(referral_id: RefPath, body: DeclineRequest, person: Actor, services: ServicesDep) -> StatusView:
-    return await _act(services, referral_id, ActionName.DECLINE, Decision(actor=person.id, rationale=body.rationale))
-
-
-@router.post("/{referral_id}/assign-reviewer", summary="Assign a peer reviewer", responses=ACTION_ERRORS)
-async def assign_reviewer(
-    referral_id: RefPath, body: AssignReviewerRequest, person: Actor, services: ServicesDep
-) -> StatusView:
-    payload = ReviewerAssignment(actor=person.id, reviewer=body.reviewer)
-    return await _act(services, referral_id, ActionName.ASSIGN_REVIEWER, payload)
-
-
-@router.post("/{referral_id}/submit-findings", summary="Submit findings (assigned reviewer)", responses=ACTION_ERRORS)
-async def submit_findings(
-    referral_id: RefPath,
-    body: Annotated[Findings, Body(examples=[FINDINGS_EXAMPLE])],
-    person: Actor,
-    services: ServicesDep,
-) -> StatusView:
-    payload = FindingsSubmission(actor=person.id, findings=body)
-    return await _act(services, referral_id, ActionName.SUBMIT_FINDINGS, payload)
-
-
-@router.post("/{referral_id}/clear", summary="Legal clearance of contentious findings", responses=ACTION_ERRORS)
-async def clear(
-    referral_id: RefPath, person: Actor, services: ServicesDep, body: NoteRequest | None = None
-) -> StatusView:
-    rationale = body.rationale if body else None
-    return await _act(services, referral_id, ActionName.CLEAR, Decision(actor=person.id, rationale=rationale))
-
-
-@router.post("/{referral_id}/sign-off", summary="Sign off and close the review (Chair)", responses=ACTION_ERRORS)
-async def sign_off(
-    referral_id: RefPath, person: Actor, services: ServicesDep, body: NoteRequest | None = None
-) -> StatusView:
-    rationale = body.rationale if body else None
-    return await _act(services, referral_id, ActionName.SIGN_OFF, Decision(actor=person.id, rationale=rationale))
-
-
-@router.post("/{referral_id}/return-for-rework", summary="Return findings to the reviewer", responses=ACTION_ERRORS)
-async def return_for_rework(
-    referral_id: RefPath, body: ReasonRequest, person: Actor, services: ServicesDep
-) -> StatusView:
-    return await _act(services, referral_id, ActionName.RETURN_FOR_REWORK, Rework(actor=person.id, reason=body.reason))
-
-
-@router.post("/{referral_id}/withdraw", summary="Withdraw before findings", responses=ACTION_ERRORS)
-async def withdraw(referral_id: RefPath, body: ReasonRequest, person: Actor, services: ServicesDep) -> StatusView:
-    return await _act(services, referral_id, ActionName.WITHDRAW, Withdrawal(actor=person.id, reason=body.reason))
+for _action in ACTIONS:
+    router.add_api_route(
+        f"/{{referral_id}}/{_action.command}",
+        _route(_action),
+        methods=["POST"],
+        name=_action.name.value,
+        summary=_action.summary.rstrip("."),
+        response_model=StatusView,
+        responses=ACTION_ERRORS,
+    )

@@ -1,24 +1,20 @@
-"""More `peer-review` commands: `api` (the HTTP API and pages) and `refer-bulk` (many referrals from a file).
-
-starter.py adds them with `register(app)`, so the command line stays one program.
-"""
+"""Starting reviews: `refer` (one referral from a JSON file) and `refer-bulk` (many, from JSON Lines or CSV)."""
 
 from __future__ import annotations
 
 import asyncio
 import sys
 from enum import StrEnum
-from functools import partial
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from peer_review.cli import bulk_import as bulk
-from peer_review.cli.common import JsonFlag, emit_json, err, fail, out
+from peer_review.cli.common import JsonFlag, SourceFile, emit_json, err, fail, load, out, run
+from peer_review.domain.models import Referral
 from peer_review.settings import Settings
 from peer_review.temporal.client import InvalidInput, PeerReviewClient, ReviewError
 
@@ -34,33 +30,20 @@ class FileFormat(StrEnum):
 
 
 def register(app: typer.Typer) -> None:
-    app.command("api")(api)
+    app.command("refer")(refer)
     app.command("refer-bulk")(refer_bulk)
 
 
-def api(
-    host: Annotated[
-        str | None, typer.Option(help="Address to listen on [default: PEER_REVIEW_API_HOST or 127.0.0.1].")
-    ] = None,
-    port: Annotated[int | None, typer.Option(help="Port [default: PEER_REVIEW_API_PORT or 8000].")] = None,
-) -> None:
-    """Serve the HTTP API (/referrals, OpenAPI at /openapi.json) and the pages, until Ctrl-C or SIGTERM."""
-    # Imported here, not at the top: every other command (say, `list`) would pay for them at start-up.
-    from peer_review.foreground import run_until_signalled
-    from peer_review.logs import configure_logging
-    from peer_review.web.app import ApiSettings, serve
-
-    settings = Settings()
-    configure_logging(settings.log_format, settings.log_level)
-    try:
-        api_settings = ApiSettings()
-    except ValidationError as error:
-        fail(ReviewError("; ".join(str(e["msg"]).removeprefix("Value error, ") for e in error.errors())))
-    changes = {key: value for key, value in (("api_host", host), ("api_port", port)) if value is not None}
-    api_settings = api_settings.model_copy(update=changes)
-    err.print(f"Peer Review API on http://{api_settings.api_host}:{api_settings.api_port}/", highlight=False)
-    # The same signal handling as the worker: SIGTERM lets requests in flight finish, then exits 0.
-    run_until_signalled(partial(serve, settings, api=api_settings))
+def refer(source: SourceFile, as_json: JsonFlag = False) -> None:
+    """Start a review from a Referral JSON file (a repeat returns the existing review)."""
+    referral = load(Referral, source)
+    result = run(lambda reviews: reviews.refer(referral))
+    if as_json:
+        emit_json(result.model_dump(mode="json"))
+    elif result.already_started:
+        out.print(f"Review {result.referral_id} already exists ({result.status.value}); nothing new was started.")
+    else:
+        out.print(f"[green]Started review {result.referral_id}[/] (workflow {result.workflow_id}).")
 
 
 def refer_bulk(

@@ -1,0 +1,66 @@
+"""The action commands (`approve`, `decline`, `assign-reviewer`, ...), one per row of the action table.
+
+Each command takes the referral id, `--as STAFF`, the action's note (`--rationale` or `--reason`) and what
+else the action needs (`--reviewer`, a findings file), builds the update's payload and runs it.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import typer
+
+from peer_review.cli.common import Actor, JsonFlag, Ref, SourceFile, act, load, payload
+from peer_review.domain.actions import ACTIONS, Action, Input
+from peer_review.domain.models import Findings
+
+ReviewerOption = Annotated[str, typer.Option(help="Staff id of the peer reviewer.", show_default=False)]
+
+
+def register(app: typer.Typer) -> None:
+    for action in ACTIONS:
+        app.command(action.command, help=action.summary)(command_for(action))
+
+
+def _parameters(action: Action) -> list[inspect.Parameter]:
+    def parameter(name: str, annotation: Any, default: Any = inspect.Parameter.empty) -> inspect.Parameter:
+        return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=default)
+
+    parameters = [parameter("ref", Ref)]
+    if action.needs is Input.FINDINGS:
+        parameters.append(parameter("source", SourceFile))
+    if action.needs is Input.REVIEWER:
+        parameters.append(parameter("reviewer", ReviewerOption))
+    parameters.append(parameter("actor", Actor))
+    if action.note is not None:
+        note = action.note
+        if note.required:
+            parameters.append(parameter(note.field, Annotated[str, typer.Option(help=note.help, show_default=False)]))
+        else:
+            parameters.append(parameter(note.field, Annotated[str | None, typer.Option(help=note.help)], None))
+    parameters.append(parameter("as_json", JsonFlag, False))
+    return parameters
+
+
+def command_for(action: Action) -> Callable[..., None]:
+    """A Typer command for `action`; its options come from the table, so every action reads alike."""
+
+    def command(**options: Any) -> None:
+        fields: dict[str, Any] = {"actor": options["actor"]}
+        if action.needs is Input.FINDINGS:
+            fields["findings"] = load(Findings, options["source"])
+        if action.needs is Input.REVIEWER:
+            fields["reviewer"] = options["reviewer"]
+        if action.note is not None:
+            fields[action.note.field] = options[action.note.field]
+        act(options["ref"], action.name, payload(action.payload, **fields), options["as_json"])
+
+    parameters = _parameters(action)
+    # Typer reads a command's options from its signature, so the generated one is given a real signature.
+    command.__signature__ = inspect.Signature(parameters, return_annotation=None)  # type: ignore[attr-defined]
+    command.__annotations__ = {p.name: p.annotation for p in parameters} | {"return": None}
+    command.__name__ = action.name.value
+    command.__doc__ = action.summary
+    return command

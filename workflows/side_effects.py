@@ -1,0 +1,290 @@
+"""What PeerReviewWorkflow asks of the world outside: directory look-ups, records and notifications.
+
+Runs inside the workflow, so it follows the workflow's rules: no I/O library, activities called by name with
+explicit timeouts and retry policies. `look_up` is awaited because the review cannot go on without the answer.
+`RecordKeeper` holds the review's audit trail and writes it to the records database, and delivers notifications;
+both run as background tasks, so they never hold up a decision, and the workflow waits for them only before it
+closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from datetime import timedelta
+from typing import TypeVar
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from peer_review.domain.lifecycle import REFUSALS_RECORDED_PER_DAY, ActionName, refusal_action
+    from peer_review.domain.models import (
+        AuditEvent,
+        Findings,
+        NotificationOutcome,
+        NotificationRequest,
+        RecordBatch,
+        ReviewContacts,
+        ReviewInput,
+        Status,
+        StatusView,
+    )
+    from peer_review.domain.notices import Step
+    from peer_review.temporal import metrics
+    from peer_review.temporal.names import NOTIFICATIONS_QUEUE_SUFFIX, NOTIFY, RECORD_BATCH, RECORDS_QUEUE_SUFFIX
+
+# The actor of what the workflow does by itself: triage, deadlines, notification outcomes.
+SYSTEM = "system"
+# Errors no retry can mend (a malformed payload; a record the database refuses as it stands): fail at once.
+NEVER_SUCCEEDS = ["ValidationError", "TypeError", "RecordRejected"]
+LOOKUP_TIMEOUT = timedelta(seconds=10)
+LOOKUP_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    maximum_interval=timedelta(seconds=30),
+    non_retryable_error_types=NEVER_SUCCEEDS,
+)
+# A person waits on a look-up made inside an update, and deadlines wait on a refresh of who may act: past this,
+# give up (an update is refused plainly; a refresh keeps the contacts it had) rather than hang.
+LOOKUP_DEADLINE = timedelta(seconds=30)
+DIRECTORY_UNAVAILABLE = "the staff directory is unavailable, try again"
+# How long a move's record waits for the notifications it sent, so that both go in one batch.
+NOTIFICATION_GRACE = timedelta(seconds=5)
+# Enough events per write to keep record-keeping to a handful of activities per review.
+RECORD_BATCH_SIZE = 50
+# The records database is the system of record: keep trying until it answers, however long that takes.
+RECORD_TIMEOUT = timedelta(seconds=30)
+RECORD_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    maximum_interval=timedelta(minutes=1),
+    maximum_attempts=0,
+    non_retryable_error_types=NEVER_SUCCEEDS,
+)
+# After the database refused a batch for good (alert PeerReviewRecordsStuck), try it again this much later: an
+# operator may have mended the schema or the data meanwhile. The review goes on; it closes only once recorded.
+STUCK_RECORD_RETRY = timedelta(hours=1)
+# A mail server that is down is retried with back-off until the policy's give-up period has passed.
+NOTIFY_TIMEOUT = timedelta(seconds=60)
+NOTIFY_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=5), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=30)
+)
+
+
+T = TypeVar("T")
+
+
+async def look_up(activity: str, arg: object, result_type: type[T], *, deadline: timedelta | None = None) -> T:
+    """A directory read: quick, safe to retry, and needed before the workflow can go on. With `deadline` it gives
+    up after that long in all, with a plain "try again" (type Unavailable) for whoever waits."""
+    try:
+        result: T = await workflow.execute_activity(
+            activity,
+            arg,
+            result_type=result_type,
+            start_to_close_timeout=LOOKUP_TIMEOUT,
+            schedule_to_close_timeout=deadline,
+            retry_policy=LOOKUP_RETRY,
+        )
+    except ActivityError:
+        if deadline is None:
+            raise
+        raise ApplicationError(DIRECTORY_UNAVAILABLE, type="Unavailable", non_retryable=True) from None
+    return result
+
+
+def count(name: str, **labels: str) -> None:
+    """Add one to a workflow metric (not emitted again on replay)."""
+    workflow.metric_meter().create_counter(name).add(1, labels)
+
+
+def queue(suffix: str) -> str:
+    """The task queue of a side effect: the review's own queue plus the side effect's suffix."""
+    return workflow.info().task_queue + suffix
+
+
+class RecordKeeper:
+    """Keeps the audit trail and writes it to the records database, in order, once each, in batches.
+
+    `view` and `findings` read the review's current state when a batch is written.
+    """
+
+    def __init__(
+        self, review: ReviewInput, *, view: Callable[[], StatusView], findings: Callable[[], Findings | None]
+    ) -> None:
+        self.events: list[AuditEvent] = []
+        self._referral = review.referral
+        self._notification_give_up = timedelta(hours=review.policy.notification_give_up_hours)
+        self._view = view
+        self._findings = findings
+        self._recorded = 0
+        self._recorded_findings: Findings | None = None
+        self._notifications_in_flight = 0
+        self._finishing = False
+        self._loop: asyncio.Task[None] | None = None
+        # Refusals of proven people recorded today (UTC): (day, count).
+        self._refusals_recorded: tuple[str, int] = ("", 0)
+
+    def start(self) -> None:
+        self._loop = asyncio.create_task(self._record_continuously())
+
+    async def finish(self) -> None:
+        """Wait for every notification in flight, then for the last record to be written."""
+        assert self._loop is not None
+        await workflow.wait_condition(lambda: self._notifications_in_flight == 0)
+        self._finishing = True
+        await self._loop
+
+    def audit(
+        self,
+        actor: str,
+        action: str,
+        from_status: Status | None,
+        to_status: Status | None,
+        detail: str | None,
+        proven_by: str | None = None,
+    ) -> None:
+        """`proven_by` says how the acting person was proven (peer_review.domain.proofs.Proof.attribution)."""
+        self.events.append(
+            AuditEvent(
+                seq=len(self.events) + 1,
+                at=workflow.now(),
+                actor=actor,
+                action=action,
+                from_status=from_status,
+                to_status=to_status,
+                detail=detail,
+                proven_by=proven_by,
+            )
+        )
+
+    def note(self, action: str, detail: str) -> None:
+        """Audit something the workflow did or found by itself, outside any change of status."""
+        self.audit(SYSTEM, action, None, None, detail)
+
+    def refusal(
+        self, actor: str, action: ActionName, kind: str, reason: str, status: Status, proven_by: str | None
+    ) -> None:
+        """Count and audit an action a proven person was refused, under the enum's name; beyond the day's allowance
+        (REFUSALS_RECORDED_PER_DAY) it is only counted, so refusals cannot grow a review without limit."""
+        count(metrics.REJECTED_ACTIONS, action=action.value, kind=kind)
+        if not self.refusal_room():
+            count(metrics.REFUSALS_NOT_RECORDED, action=action.value)
+            return
+        today = workflow.now().date().isoformat()
+        day, recorded = self._refusals_recorded
+        self._refusals_recorded = (today, (recorded if day == today else 0) + 1)
+        self.audit(actor, refusal_action(action), status, status, reason, proven_by)
+
+    def refusal_room(self) -> bool:
+        """Whether today's allowance of recorded refusals has room for another."""
+        day, recorded = self._refusals_recorded
+        return day != workflow.now().date().isoformat() or recorded < REFUSALS_RECORDED_PER_DAY
+
+    def note_directory_gaps(self, contacts: ReviewContacts) -> None:
+        if not contacts.referrer_known:
+            self.note("directory_warning", "referrer is no longer in the staff directory")
+        if contacts.chair is None:
+            self.note("directory_warning", f"no OSN Chair listed for {self._referral.osn}")
+
+    def notify_all(self, recipients: list[str], step: Step) -> None:
+        for recipient in recipients:
+            self.notify(recipient, step)
+
+    def notify(self, recipient: str | None, step: Step) -> None:
+        """Send beside the review, never in its way; the outcome lands in the audit trail."""
+        if recipient is None:
+            return
+        referral_id = self._referral.referral_id
+        request = NotificationRequest(
+            idempotency_key=f"{referral_id}.{len(self.events)}.{step.value}.{recipient}",
+            referral_id=referral_id,
+            recipient=recipient,
+            step=step.value,
+        )
+        self._notifications_in_flight += 1
+        asyncio.create_task(self._deliver(request))  # noqa: RUF006 - tracked by the in-flight count
+
+    async def _record_continuously(self) -> None:
+        """The one background loop that records audit events.
+
+        Decisions never wait for it: an update returns as soon as the state changed, and a slow or absent
+        database only delays the records, which catch up when it answers again.
+        """
+        while True:
+            await workflow.wait_condition(lambda: self._recorded < len(self.events) or self._finishing)
+            if self._recorded == len(self.events):
+                return
+            if self._notifications_in_flight:
+                # A move's notifications usually land within milliseconds: waiting for them lets one write (one
+                # activity, one workflow task) hold the move and their outcomes. A mail outage delays the record
+                # of the move by NOTIFICATION_GRACE at most; the outcomes follow in a later batch.
+                with contextlib.suppress(TimeoutError):
+                    await workflow.wait_condition(
+                        lambda: self._notifications_in_flight == 0, timeout=NOTIFICATION_GRACE
+                    )
+            batch = self.events[self._recorded : self._recorded + RECORD_BATCH_SIZE]
+            # The referral and the findings are written once each; later batches only move the projection on.
+            current = self._findings()
+            findings = current if current is not self._recorded_findings else None
+            await self._write(
+                RecordBatch(
+                    referral=self._referral if self._recorded == 0 else None,
+                    view=self._view(),
+                    events=batch,
+                    findings=findings,
+                )
+            )
+            self._recorded += len(batch)
+            self._recorded_findings = findings or self._recorded_findings
+
+    async def _write(self, batch: RecordBatch) -> None:
+        """Write one batch, retrying until the database answers. A refusal no retry can mend is counted (alert
+        PeerReviewRecordsStuck) and tried again an hour later, never dropped."""
+        while True:
+            try:
+                await workflow.execute_activity(
+                    RECORD_BATCH,
+                    batch,
+                    result_type=int,
+                    start_to_close_timeout=RECORD_TIMEOUT,
+                    retry_policy=RECORD_RETRY,
+                    task_queue=queue(RECORDS_QUEUE_SUFFIX),
+                )
+                return
+            except ActivityError as error:
+                cause = error.cause
+                kind = cause.type if isinstance(cause, ApplicationError) and cause.type else type(cause).__name__
+                count(metrics.RECORDS_STUCK, error_type=kind)
+                workflow.logger.error("records refused for good; trying again later", extra={"error_type": kind})
+                await workflow.sleep(STUCK_RECORD_RETRY)
+
+    async def _deliver(self, request: NotificationRequest) -> None:
+        try:
+            try:
+                outcome = await workflow.execute_activity(
+                    NOTIFY,
+                    request,
+                    result_type=NotificationOutcome,
+                    start_to_close_timeout=NOTIFY_TIMEOUT,
+                    schedule_to_close_timeout=self._notification_give_up,
+                    retry_policy=NOTIFY_RETRY,
+                    task_queue=queue(NOTIFICATIONS_QUEUE_SUFFIX),
+                )
+            except ActivityError:
+                # Delivery kept failing for the whole give-up period: mark it failed in the outbox. That write
+                # is a record, so it retries like one.
+                outcome = await workflow.execute_activity(
+                    NOTIFY,
+                    request.model_copy(update={"give_up": True}),
+                    result_type=NotificationOutcome,
+                    start_to_close_timeout=RECORD_TIMEOUT,
+                    retry_policy=RECORD_RETRY,
+                    task_queue=queue(NOTIFICATIONS_QUEUE_SUFFIX),
+                )
+            self.note(outcome.audit_action, f"{request.step} to {request.recipient}: {outcome.detail}")
+            if not outcome.delivered:
+                count(metrics.NOTIFICATION_FAILURES, step=request.step)
+        finally:
+            self._notifications_in_flight -= 1
