@@ -284,9 +284,7 @@ class PeerReviewWorkflow:
 
     @submit_findings.validator
     def _validate_submit_findings(self, submission: FindingsSubmission) -> None:
-        self._validate(
-            ActionName.SUBMIT_FINDINGS, submission.actor, lambda: self._check_findings(submission.findings)
-        )
+        self._validate(ActionName.SUBMIT_FINDINGS, submission.actor, lambda: self._check_findings(submission.findings))
 
     @workflow.update
     async def clear(self, action: Decision) -> StatusView:

@@ -5,7 +5,6 @@ Pure functions only, so the workflow, the CLI, the API and the property tests al
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -115,15 +114,6 @@ RULES: dict[ActionName, Rule] = {
 }
 
 
-# Who may read a review's full record (audit trail, full export, auditor pages): everyone else sees only
-# the redacted export.
-FULL_RECORD_READERS = frozenset({Role.AUDITOR, Role.FOCAL_POINT})
-
-
-def may_read_full_record(roles: Iterable[Role]) -> bool:
-    return bool(FULL_RECORD_READERS & set(roles))
-
-
 def stage_of(status: Status) -> str:
     return STAGES[status]
 
@@ -183,7 +173,8 @@ class Parties:
         return cls(view.osn, view.referred_by, view.reviewer)
 
 
-ALL_READERS = frozenset({Role.AUDITOR, Role.FOCAL_POINT})
+# Who may read every review's full record (and search them all on the auditor pages).
+FULL_RECORD_READERS = frozenset({Role.AUDITOR, Role.FOCAL_POINT})
 
 
 @dataclass(frozen=True)
@@ -206,7 +197,7 @@ class ReadScope:
 def read_scope(reader: Reader) -> ReadScope:
     """The one rule for reads: auditors and the Focal Point see every review; a Chair and deputies their OSN's;
     a reviewer the reviews assigned to them; a referrer their own referrals; anyone else nothing."""
-    return ReadScope(reader.staff_id, bool(reader.roles & ALL_READERS), reader.chair_osns)
+    return ReadScope(reader.staff_id, bool(reader.roles & FULL_RECORD_READERS), reader.chair_osns)
 
 
 def may_read(reader: Reader, parties: Parties) -> bool:

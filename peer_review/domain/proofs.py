@@ -197,9 +197,7 @@ def refusal(
     """Why `proof` does not prove this request, or None when it does."""
     key = keys.get(proof.key_id)
     if key is None:
-        return ProofRefusal(
-            ProofProblem.UNKNOWN_KEY, f"signed with key {proof.key_id}, which the worker lacks"
-        )
+        return ProofRefusal(ProofProblem.UNKNOWN_KEY, f"signed with key {proof.key_id}, which the worker lacks")
     if issuer_of(proof.key_id) != proof.via.value:
         return ProofRefusal(ProofProblem.WRONG_ISSUER, f"a {proof.via.value} proof signed with key {proof.key_id}")
     if proof.workflow_id != workflow_id:

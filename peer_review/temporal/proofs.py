@@ -57,6 +57,7 @@ Clock = Callable[[], Awaitable[datetime]]
 class ProofRefused(Exception):
     """This signer will not prove the request (it names someone the signer may not speak for)."""
 
+
 # Set around a start made by an integration on behalf of the referrer it names.
 _INTEGRATION: ContextVar[str | None] = ContextVar("peer_review_integration", default=None)
 

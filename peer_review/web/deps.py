@@ -45,6 +45,8 @@ class Person:
     via_cookie: bool
     # The OSNs whose reviews this person decides and signs off: as their Chair or as a listed deputy.
     chair_osns: tuple[str, ...] = ()
+    # Where they came in: "api" (the JSON routes) or "pages".
+    channel: str = "api"
 
     @property
     def id(self) -> str:
@@ -76,7 +78,7 @@ async def _person(services: Services, credentials: Credentials, via_cookie: bool
         # Peer Reviews are internal only: a contractor or partner in the directory is kept out, not just their mail.
         await _refuse(services, staff.id, channel, "not internal")
         raise Forbidden(f"{staff.id} is not on an internal domain: Peer Reviews are for internal staff only")
-    return Person(staff, credentials, via_cookie, directory.chair_osns(staff))
+    return Person(staff, credentials, via_cookie, directory.chair_osns(staff), channel)
 
 
 async def _refuse(services: Services, staff_id: str, channel: str, why: str) -> None:

@@ -13,11 +13,11 @@ import io
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Path, Query, Response
+from fastapi import APIRouter, Body, Header, Path, Query, Response
 from pydantic import BaseModel, create_model
 
 from peer_review.domain.actions import ACTIONS, Action, Input
-from peer_review.domain.lifecycle import may_read_full_record
+from peer_review.domain.lifecycle import Parties
 from peer_review.domain.models import (
     IDENTIFIER,
     AuditEvent,
@@ -26,6 +26,7 @@ from peer_review.domain.models import (
     LongText,
     Reason,
     Referral,
+    Role,
     Status,
     StatusView,
 )
@@ -33,6 +34,7 @@ from peer_review.temporal.client import ListedReview, ListFilter, ReferralNotFou
 from peer_review.web.deps import Actor, Person, Reader, ServicesDep
 from peer_review.web.errors import Forbidden, error_responses
 from peer_review.web.examples import ACTION_EXAMPLES, FINDINGS_EXAMPLE, REFERRAL_EXAMPLE
+from peer_review.web.reads import check_read, check_recorded_read, log_read, scope_of
 from peer_review.web.services import Services
 
 router = APIRouter(prefix="/referrals", tags=["referrals"])
@@ -48,6 +50,18 @@ RefPath = Annotated[
     ),
 ]
 ACTION_ERRORS = error_responses(401, 403, 404, 409, 422, 503)
+# A retry of a request with the same key (and the same body) is the same action: it returns the first result.
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=200,
+        pattern=r"^[\x21-\x7e]+$",
+        description="Any unique text (a UUID, say). Sending the request again with the same key and body returns "
+        "the first result instead of acting twice.",
+    ),
+]
 
 
 class AuditExport(BaseModel):
@@ -77,10 +91,13 @@ async def start_review(
     services: ServicesDep,
     response: Response,
 ) -> ReferResult:
-    """Answers as soon as the workflow has started; triage runs after. `referred_by` must be the caller."""
-    if referral.referred_by != person.id:
+    """Answers as soon as the workflow has started; triage runs after. `referred_by` must be the caller, unless the
+    caller is an integration (role `integration`), which refers on behalf of the referrer it names."""
+    integration = person.id if person.has(Role.INTEGRATION) and referral.referred_by != person.id else None
+    if referral.referred_by != person.id and integration is None:
         raise Forbidden(f"referred_by: you are signed in as {person.id}; a referral is made in your own name")
-    result = await (await services.reviews()).refer(referral)
+    reviews = await services.reviews_for(person.credentials)
+    result = await reviews.refer(referral, integration=integration)
     response.headers["Location"] = f"/referrals/{result.referral_id}"
     if result.already_started:
         response.status_code = 200
@@ -97,14 +114,19 @@ async def list_reviews(
     overdue: bool = False,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[ListedReview]:
-    """Reviews found by Temporal's visibility store (search attributes), newest first."""
-    selection = ListFilter(status=status, osn=osn, reason=reason, overdue=overdue)
+    """Reviews found by Temporal's visibility store (search attributes), newest first: only those the caller may
+    read (all for auditors and the Focal Point; a Chair's OSN; the reviews assigned to or referred by them)."""
+    scope, readable = await scope_of(services, person)
+    selection = ListFilter(status=status, osn=osn, reason=reason, overdue=overdue, scope=scope, readable_ids=readable)
+    await log_read(services, person, "list", None, allowed=True)
     return await (await services.reviews()).list(selection, limit=limit)
 
 
 @router.get("/{referral_id}", summary="Where a review stands", responses=error_responses(401, 403, 404, 422, 503))
 async def review_status(referral_id: RefPath, person: Reader, services: ServicesDep) -> StatusView:
-    return await (await services.reviews()).status(referral_id)
+    view = await (await services.reviews()).status(referral_id)
+    await check_read(services, person, "status", referral_id, Parties.of(view))
+    return view
 
 
 @router.get(
@@ -122,8 +144,7 @@ async def audit_record(
     services: ServicesDep,
     export_format: Annotated[Literal["json", "csv"], Query(alias="format")] = "json",
 ) -> AuditExport | Response:
-    if not may_read_full_record(person.staff.roles):
-        raise Forbidden("only auditors and the Focal Point may read audit records")
+    await check_recorded_read(services, person, "audit", referral_id)
     export = await read_audit(services, referral_id)
     if export_format == "csv":
         return Response(
@@ -139,7 +160,7 @@ async def read_audit(services: Services, referral_id: str) -> AuditExport:
         record = await store.audit_record(referral_id)
     if record is None:
         raise ReferralNotFound(f"no records for referral {referral_id}")
-    check = record.verify()
+    check = record.verify(services.chain_keys())
     return AuditExport(
         referral_id=referral_id,
         events=[row.event for row in record.events],
@@ -190,10 +211,13 @@ def _route(action: Action) -> Callable[..., Awaitable[StatusView]]:
         body_type = _request_body(action)
         optional = not any(info.is_required() for info in body_type.model_fields.values())
 
-    async def endpoint(referral_id: str, person: Person, services: Services, body: Any) -> StatusView:
+    async def endpoint(
+        referral_id: str, person: Person, services: Services, body: Any, idempotency_key: str | None
+    ) -> StatusView:
         fields = {"findings": body} if action.needs is Input.FINDINGS else (body.model_dump() if body else {})
         payload = action.payload.model_validate({"actor": person.id, **fields})
-        return await (await services.reviews()).act(referral_id, action.name, payload)
+        reviews = await services.reviews_for(person.credentials)
+        return await reviews.act(referral_id, action.name, payload, request_id=idempotency_key)
 
     def parameter(name: str, annotation: Any, default: Any = inspect.Parameter.empty) -> inspect.Parameter:
         return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=default)
@@ -204,6 +228,7 @@ def _route(action: Action) -> Callable[..., Awaitable[StatusView]]:
             parameter("person", Actor),
             parameter("services", ServicesDep),
             parameter("body", body_type | None, None) if optional else parameter("body", body_type),
+            parameter("idempotency_key", IdempotencyKey, None),
         ],
         return_annotation=StatusView,
     )
