@@ -140,6 +140,11 @@ class PeerReviewClient:
         # Every message this client sends is signed by one interceptor; headers are sealed like payloads.
         self.client = with_sealed_headers(client, ProofAttacher(self.signer))
 
+    @property
+    def connection(self) -> Client:
+        """The Temporal client this one wraps, which signs nothing: what any client with the codec can do."""
+        return self._connection
+
     def signed_by(self, signer: ProofSigner) -> PeerReviewClient:
         """The same connection, proving its requests with `signer` (the HTTP API: one bound to the signed-in person)."""
         return PeerReviewClient(self._connection, self.settings, signer)
