@@ -80,7 +80,7 @@ def build_worker(client: Client, settings: Settings, store: RecordsStore, **tuni
         client,
         task_queue=settings.task_queue,
         workflows=[PeerReviewWorkflow],
-        activities=[directory.resolve_contacts, directory.find_staff],
+        activities=[directory.resolve_contacts, directory.find_staff, directory.resolve_owners],
         interceptors=[ProofChecker(load_signing_ring(settings))],
         graceful_shutdown_timeout=grace,
         **{"max_cached_workflows": settings.max_cached_workflows, **tuning},

@@ -30,8 +30,11 @@ with workflow.unsafe.imports_passed_through():
         ActionName,
         Rejection,
         RejectionKind,
+        after_reason_added,
+        chair_stands_aside,
         check_action,
         check_reviewer,
+        check_reviewer_is_independent,
         contact_changes,
         next_status,
         relations_of,
@@ -45,7 +48,11 @@ with workflow.unsafe.imports_passed_through():
         Findings,
         FindingsSubmission,
         Outcome,
+        OwnerLookup,
         Priority,
+        Reason,
+        ReasonAddition,
+        RecommendationLevel,
         ReviewContacts,
         ReviewerAssignment,
         ReviewInput,
@@ -59,7 +66,7 @@ with workflow.unsafe.imports_passed_through():
     from peer_review.domain.triage import triage
     from peer_review.temporal import metrics
     from peer_review.temporal import search_attributes as sa
-    from peer_review.temporal.names import FIND_STAFF, RESOLVE_CONTACTS
+    from peer_review.temporal.names import FIND_STAFF, RESOLVE_CONTACTS, RESOLVE_OWNERS
     from peer_review.temporal.proof_checks import proven
 
 from workflows.side_effects import LOOKUP_DEADLINE, SYSTEM, RecordKeeper, count, look_up
@@ -95,6 +102,10 @@ class PeerReviewWorkflow:
         self._contacts: ReviewContacts | None = None
         self._reviewer: str | None = None
         self._findings: Findings | None = None
+        # Reasons that came to light during the review; the referral's own reasons never change.
+        self._added_reasons: list[Reason] = []
+        # Who reads for the owners of the findings' local recommendations (told at closure).
+        self._local_owner_contacts: list[str] = []
         self._wait: Wait | None = None
         self._records = RecordKeeper(review, view=self._view, findings=lambda: self._findings)
 
@@ -123,7 +134,7 @@ class PeerReviewWorkflow:
             count(metrics.REVIEWS_STARTED, reason=reason.value, level=referral.referral_level.value)
         decision = triage(referral)
         self._mandatory, self._priority = decision.mandatory, decision.priority
-        self._records.note_directory_gaps(self._contacts)
+        self._escalate_directory_gaps(self._contacts)
         mandatory = [sa.MANDATORY.value_set(decision.mandatory)]
         priority = f"priority {decision.priority}"
         if decision.mandatory:
@@ -247,7 +258,7 @@ class PeerReviewWorkflow:
     async def assign_reviewer(self, assignment: ReviewerAssignment) -> StatusView:
         with self._refusal_recorded(ActionName.ASSIGN_REVIEWER, assignment.actor):
             await self._permit(ActionName.ASSIGN_REVIEWER, assignment.actor)
-            self._check_not_referrer(assignment.reviewer)
+            self._check_independent(assignment.reviewer)
         lookup = await look_up(FIND_STAFF, assignment.reviewer, StaffLookup, deadline=LOOKUP_DEADLINE)
         # The review may have moved on while the directory answered: check again before acting.
         with self._refusal_recorded(ActionName.ASSIGN_REVIEWER, assignment.actor):
@@ -264,15 +275,26 @@ class PeerReviewWorkflow:
     @assign_reviewer.validator
     def _validate_assign_reviewer(self, assignment: ReviewerAssignment) -> None:
         self._validate(
-            ActionName.ASSIGN_REVIEWER, assignment.actor, lambda: self._check_not_referrer(assignment.reviewer)
+            ActionName.ASSIGN_REVIEWER, assignment.actor, lambda: self._check_independent(assignment.reviewer)
         )
+
+    def _check_independent(self, reviewer: str) -> None:
+        try:
+            check_reviewer_is_independent(reviewer, self._referral)
+        except Rejection as rejection:
+            raise _rejected(rejection) from None
 
     @workflow.update
     async def submit_findings(self, submission: FindingsSubmission) -> StatusView:
         with self._refusal_recorded(ActionName.SUBMIT_FINDINGS, submission.actor):
             await self._permit(ActionName.SUBMIT_FINDINGS, submission.actor)
             self._check_findings(submission.findings)
+            owners = await self._check_owners(submission.findings)
+            # The review may have moved on (or gained a reason) while the directory answered: check again.
+            self._authorise(ActionName.SUBMIT_FINDINGS, submission.actor)
+            self._check_findings(submission.findings)
         self._findings = submission.findings
+        self._local_owner_contacts = owners
         contentious = submission.findings.contentious
         detail = "contentious: legal clearance needed" if contentious else None
         self._apply(ActionName.SUBMIT_FINDINGS, submission.actor, detail, contentious=contentious)
@@ -304,6 +326,7 @@ class PeerReviewWorkflow:
             await self._permit(ActionName.SIGN_OFF, action.actor)
         self._apply(ActionName.SIGN_OFF, action.actor, action.rationale)
         self._notify_closed()
+        self._notify_local_feedback()
         return self._view()
 
     @sign_off.validator
@@ -333,6 +356,51 @@ class PeerReviewWorkflow:
     @withdraw.validator
     def _validate_withdraw(self, withdrawal: Withdrawal) -> None:
         self._validate(ActionName.WITHDRAW, withdrawal.actor)
+
+    # --- A case can change while it is reviewed -----------------------------------------------------------
+
+    @workflow.update
+    async def add_reason(self, addition: ReasonAddition) -> StatusView:
+        with self._refusal_recorded(ActionName.ADD_REASON, addition.actor):
+            await self._permit(ActionName.ADD_REASON, addition.actor)
+            self._check_new_reason(addition)
+        was_mandatory = bool(self._mandatory)
+        self._added_reasons.append(addition.reason)
+        decision = triage(self._referral, self._added_reasons)
+        self._mandatory, self._priority = decision.mandatory, decision.priority
+        detail = addition.reason.value + (f": {addition.detail}" if addition.detail else "")
+        self._apply(ActionName.ADD_REASON, addition.actor, detail)
+        attributes: list[SearchAttributeUpdate[Any]] = [
+            sa.REASONS.value_set([r.value for r in self._reasons]),
+            sa.MANDATORY.value_set(decision.mandatory),
+        ]
+        skipped_to = after_reason_added(self._status, was_mandatory=was_mandatory, now_mandatory=decision.mandatory)
+        if skipped_to is not None:
+            self._move(
+                SYSTEM, "chair_decision_skipped", skipped_to, "mandatory: no Chair decision", attributes=attributes
+            )
+        else:
+            workflow.upsert_search_attributes(attributes)
+        if decision.mandatory and not was_mandatory:
+            self._records.note("made_mandatory", f"priority {decision.priority}")
+            self._notify_chair(Step.MADE_MANDATORY)
+            self._records.notify_all(self._contacts.focal_points if self._contacts else [], Step.MADE_MANDATORY)
+        return self._view()
+
+    @add_reason.validator
+    def _validate_add_reason(self, addition: ReasonAddition) -> None:
+        self._validate(ActionName.ADD_REASON, addition.actor, lambda: self._check_new_reason(addition))
+
+    def _check_new_reason(self, addition: ReasonAddition) -> None:
+        if addition.reason in self._reasons:
+            message = f"reason: {addition.reason.value} is already a reason for this review"
+            raise _rejected(Rejection(RejectionKind.INVALID_INPUT, message))
+        if addition.reason is Reason.OTHER and not addition.detail:
+            raise _rejected(Rejection(RejectionKind.INVALID_INPUT, "detail: required when the reason is 'other'"))
+
+    @property
+    def _reasons(self) -> list[Reason]:
+        return [*self._referral.reasons, *self._added_reasons]
 
     # --- Decisions shared by the updates and the signal ------------------------------------------------
 
@@ -366,18 +434,16 @@ class PeerReviewWorkflow:
 
     @contextlib.contextmanager
     def _refusal_recorded(self, action: ActionName, actor: str) -> Iterator[None]:
-        """Every refusal of a proven person is written to the record (up to the daily allowance), then raised."""
+        """Every refusal of a proven person is written to the record (up to the daily allowance), then raised.
+
+        A look-up that gave up (type Unavailable) is no refusal of the person: it is raised as it is.
+        """
         try:
             yield
         except ApplicationError as refusal:
-            self._records.refusal(actor, action, refusal.type or "", refusal.message, self._status, _proven_by())
+            if refusal.type != "Unavailable":
+                self._records.refusal(actor, action, refusal.type or "", refusal.message, self._status, _proven_by())
             raise
-
-    def _check_not_referrer(self, reviewer: str) -> None:
-        if reviewer == self._referral.referred_by:
-            raise _rejected(
-                Rejection(RejectionKind.INVALID_INPUT, "reviewer: the referrer cannot review their own referral")
-            )
 
     def _authorise(self, action: ActionName, actor: str) -> None:
         assert self._contacts is not None
@@ -389,16 +455,38 @@ class PeerReviewWorkflow:
                 relations=relations,
                 mandatory=bool(self._mandatory),
                 findings_submitted=self._findings is not None,
+                chair_aside=chair_stands_aside(self._referral, self._contacts, self._reviewer),
             )
         except Rejection as rejection:
             raise _rejected(rejection) from None
 
     def _check_findings(self, findings: Findings) -> None:
         problems = findings_problems(
-            findings, journey_stages=self._policy.journey_stages, issues_raised=self._referral.issues_raised
+            findings,
+            journey_stages=self._policy.journey_stages,
+            issues_raised=self._referral.issues_raised,
+            reasons=self._reasons,
         )
         if problems:
             raise _rejected(Rejection(RejectionKind.INVALID_INPUT, "; ".join(problems)))
+
+    async def _check_owners(self, findings: Findings) -> list[str]:
+        """Every recommendation's owner must be a staff or team id in the directory (a look-up, so an activity).
+
+        Returns who reads for the owners of the local recommendations.
+        """
+        if not findings.recommendations:
+            return []
+        lookup = await look_up(RESOLVE_OWNERS, [r.owner for r in findings.recommendations], OwnerLookup)
+        problems = [
+            f"recommendations.{position}.owner: {item.owner} is not a staff or team id in the directory"
+            for position, item in enumerate(findings.recommendations, start=1)
+            if item.owner in lookup.unknown
+        ]
+        if problems:
+            raise _rejected(Rejection(RejectionKind.INVALID_INPUT, "; ".join(problems)))
+        local = [r.owner for r in findings.recommendations if r.level is RecommendationLevel.LOCAL]
+        return list(dict.fromkeys(c for owner in local for c in lookup.contacts.get(owner, [])))
 
     async def _permit(self, action: ActionName, actor: str) -> None:
         """Wait until triage has resolved the contacts, then refuse the action unless it is allowed now."""
@@ -406,7 +494,12 @@ class PeerReviewWorkflow:
         self._authorise(action, actor)
 
     def _apply(self, action: ActionName, actor: str, detail: str | None, *, contentious: bool = False) -> None:
-        to_status, self._outcome = next_status(action, contentious=contentious)
+        to_status, outcome = next_status(action, contentious=contentious)
+        if to_status is None:
+            # An amendment where the review stands: audited, no move.
+            self._records.audit(actor, action.value, self._status, self._status, detail, _proven_by())
+            return
+        self._outcome = outcome
         self._move(actor, action.value, to_status, detail, proven_by=_proven_by())
 
     # --- State, audit and side effects -------------------------------------------------------------------
@@ -453,6 +546,8 @@ class PeerReviewWorkflow:
             reviewer=self._reviewer,
             deadlines=[Deadline(status=self._wait.status, due_at=self._wait.due_at)] if self._wait else [],
             overdue=self._wait.overdue if self._wait else False,
+            reasons=self._reasons,
+            journey_stages=list(self._policy.journey_stages),
             referred_by=self._referral.referred_by,
         )
 
@@ -462,3 +557,20 @@ class PeerReviewWorkflow:
     def _notify_closed(self) -> None:
         self._records.notify(self._referral.referred_by, Step.REVIEW_CLOSED)
         self._records.notify(self._reviewer, Step.REVIEW_CLOSED)
+
+    def _notify_local_feedback(self) -> None:
+        """The site whose practice was reviewed learns where to read the outcome and its local recommendations."""
+        told = {self._referral.referred_by, self._reviewer}
+        site = self._contacts.site_contacts if self._contacts else []
+        recipients = [c for c in dict.fromkeys([*site, *self._local_owner_contacts]) if c not in told]
+        self._records.notify_all(recipients, Step.LOCAL_FEEDBACK)
+
+    def _escalate_directory_gaps(self, contacts: ReviewContacts) -> None:
+        """A review always starts (a mandatory one is never refused); what the directory lacks is audited and
+        escalated to the Focal Point and the national leads, who make sure the review still moves on."""
+        gaps = self._records.note_directory_gaps(contacts)
+        if gaps:
+            recipients = list(dict.fromkeys([*contacts.focal_points, *contacts.national_leads]))
+            told = ", ".join(recipients) or "nobody (no Focal Point or national lead is listed)"
+            self._records.note("escalated", f"directory gap escalated to {told}")
+            self._records.notify_all(recipients, Step.DIRECTORY_GAP)

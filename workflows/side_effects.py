@@ -182,11 +182,16 @@ class RecordKeeper:
         day, recorded = self._refusals_recorded
         return day != workflow.now().date().isoformat() or recorded < REFUSALS_RECORDED_PER_DAY
 
-    def note_directory_gaps(self, contacts: ReviewContacts) -> None:
+    def note_directory_gaps(self, contacts: ReviewContacts) -> list[str]:
+        """Audit what the directory lacks for this review; returns the gaps found."""
+        gaps = []
         if not contacts.referrer_known:
-            self.note("directory_warning", "referrer is no longer in the staff directory")
+            gaps.append("referrer is not in the staff directory")
         if contacts.chair is None:
-            self.note("directory_warning", f"no OSN Chair listed for {self._referral.osn}")
+            gaps.append(f"no OSN Chair listed for {self._referral.osn}")
+        for gap in gaps:
+            self.note("directory_warning", gap)
+        return gaps
 
     def notify_all(self, recipients: list[str], step: Step) -> None:
         for recipient in recipients:

@@ -22,7 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 from peer_review.domain.lifecycle import ActionName
-from peer_review.domain.models import IDENTIFIER, ActionPayload, StatusView
+from peer_review.domain.models import IDENTIFIER, ActionPayload, RelatedReview, StatusView
 from peer_review.settings import Settings
 from peer_review.temporal.client import InvalidInput, PeerReviewClient, ReviewError
 
@@ -135,13 +135,30 @@ def show_status(view: StatusView, *, details: bool = True) -> None:
             "OSN": view.osn,
             "Chair": view.chair or "-",
             "Reviewer": view.reviewer or "-",
+            "Reasons": ", ".join(reason.value for reason in view.reasons) or "-",
         }
     rows["Overdue"] = "YES" if view.overdue else "no"
+    rows["Journey stages"] = ", ".join(view.journey_stages) or "-"
     for deadline in view.deadlines:
         rows[f"Due ({deadline.status.value})"] = deadline.due_at.isoformat(timespec="minutes")
     for key, value in rows.items():
         table.add_row(key, value)
     out.print(table)
+
+
+def show_related(related: list[RelatedReview] | None) -> None:
+    """One line per other review of the same case or customer: ids, dates and outcomes only."""
+    if not related:
+        return
+    for item in related:
+        same = " and ".join(part.replace("_", " ") for part in item.same)
+        closed = f", closed {item.closed_at:%Y-%m-%d}" if item.closed_at else ""
+        outcome = item.outcome.value if item.outcome else item.status.value
+        out.print(
+            f"[yellow]Related:[/] {item.referral_id} (same {same}): {outcome}, referred {item.referred_at:%Y-%m-%d}"
+            f"{closed}",
+            highlight=False,
+        )
 
 
 # One update id per run unless --request-id says otherwise: a retry inside this run is the same request.

@@ -1,7 +1,7 @@
-"""Reading commands: `status`, `audit`, `export`, `recommendations`, `history` and `list`.
+"""Reading commands: `status`, `audit`, `export`, `feedback`, `recommendations`, `history` and `list`.
 
-`status`, `history` and `list` ask Temporal; `audit`, `export` and `recommendations` read the records
-database, the long-term system of record.
+`status`, `history` and `list` ask Temporal (`status` adds the related reviews from the records database);
+`audit`, `export`, `feedback` and `recommendations` read the records database, the long-term system of record.
 
 Each takes `--as STAFF` and shows only what that person may read, by the one read rule
 (peer_review.domain.lifecycle.read_scope); anyone else gets exit 3. Every read of a full record, allowed or not,
@@ -36,14 +36,15 @@ from peer_review.cli.common import (
     out,
     printable,
     run,
+    show_related,
     show_status,
 )
 from peer_review.domain import lifecycle
 from peer_review.domain.lifecycle import Parties, RejectionKind, may_read, read_scope
-from peer_review.domain.models import Reason, RecommendationLevel, Status
+from peer_review.domain.models import Reason, RecommendationLevel, RelatedReview, Staff, Status
 from peer_review.domain.notices import is_internal
 from peer_review.domain.proofs import os_user_name
-from peer_review.domain.staff_directory import DirectoryError, load_directory
+from peer_review.domain.staff_directory import Directory, DirectoryError, load_directory
 from peer_review.records import export as exports
 from peer_review.settings import Settings
 from peer_review.temporal.client import (
@@ -68,6 +69,7 @@ def register(app: typer.Typer) -> None:
     app.command("status")(status)
     app.command("audit")(audit)
     app.command("export")(export)
+    app.command("feedback")(feedback)
     app.command("recommendations")(recommendations)
     app.command("history")(history)
     app.command("list")(list_reviews)
@@ -128,16 +130,35 @@ def chain_keys() -> dict[str, bytes]:
 
 
 def status(ref: Ref, actor: OptionalReader = None, as_json: JsonFlag = False) -> None:
-    """Show where a review stands; with --as, the full status (OSN, Chair, reviewer, mandatory) if you may read it."""
+    """Show where a review stands; with --as, the full status (OSN, Chair, reviewer, reasons) and the other reviews
+    of the same case or customer, if you may read it."""
     person = reader(actor) if actor else None
     view = run(lambda reviews: reviews.status(checked_ref(ref)))
-    if person is not None:
-        check_read(person, "status", ref, Parties.of(view))
-    if as_json:
+    if person is None:
         shown = view.model_dump(mode="json")
-        emit_json(shown if person else {key: shown[key] for key in SUMMARY_FIELDS})
+        if as_json:
+            emit_json({key: shown[key] for key in SUMMARY_FIELDS})
+        else:
+            show_status(view, details=False)
+        return
+    check_read(person, "status", ref, Parties.of(view))
+    related = related_to(ref)
+    if as_json:
+        emit_json({**view.model_dump(mode="json"), "related": _related_json(related)})
     else:
-        show_status(view, details=person is not None)
+        show_status(view)
+        show_related(related)
+
+
+def related_to(ref: str) -> list[RelatedReview] | None:
+    """Other reviews of the same case or customer; None (with a warning) when the records cannot tell."""
+    from peer_review.records import read_model
+
+    return read_records_or_none(lambda store: read_model.related_to(store, ref), "related reviews")
+
+
+def _related_json(related: list[RelatedReview] | None) -> list[dict[str, object]] | None:
+    return None if related is None else [item.model_dump(mode="json") for item in related]
 
 
 def audit(
@@ -182,11 +203,8 @@ def audit(
         raise typer.Exit(1)
 
 
-def read_records(query: Callable[[RecordsStore], Awaitable[T]]) -> T:
-    """Run one query against the records database, saying plainly if it cannot be read."""
-    # Imported here: SQLAlchemy costs a quarter of a second at start-up, and only the auditor commands need it.
-    from sqlalchemy.exc import SQLAlchemyError
-
+def _query_records(query: Callable[[RecordsStore], Awaitable[T]]) -> T:
+    # Imported here: SQLAlchemy costs a quarter of a second at start-up, and only some commands need it.
     from peer_review.records.store import RecordsStore
 
     async def read() -> T:
@@ -196,10 +214,43 @@ def read_records(query: Callable[[RecordsStore], Awaitable[T]]) -> T:
         finally:
             await store.close()
 
+    return asyncio.run(read())
+
+
+def read_records(query: Callable[[RecordsStore], Awaitable[T]]) -> T:
+    """Run one query against the records database, saying plainly if it cannot be read."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     try:
-        return asyncio.run(read())
+        return _query_records(query)
     except SQLAlchemyError as error:
         fail(ReviewError(f"cannot read the records database: {error}"))
+
+
+def read_records_or_none(query: Callable[[RecordsStore], Awaitable[T]], what: str) -> T | None:
+    """Like read_records, for extras that must never fail a command: a warning on stderr and None instead."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        return _query_records(query)
+    except (SQLAlchemyError, OSError) as error:
+        err.print(Text(f"warning: {what} not shown: cannot read the records database ({type(error).__name__})"))
+        return None
+
+
+def directory() -> Directory:
+    try:
+        return load_directory(Settings().directory)
+    except DirectoryError as error:
+        fail(ReviewError(str(error)))
+
+
+def require_staff(staff_id: str) -> Staff:
+    """Someone in the staff directory (who may read what is decided by each command)."""
+    person = directory().find(staff_id)
+    if person is None:
+        fail(ActionRejected(f"{staff_id} is not in the staff directory", RejectionKind.NOT_PERMITTED))
+    return person
 
 
 class ExportFormat(StrEnum):
@@ -229,13 +280,47 @@ def export(
     record = read_records(lambda store: review_record(store, ref))
     if record is None:
         fail(ReferralNotFound(f"no records for referral {ref}"))
-    document = exports.redacted(record) if redacted else exports.full(record, chain_keys())
+    document = exports.redacted(record, directory().owner_label) if redacted else exports.full(record, chain_keys())
     rendered = exports.render(document, fmt.value)
     if output:
         output.write_text(rendered, encoding="utf-8")
         err.print(f"Wrote {output}")
     else:
         sys.stdout.write(rendered)
+
+
+def feedback(ref: Ref, actor: Reader, as_json: JsonFlag = False) -> None:
+    """A closed review's outcome and local recommendations (its referrer and the site's contacts)."""
+    checked_ref(ref)
+    reader(actor)  # only internal staff in the directory
+    person = require_staff(actor)
+    from peer_review.records.feedback import FeedbackRefused, local_feedback
+    from peer_review.records.read_model import review_record
+
+    record = read_records(lambda store: review_record(store, ref))
+    if record is None:
+        fail(ReferralNotFound(f"no records for referral {ref}"))
+    try:
+        found = local_feedback(record, directory(), person)
+    except FeedbackRefused as refused:
+        fail(ActionRejected(str(refused), refused.kind))
+    if as_json:
+        emit_json(found.model_dump(mode="json"))
+        return
+    out.print(
+        f"Peer Review {found.referral_id}: {found.outcome.value if found.outcome else 'closed'} "
+        f"(referred {found.referred_on}, closed {found.closed_on})"
+    )
+    if not found.local_recommendations:
+        out.print("No local recommendations.")
+        return
+    table = Table(title="Local recommendations", title_justify="left")
+    for column in ("#", "Recommendation", "Owner", "Status"):
+        table.add_column(column, overflow="fold")
+    for number, item in enumerate(found.local_recommendations, start=1):
+        owner = f"{item.owner_function} ({item.owner})"
+        table.add_row(str(number), Text(printable(item.text)), Text(printable(owner)), item.status)
+    out.print(table)
 
 
 def recommendations(

@@ -62,6 +62,8 @@ def verify_chain(referral_id: str, rows: list[ChainedEvent], keys: Mapping[str, 
             return ChainCheck(False, f"expected event {expected_seq}, found event {seq}", seq)
         if row.previous_hash != previous:
             return ChainCheck(False, f"event {seq} does not follow event {seq - 1}", seq)
+        if not row.key_id:
+            return ChainCheck(False, f"event {seq} carries no chain key: recorded before the chain was keyed", seq)
         key = keys.get(row.key_id)
         if key is None:
             return ChainCheck(False, f"event {seq} names chain key {row.key_id!r}, which is not in the key ring", seq)

@@ -5,7 +5,8 @@ Pure functions only, so the workflow, the CLI, the API and the property tests al
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Collection
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from peer_review.domain.models import Outcome, Referral, ReviewContacts, Role, Staff, Status, StatusView
@@ -20,6 +21,7 @@ class ActionName(StrEnum):
     SIGN_OFF = "sign_off"
     RETURN_FOR_REWORK = "return_for_rework"
     WITHDRAW = "withdraw"
+    ADD_REASON = "add_reason"
 
 
 class Relation(StrEnum):
@@ -29,6 +31,7 @@ class Relation(StrEnum):
     CHAIR = "chair"
     DEPUTY = "deputy"
     FOCAL_POINT = "focal_point"
+    # The assigned reviewer is the one person who submits findings: the author of any findings on the review.
     ASSIGNED_REVIEWER = "assigned_reviewer"
 
 
@@ -78,7 +81,8 @@ _CHAIR_OR_DEPUTY = frozenset({Relation.CHAIR, Relation.DEPUTY})
 class Rule:
     from_statuses: frozenset[Status]
     who: frozenset[Relation]
-    to_status: Status
+    # None: the action amends the review where it stands (see after_reason_added for its one consequence).
+    to_status: Status | None
     outcome: Outcome | None = None
 
 
@@ -111,6 +115,52 @@ RULES: dict[ActionName, Rule] = {
         Status.CLOSED,
         Outcome.WITHDRAWN,
     ),
+    # A case can change while it is reviewed: a reason may be added (never removed) until the review closes.
+    ActionName.ADD_REASON: Rule(WAITING_STATUSES, _CHAIR_OR_DEPUTY | {Relation.REFERRER, Relation.FOCAL_POINT}, None),
+}
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """A relation to the review that bars a person from an action, whatever else entitles them to it."""
+
+    relation: Relation
+    reason: str
+
+
+@dataclass(frozen=True)
+class Separation:
+    conflicts: tuple[Conflict, ...] = ()
+    # Who may act in place of the Chair and deputies when one of them stands aside (see chair_stands_aside).
+    stand_ins: frozenset[Relation] = field(default_factory=frozenset)
+
+
+_DECIDES_OWN = Conflict(Relation.REFERRER, "a referrer never decides on their own referral")
+_FOCAL_POINT_STANDS_IN = frozenset({Relation.FOCAL_POINT})
+
+# Separation of duties, the one table: reviews bring *objective* scrutiny. Nobody signs off, returns or clears
+# findings they wrote; a referrer never decides, reviews or signs off their own referral; the Chair or deputy
+# who reviewed (or referred) is replaced by another Chair or deputy, or by the Focal Point.
+SEPARATION_OF_DUTIES: dict[ActionName, Separation] = {
+    ActionName.APPROVE: Separation((_DECIDES_OWN,), _FOCAL_POINT_STANDS_IN),
+    ActionName.DECLINE: Separation((_DECIDES_OWN,), _FOCAL_POINT_STANDS_IN),
+    ActionName.ASSIGN_REVIEWER: Separation(),
+    ActionName.SUBMIT_FINDINGS: Separation(
+        (Conflict(Relation.REFERRER, "a referrer never reviews their own referral"),)
+    ),
+    ActionName.CLEAR: Separation((Conflict(Relation.ASSIGNED_REVIEWER, "nobody clears findings they wrote"),)),
+    ActionName.SIGN_OFF: Separation(
+        (
+            Conflict(Relation.ASSIGNED_REVIEWER, "nobody signs off findings they wrote"),
+            Conflict(Relation.REFERRER, "a referrer never signs off their own referral"),
+        ),
+        _FOCAL_POINT_STANDS_IN,
+    ),
+    ActionName.RETURN_FOR_REWORK: Separation(
+        (Conflict(Relation.ASSIGNED_REVIEWER, "nobody returns findings they wrote"),), _FOCAL_POINT_STANDS_IN
+    ),
+    ActionName.WITHDRAW: Separation(),
+    ActionName.ADD_REASON: Separation(),
 }
 
 
@@ -129,6 +179,8 @@ SYSTEM_ACTIONS = (
     "escalated",
     "directory_warning",
     "contacts_changed",
+    "chair_decision_skipped",
+    "made_mandatory",
     "notification_sent",
     "notification_failed",
     "notification_refused",
@@ -246,6 +298,17 @@ def contact_changes(before: ReviewContacts, after: ReviewContacts) -> list[str]:
     return changes
 
 
+def chair_stands_aside(referral: Referral, contacts: ReviewContacts, reviewer: str | None) -> bool:
+    """True when the review has no Chair, or its Chair or a deputy referred it or is its reviewer.
+
+    The Focal Point may then stand in for the Chair (SEPARATION_OF_DUTIES), so that a review never waits on
+    someone who may not act on it.
+    """
+    chair_side = {contacts.chair, *contacts.deputies} - {None}
+    referrer = referral.referred_by if contacts.referrer_known else None
+    return contacts.chair is None or referrer in chair_side or (reviewer is not None and reviewer in chair_side)
+
+
 def check_action(
     action: ActionName,
     *,
@@ -253,12 +316,21 @@ def check_action(
     relations: frozenset[Relation],
     mandatory: bool,
     findings_submitted: bool,
+    chair_aside: bool = False,
 ) -> None:
-    """Raise Rejection unless `action` may be taken now by someone standing in `relations`."""
+    """Raise Rejection unless `action` may be taken now by someone standing in `relations`.
+
+    `chair_aside` is chair_stands_aside() for the review: it lets the action's stand-ins act.
+    """
     rule = RULES[action]
-    if not relations & rule.who:
+    separation = SEPARATION_OF_DUTIES[action]
+    standing_in = chair_aside and bool(relations & separation.stand_ins)
+    if not relations & rule.who and not standing_in:
         allowed = " or ".join(sorted(r.value.replace("_", " ") for r in rule.who))
         raise Rejection(RejectionKind.NOT_PERMITTED, f"only the {allowed} may {action.value} this review")
+    for conflict in separation.conflicts:
+        if conflict.relation in relations:
+            raise Rejection(RejectionKind.NOT_PERMITTED, f"separation of duties: {conflict.reason}")
     if mandatory and action in (ActionName.DECLINE, ActionName.WITHDRAW):
         raise Rejection(
             RejectionKind.INVALID_STATE,
@@ -273,11 +345,27 @@ def check_action(
         )
 
 
-def next_status(action: ActionName, *, contentious: bool = False) -> tuple[Status, Outcome | None]:
+def next_status(action: ActionName, *, contentious: bool = False) -> tuple[Status | None, Outcome | None]:
+    """Where an action leads; None when it leaves the status as it is (add_reason)."""
     rule = RULES[action]
     if action is ActionName.SUBMIT_FINDINGS and contentious:
         return Status.AWAITING_LEGAL_CLEARANCE, None
     return rule.to_status, rule.outcome
+
+
+def after_reason_added(status: Status, *, was_mandatory: bool, now_mandatory: bool) -> Status | None:
+    """A review made mandatory in place skips a pending Chair decision: straight to finding a reviewer."""
+    if now_mandatory and not was_mandatory and status is Status.AWAITING_CHAIR_DECISION:
+        return Status.AWAITING_REVIEWER
+    return None
+
+
+def check_reviewer_is_independent(candidate_id: str, referral: Referral) -> None:
+    """The person assigned will write the findings: the separation of duties for submit_findings applies."""
+    relations = frozenset({Relation.REFERRER}) if candidate_id == referral.referred_by else frozenset()
+    for conflict in SEPARATION_OF_DUTIES[ActionName.SUBMIT_FINDINGS].conflicts:
+        if conflict.relation in relations:
+            raise Rejection(RejectionKind.INVALID_INPUT, f"reviewer: separation of duties: {conflict.reason}")
 
 
 def check_reviewer(candidate: Staff | None, candidate_id: str, referral: Referral) -> None:
@@ -286,13 +374,34 @@ def check_reviewer(candidate: Staff | None, candidate_id: str, referral: Referra
         raise Rejection(RejectionKind.INVALID_INPUT, f"reviewer: {candidate_id} is not in the staff directory")
     if Role.REVIEWER not in candidate.roles:
         raise Rejection(RejectionKind.INVALID_INPUT, f"reviewer: {candidate.id} does not hold the reviewer role")
-    if candidate.id == referral.referred_by:
-        raise Rejection(RejectionKind.INVALID_INPUT, "reviewer: the referrer cannot review their own referral")
+    check_reviewer_is_independent(candidate.id, referral)
     if candidate.site.casefold() == referral.site.casefold():
         raise Rejection(
             RejectionKind.INVALID_INPUT,
             f"reviewer: {candidate.id} works at {candidate.site}, the site under review; choose a peer elsewhere",
         )
+
+
+def may_read_local_feedback(
+    reader: Staff,
+    *,
+    referral: Referral,
+    reviewer: str | None,
+    chair_side: Collection[str],
+    local_contacts: Collection[str],
+) -> bool:
+    """Who may read a closed review's local feedback (its outcome and local recommendations): the referrer and
+    the site's contacts, and those who took part in or read the whole review.
+
+    `chair_side`: the OSN's Chair and deputies; `local_contacts`: the site's contacts and those of the owners of
+    local recommendations.
+    """
+    return (
+        bool(FULL_RECORD_READERS & set(reader.roles))
+        or reader.id in (referral.referred_by, reviewer)
+        or reader.id in chair_side
+        or reader.id in local_contacts
+    )
 
 
 def _past(action: ActionName) -> str:

@@ -84,6 +84,8 @@ class Role(StrEnum):
     REVIEWER = "reviewer"
     FOCAL_POINT = "focal_point"
     AUDITOR = "auditor"
+    # Verifies national recommendations; told when a mandatory review meets a gap in the directory.
+    NATIONAL_LEAD = "national_lead"
     # A system with its own identity in the directory; it may refer on behalf of the referrer it names.
     INTEGRATION = "integration"
 
@@ -169,19 +171,52 @@ class RecommendationLevel(StrEnum):
 class Recommendation(Contract):
     level: RecommendationLevel
     text: LongText
-    owner: ShortText
+    # A staff or team id from the directory (checked when the findings are submitted), never free text: a
+    # redacted export shows a team's function in its place, and never a person's name or a site.
+    owner: Identifier
 
 
 class Findings(Contract):
+    # The schema says what the model validator checks: an identified underlying error must be explained.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"properties": {"underlying_error_identified": {"const": True}}},
+            "then": {"required": ["underlying_error"], "properties": {"underlying_error": {"type": "string"}}},
+        }
+    )
+
     summary: LongText
     chronology: Annotated[list[ChronologyEntry], Field(max_length=MAX_ITEMS)] = []
     customer_journey: Annotated[list[StageAssessment], Field(min_length=1, max_length=MAX_ITEMS)]
     issues_addressed: Annotated[list[IssueAddressed], Field(max_length=MAX_ITEMS)] = []
     underlying_error_identified: bool
+    underlying_error: Annotated[
+        LongText | None, Field(description="What the error was: required when underlying_error_identified is true.")
+    ] = None
+    communications_assessment: Annotated[
+        LongText | None,
+        Field(
+            description="Quality assurance of the communications with the customer: required when the review's "
+            "reasons include persistent_or_vexatious."
+        ),
+    ] = None
+    impact_assessment: Annotated[
+        LongText | None,
+        Field(
+            description="The impact of an adverse decision or negative information on the customer and the risk "
+            "of further escalation: required when the review's reasons include additional_needs."
+        ),
+    ] = None
     national_improvements_identified: bool
     recommendations: Annotated[list[Recommendation], Field(max_length=MAX_ITEMS)] = []
     lessons_learned: Annotated[list[LongText], Field(max_length=MAX_ITEMS)] = []
     contentious: bool = False
+
+    @model_validator(mode="after")
+    def _underlying_error_is_explained(self) -> Findings:
+        if self.underlying_error_identified and not self.underlying_error:
+            raise ValueError("underlying_error: required when underlying_error_identified is true")
+        return self
 
     @model_validator(mode="after")
     def _within_total_size(self) -> Findings:
@@ -200,6 +235,25 @@ class Staff(Contract):
 
 class StaffLookup(Contract):
     staff: Staff | None
+
+
+class Team(Contract):
+    """A team that can own a recommendation. `function` is what a redacted export shows in its place."""
+
+    id: Identifier
+    function: ShortText
+    site: ShortText | None = None
+    osn: Identifier | None = None
+    # Staff who read and act for the team: told where to read a review's local feedback at closure.
+    contacts: list[Identifier] = []
+
+
+class OwnerLookup(Contract):
+    """Recommendation owners checked against the directory (the `resolve_owners` activity)."""
+
+    unknown: list[str] = []
+    # For every known owner, the staff who read for it: the person themselves, or the team's contacts.
+    contacts: dict[str, list[str]] = {}
 
 
 class ReviewPolicy(Contract):
@@ -233,6 +287,9 @@ class ReviewContacts(Contract):
     chair: Identifier | None
     deputies: list[Identifier] = []
     focal_points: list[Identifier] = []
+    national_leads: list[Identifier] = []
+    # Contacts of the teams at the referral's site: they read the outcome and local recommendations at closure.
+    site_contacts: list[Identifier] = []
 
 
 # --- Human actions (update and signal payloads). Every action names the acting staff id. -------------
@@ -260,6 +317,14 @@ class Rework(ActionPayload):
 
 class Withdrawal(ActionPayload):
     reason: LongText
+
+
+class ReasonAddition(ActionPayload):
+    """A reason that came to light during the review (`add_reason`). Reasons are never removed."""
+
+    reason: Reason
+    # Free text: what came to light; required with `other` (it is the other reason), checked by the workflow.
+    detail: LongText | None = None
 
 
 class ChairDecision(ActionPayload):
@@ -301,7 +366,22 @@ class StatusView(Contract):
     reviewer: str | None
     deadlines: list[Deadline] = []
     overdue: bool = False
+    # The reasons now, including any added during the review.
+    reasons: list[Reason] = []
+    # The Customer Journey stages fixed into the review when it started: the findings assess exactly these.
+    journey_stages: list[str] = []
     referred_by: str | None = None
+
+
+class RelatedReview(Contract):
+    """Another review of the same case or customer: ids, dates and outcomes only."""
+
+    referral_id: str
+    same: list[Literal["case_reference", "customer_reference"]]
+    status: Status
+    outcome: Outcome | None
+    referred_at: datetime
+    closed_at: datetime | None = None
 
 
 class RecordBatch(Contract):

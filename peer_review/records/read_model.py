@@ -11,11 +11,11 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import Select, literal, or_, select
+from sqlalchemy import ColumnElement, Select, false, literal, or_, select
 
 from peer_review.domain.audit_chain import AuditRecord
 from peer_review.domain.lifecycle import Parties, ReadScope
-from peer_review.domain.models import Findings, Reason, Recommendation, Referral, Status
+from peer_review.domain.models import Findings, Outcome, Reason, Recommendation, Referral, RelatedReview, Status
 from peer_review.records.schema import recommendations, referrals
 from peer_review.records.store import RecordsStore, as_utc
 
@@ -213,3 +213,83 @@ async def recommendation_register(
         )
         for row in rows
     ]
+
+
+async def related_reviews(
+    store: RecordsStore, *, case_reference: str, customer_reference: str | None, excluding: str
+) -> list[RelatedReview]:
+    """Other reviews of the same case or the same customer, oldest first: ids, dates and outcomes only."""
+    if not await store.schema_exists():
+        return []  # nothing has been recorded yet, so nothing is related
+    same_case = referrals.c.case_reference == case_reference
+    same_customer: ColumnElement[bool] = (
+        referrals.c.customer_reference == customer_reference if customer_reference else false()
+    )
+    query = (
+        select(
+            referrals.c.referral_id,
+            referrals.c.case_reference,
+            referrals.c.customer_reference,
+            referrals.c.status,
+            referrals.c.outcome,
+            referrals.c.created_at,
+            referrals.c.updated_at,
+        )
+        .where(or_(same_case, same_customer), referrals.c.referral_id != excluding)
+        .order_by(referrals.c.created_at, referrals.c.referral_id)
+        .limit(MAX_ROWS)
+    )
+    async with store.engine.connect() as connection:
+        rows = (await connection.execute(query)).all()
+    related = []
+    for row in rows:
+        same = [
+            name
+            for name, matches in (
+                ("case_reference", row.case_reference == case_reference),
+                ("customer_reference", bool(customer_reference) and row.customer_reference == customer_reference),
+            )
+            if matches
+        ]
+        status = Status(row.status)
+        related.append(
+            RelatedReview.model_validate(
+                {
+                    "referral_id": row.referral_id,
+                    "same": same,
+                    "status": status,
+                    "outcome": Outcome(row.outcome) if row.outcome else None,
+                    "referred_at": as_utc(row.created_at),
+                    "closed_at": as_utc(row.updated_at) if status is Status.CLOSED else None,
+                }
+            )
+        )
+    return related
+
+
+async def related_to(store: RecordsStore, referral_id: str) -> list[RelatedReview] | None:
+    """The reviews related to a recorded one; None when the records database does not hold it (yet)."""
+    async with store.engine.connect() as connection:
+        found = (
+            await connection.execute(
+                select(referrals.c.case_reference, referrals.c.customer_reference).where(
+                    referrals.c.referral_id == referral_id
+                )
+            )
+        ).first()
+    if found is None:
+        return None
+    return await related_reviews(
+        store, case_reference=found.case_reference, customer_reference=found.customer_reference, excluding=referral_id
+    )
+
+
+async def earlier_reviews_of_customer(store: RecordsStore, record: ReviewRecord) -> list[RelatedReview]:
+    """What a reviewer may see of the same customer's history: earlier reviews' ids, dates and outcomes."""
+    related = await related_reviews(
+        store,
+        case_reference=record.referral.case_reference,
+        customer_reference=record.referral.customer.reference,
+        excluding=record.referral.referral_id,
+    )
+    return [item for item in related if "customer_reference" in item.same and item.referred_at <= record.row.created_at]

@@ -19,8 +19,12 @@ referrals = Table(
     "referrals",
     metadata,
     Column("referral_id", String(64), primary_key=True),
-    Column("case_reference", String(64), nullable=False),
-    Column("referred_by", String(64), nullable=False),
+    # Both references find other reviews of the same case or customer (reported at refer, shown to reviewers).
+    Column("case_reference", String(64), nullable=False, index=True),
+    Column("customer_reference", String(64), index=True),
+    # Who referred: the read rule lets a referrer read their own referrals (nullable only for older databases,
+    # whose rows get it from their referral when the schema is brought up to date).
+    Column("referred_by", String(64), index=True),
     Column("osn", String(64), nullable=False),
     Column("site", String(200), nullable=False),
     Column("referral_level", String(16), nullable=False),
@@ -54,9 +58,10 @@ audit_events = Table(
     # How the acting person was proven, e.g. "operator alice for S100".
     Column("proven_by", String(MAX_ATTRIBUTION)),
     Column("previous_hash", String(64), nullable=False),
-    # HMAC-SHA-256 under the chain key named by key_id (peer_review.domain.audit_chain).
+    # HMAC-SHA-256 under the chain key named by key_id (peer_review.domain.audit_chain). Rows of a database from
+    # before the chain was keyed have none, and do not verify.
     Column("hash", String(64), nullable=False),
-    Column("key_id", String(64), nullable=False),
+    Column("key_id", String(64)),
     UniqueConstraint("referral_id", "seq", name="uq_audit_referral_seq"),
 )
 

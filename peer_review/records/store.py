@@ -9,13 +9,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Connection, inspect, select, text
 from sqlalchemy import event as sqlalchemy_event
-from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from peer_review.domain.audit_chain import GENESIS, AuditRecord, ChainedEvent, ChainKey, event_mac
-from peer_review.domain.models import AuditEvent, Findings, Outcome, RecordBatch, Status
+from peer_review.domain.models import AuditEvent, Findings, Outcome, RecordBatch, Referral, Status
 from peer_review.records.schema import (
     APPEND_ONLY_TRIGGER,
     access_log,
@@ -59,9 +59,16 @@ class RecordsStore:
     async def create_schema(self) -> None:
         async with self.engine.begin() as connection:
             await connection.run_sync(metadata.create_all)
+            await connection.run_sync(_add_missing_columns)
+            await _fill_from_referrals(connection)
             if connection.dialect.name == "postgresql":
                 for statement in APPEND_ONLY_TRIGGER:
                     await connection.execute(text(statement))
+
+    async def schema_exists(self) -> bool:
+        """False for a database no worker has written to yet (it holds no reviews at all)."""
+        async with self.engine.connect() as connection:
+            return await connection.run_sync(lambda sync: inspect(sync).has_table(referrals.name))
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -129,10 +136,14 @@ class RecordsStore:
             "overdue": view.overdue,
             "updated_at": now,
         }
+        if view.reasons:
+            # Reasons added during the review follow; they are never removed.
+            values["reasons"] = ",".join(r.value for r in view.reasons)
         if referral is not None:
             values |= {
                 "case_reference": referral.case_reference,
                 "referred_by": referral.referred_by,
+                "customer_reference": referral.customer.reference,
                 "osn": referral.osn,
                 "site": referral.site,
                 "referral_level": referral.referral_level.value,
@@ -207,7 +218,7 @@ class RecordsStore:
                     ),
                     previous_hash=row.previous_hash,
                     hash=row.hash,
-                    key_id=row.key_id,
+                    key_id=row.key_id or "",
                 )
                 for row in result
             ]
@@ -252,6 +263,41 @@ class AccessEntry:
     allowed: bool
     proven_by: str | None = None
     at: datetime | None = None
+
+
+def _add_missing_columns(connection: Connection) -> None:
+    """Bring a database made by an earlier version up to date: add its missing nullable columns and indexes.
+
+    create_all makes missing tables only; a column added later (nullable, so old rows stay valid) is added here.
+    """
+    inspector = inspect(connection)
+    for table in metadata.sorted_tables:
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in present and column.nullable:
+                kind = column.type.compile(dialect=connection.dialect)
+                connection.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}"))
+        indexes = {index["name"] for index in inspector.get_indexes(table.name)}
+        for index in table.indexes:
+            if index.name not in indexes:
+                index.create(connection)
+
+
+async def _fill_from_referrals(connection: AsyncConnection) -> None:
+    """Rows recorded before the customer reference and the referrer had columns of their own get them from their
+    referral."""
+    missing = await connection.execute(
+        select(referrals.c.referral_id, referrals.c.referral_json).where(
+            referrals.c.customer_reference.is_(None) | referrals.c.referred_by.is_(None)
+        )
+    )
+    for referral_id, referral_json in missing.all():
+        referral = Referral.model_validate_json(referral_json)
+        await connection.execute(
+            referrals.update()
+            .where(referrals.c.referral_id == referral_id)
+            .values(customer_reference=referral.customer.reference, referred_by=referral.referred_by)
+        )
 
 
 async def _stored_findings(connection: AsyncConnection, referral_id: str) -> Findings | None:

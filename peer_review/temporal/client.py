@@ -33,6 +33,7 @@ from peer_review.domain.models import (
     ChairDecision,
     Reason,
     Referral,
+    RelatedReview,
     ReviewInput,
     Status,
     StatusView,
@@ -82,6 +83,9 @@ class ReferResult(BaseModel):
     workflow_id: str
     status: Status
     already_started: bool
+    # Other reviews of the same case or customer, from the records database (filled in by the CLI and the API;
+    # None when it could not be read). Reported, never a refusal.
+    related: list[RelatedReview] | None = None
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,7 @@ async def test_a_review_from_referral_to_sign_off(http: httpx.AsyncClient) -> No
         "workflow_id": f"peer-review-{ref}",
         "status": "referred",
         "already_started": False,
+        "related": [],
     }
     again = await http.post("/referrals", json=body, headers=as_(REFERRER))
     assert again.status_code == 200 and again.json()["already_started"] is True

@@ -72,7 +72,12 @@ class Cli:
         return json.loads(done.stdout)
 
     def referral_file(self, kind: str, **changes: Any) -> tuple[str, str]:
-        data = {**example(f"referral-{kind}.json"), "referral_id": f"E-{uuid.uuid4().hex[:10]}", **changes}
+        unique = uuid.uuid4().hex[:10]
+        data = example(f"referral-{kind}.json")
+        # Each test's referral is a case and customer of its own: others in the session are not related to it.
+        data |= {"referral_id": f"E-{unique}", "case_reference": f"CMP-{unique}"}
+        data["customer"] = {**data["customer"], "reference": f"C-{unique}"}
+        data |= changes
         path = self.tmp / f"{data['referral_id']}.json"
         path.write_text(json.dumps(data))
         return data["referral_id"], str(path)

@@ -17,6 +17,7 @@ def test_full_path_through_the_command_line(cli: Cli) -> None:
         "workflow_id": f"peer-review-{ref}",
         "status": "referred",
         "already_started": False,
+        "related": [],
     }
     again = cli.json("refer", "-", stdin=Path(path).read_text())
     assert again["already_started"] is True and again["workflow_id"] == f"peer-review-{ref}"

@@ -13,9 +13,10 @@ from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from peer_review.domain.audit_chain import GENESIS, ChainKey, canonical
-from peer_review.domain.models import AuditEvent, Outcome, RecordBatch, Status, StatusView
+from peer_review.domain.models import AuditEvent, Outcome, Reason, RecordBatch, Status, StatusView
+from peer_review.records import read_model
 from peer_review.records.outbox import OutboxEntry, outbox_status, save_outbox
-from peer_review.records.schema import audit_events, notifications, recommendations
+from peer_review.records.schema import audit_events, notifications, recommendations, referrals
 from peer_review.records.store import RecordsStore, as_utc
 from tests.conftest import postgres_url
 from tests.helpers import chain_key, chain_keys, findings, referral
@@ -99,7 +100,7 @@ async def test_recommendations_are_registered_once_when_the_review_completes(rec
                 select(recommendations.c.level, recommendations.c.owner).where(recommendations.c.referral_id == ref)
             )
         ).all()
-    assert sorted(rows) == [("local", "Leeds complaints team"), ("national", "Complaints policy")]
+    assert sorted(rows) == [("local", "T-LEEDS-COMPLAINTS"), ("national", "T-COMPLAINTS-POLICY")]
 
 
 async def test_outbox_keeps_one_row_per_idempotency_key(records: RecordsStore) -> None:
@@ -219,3 +220,60 @@ async def test_every_row_names_the_chain_key_that_sealed_it(records: RecordsStor
     assert [row.key_id for row in record.events] == [chain_key().id] * 2 + ["k9-rotated"] * 2
     assert record.verify({**chain_keys(), rotated.id: rotated.secret}).valid
     assert not record.verify(chain_keys()).valid  # the rotated key's rows need it in the ring
+
+
+async def test_related_reviews_share_a_case_or_customer_reference(records: RecordsStore) -> None:
+    unique = uuid.uuid4().hex[:8]
+    case, customer = f"CMP-{unique}", f"C-{unique}"
+
+    async def record(**changes: object) -> str:
+        ref = new_id()
+        r = referral("complex-issue", referral_id=ref, **changes)
+        await records.write_batch(batch(ref, events(1)).model_copy(update={"referral": r}), chain_key())
+        return ref
+
+    first = await record(case_reference=case, customer={"reference": customer, "additional_needs": False})
+    same_customer = await record(
+        case_reference=f"CMP-c-{unique}", customer={"reference": customer, "additional_needs": False}
+    )
+    same_case = await record(case_reference=case, customer={"reference": f"C-c-{unique}", "additional_needs": False})
+    await record(case_reference=f"CMP-other-{unique}")
+    related = await read_model.related_reviews(
+        records, case_reference=case, customer_reference=customer, excluding=first
+    )
+    assert [(r.referral_id, r.same) for r in related] == [
+        (same_customer, ["customer_reference"]),
+        (same_case, ["case_reference"]),
+    ]
+    assert await read_model.related_to(records, "NOT-RECORDED") is None
+    around_second = await read_model.related_to(records, same_customer)
+    assert around_second is not None and [r.referral_id for r in around_second] == [first]
+
+
+async def test_reasons_added_during_a_review_reach_the_projection(records: RecordsStore) -> None:
+    ref = new_id()
+    await records.write_batch(batch(ref, events(1)), chain_key())
+    later = batch(ref, events(1, start=2))
+    view = later.view.model_copy(update={"reasons": [Reason.COMPLEX_ISSUE, Reason.ADDITIONAL_NEEDS, Reason.SUICIDE]})
+    await records.write_batch(later.model_copy(update={"view": view, "referral": None}), chain_key())
+    async with records.engine.connect() as connection:
+        reasons = (await connection.execute(select(referrals.c.reasons).where(referrals.c.referral_id == ref))).scalar()
+    assert reasons == "complex_issue,additional_needs,suicide_or_alleged_suicide"
+
+
+async def test_a_database_from_before_the_customer_reference_column_is_brought_up_to_date(tmp_path: Path) -> None:
+    store = RecordsStore.from_url(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
+    try:
+        await store.create_schema()
+        ref = new_id()
+        await store.write_batch(batch(ref, events(1)), chain_key())
+        async with store.transaction() as connection:  # as an earlier version left it
+            await connection.execute(text("DROP INDEX ix_referrals_customer_reference"))
+            await connection.execute(text("ALTER TABLE referrals DROP COLUMN customer_reference"))
+        await store.create_schema()
+        related = await read_model.related_reviews(
+            store, case_reference="none", customer_reference=referral("complex-issue").customer.reference, excluding=""
+        )
+        assert [r.referral_id for r in related] == [ref]
+    finally:
+        await store.close()

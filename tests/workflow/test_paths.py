@@ -143,7 +143,7 @@ async def test_reviewer_must_be_an_eligible_peer(
         await reviews.act(ref, ActionName.APPROVE, Decision(actor=CHAIR))
         for candidate, reason in (
             (SAME_SITE_REVIEWER, "works at Leeds"),
-            (REFERRER, "referrer cannot review"),
+            (REFERRER, "referrer never reviews their own referral"),
             (FOCAL, "does not hold the reviewer role"),
             ("S999", "not in the staff directory"),
         ):
@@ -178,6 +178,7 @@ async def test_rejected_signal_is_audited_and_changes_nothing(
             if (await reviews.status(ref)).status is Status.AWAITING_REVIEWER:
                 break
             await asyncio.sleep(0.02)
+        assert (await reviews.status(ref)).status is Status.AWAITING_REVIEWER  # the valid signal approved
         trail = await reviews.audit_trail(ref)
         rejected = [e for e in trail if e.action == "approve_rejected"]
         assert len(rejected) == 1 and rejected[0].actor == REVIEWER
