@@ -20,6 +20,7 @@ from benchmarks.history import ACTIVITY, TIMER, UPDATE, HistoryFigures, fetch_fi
 from benchmarks.options import Options
 from benchmarks.phases import Phase, measure
 from benchmarks.procfs import machine_memory_gb
+from benchmarks.proofs import measure_proof_cost
 from benchmarks.server import start_dev_server, temporal_binary
 from benchmarks.stack import ROOT, Stack, bench_converter
 from benchmarks.twin import TwinPlan
@@ -118,6 +119,9 @@ async def run_benchmark(options: Options) -> dict[str, Any]:
                 }
                 # A lone review's history is longer: with nothing else running, fewer completions share a task.
                 history["project_lone"] = summarise(calibrated)
+                # What proving the acting person costs, against what a whole review costs (all processes).
+                review_cpu_ms = sum(phases[0].as_dict()["cpu_ms_per_review"].values())
+                proofs = await measure_proof_cost(project_settings, review_cpu_ms, rounds=30 if options.quick else 300)
             at_rest = (
                 await measure_at_rest(stack, options.at_rest, server.pid, cli_repeats=1 if options.quick else 3)
                 if options.at_rest
@@ -126,7 +130,9 @@ async def run_benchmark(options: Options) -> dict[str, Any]:
         finally:
             server.stop()
     about["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
-    return _results(options, about, calibrated, plan, phases, history, at_rest.as_dict() if at_rest else None)
+    results = _results(options, about, calibrated, plan, phases, history, at_rest.as_dict() if at_rest else None)
+    results["proofs"] = proofs.as_dict()
+    return results
 
 
 def _results(

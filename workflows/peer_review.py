@@ -2,13 +2,17 @@
 
 Orchestration only. What is allowed comes from peer_review.domain.lifecycle, the triage policy from
 peer_review.domain.triage; side effects happen in activities, called by name so that this module imports no I/O
-library (see workflows/side_effects.py, which also keeps the audit trail). Human actions arrive as updates whose
-validators reject before anything enters history.
+library (see workflows/side_effects.py, which also keeps the audit trail). Human actions arrive as updates (and
+the `chair_decision` signal). Every start, update and signal must carry proof of the acting person, checked by the
+worker's interceptor (peer_review.temporal.proof_checks) before any handler runs. A proven person's request is
+judged in its handler, so that a refusal enters history and the record; validators refuse before history only
+what has no proof, or what would be refused once the review's daily allowance of recorded refusals is spent.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -31,6 +35,7 @@ with workflow.unsafe.imports_passed_through():
         check_action,
         check_reviewer,
         check_reviewer_is_independent,
+        contact_changes,
         next_status,
         relations_of,
         stage_of,
@@ -48,7 +53,6 @@ with workflow.unsafe.imports_passed_through():
         Reason,
         ReasonAddition,
         RecommendationLevel,
-        RefusedAction,
         ReviewContacts,
         ReviewerAssignment,
         ReviewInput,
@@ -63,12 +67,19 @@ with workflow.unsafe.imports_passed_through():
     from peer_review.temporal import metrics
     from peer_review.temporal import search_attributes as sa
     from peer_review.temporal.names import FIND_STAFF, RESOLVE_CONTACTS, RESOLVE_OWNERS
+    from peer_review.temporal.proof_checks import proven
 
-from workflows.side_effects import SYSTEM, RecordKeeper, count, look_up
+from workflows.side_effects import LOOKUP_DEADLINE, SYSTEM, RecordKeeper, count, look_up
 
 
 def _rejected(rejection: Rejection) -> ApplicationError:
     return ApplicationError(rejection.reason, type=rejection.kind.value, non_retryable=True)
+
+
+def _proven_by() -> str | None:
+    """How the person acting in the current handler was proven, as the record says it."""
+    proof = proven()
+    return proof.attribution() if proof else None
 
 
 def _check_rationale(rationale: str | None) -> None:
@@ -105,7 +116,8 @@ class PeerReviewWorkflow:
         # Each upsert is a history event and a visibility write, so each move publishes its status once, with any
         # other attribute that changed. `referred` and `triage` happen in the same workflow task: only `triage` is
         # published, and not even that when the client sent the attributes of a review in triage with the start.
-        self._move(SYSTEM, "referred", Status.REFERRED, f"referred by {referral.referred_by}", publish=False)
+        referred = f"referred by {referral.referred_by}"
+        self._move(SYSTEM, "referred", Status.REFERRED, referred, publish=False, proven_by=_proven_by())
         self._move(
             SYSTEM,
             "triage",
@@ -141,7 +153,11 @@ class PeerReviewWorkflow:
         return self._view()
 
     async def _watch_deadline(self) -> None:
-        """Sleep until the current wait ends or its next alarm (reminder or escalation) is due."""
+        """Sleep until the current wait ends or its next alarm (reminder or escalation) is due.
+
+        Who may act is looked up again after each move and before each alarm, so a Chair who has left loses
+        authority and a new one gains it (audited as contacts_changed), and an alarm goes to whoever holds the post.
+        """
         wait = self._wait
         if wait is None:
             await workflow.wait_condition(lambda: self._wait is not None or self._status is Status.CLOSED)
@@ -151,7 +167,27 @@ class PeerReviewWorkflow:
         try:
             await workflow.wait_condition(lambda: self._wait is not wait, timeout=timeout)
         except TimeoutError:
-            self._raise_alarm(wait, kind)
+            await self._refresh_contacts()
+            # An action may have ended this wait while the timer fired or while the directory answered: then the
+            # alarm belongs to a wait that is over, and raising it would put back that wait's deadline.
+            if self._wait is wait:
+                self._raise_alarm(wait, kind)
+            return
+        if self._status is not Status.CLOSED:
+            await self._refresh_contacts()
+
+    async def _refresh_contacts(self) -> None:
+        assert self._contacts is not None
+        try:
+            contacts = await look_up(RESOLVE_CONTACTS, self._referral, ReviewContacts, deadline=LOOKUP_DEADLINE)
+        except ApplicationError:
+            # The directory is down: keep who we had, so deadlines and alarms are not held up; the next move or
+            # alarm looks again.
+            return
+        changes = contact_changes(self._contacts, contacts)
+        if changes:
+            self._contacts = contacts
+            self._records.note("contacts_changed", "; ".join(changes))
 
     def _raise_alarm(self, wait: Wait, kind: AlarmKind) -> None:
         assert self._contacts is not None
@@ -180,7 +216,8 @@ class PeerReviewWorkflow:
 
     @workflow.update
     async def approve(self, decision: Decision) -> StatusView:
-        await self._permit(ActionName.APPROVE, decision.actor)
+        with self._refusal_recorded(ActionName.APPROVE, decision.actor):
+            await self._permit(ActionName.APPROVE, decision.actor)
         return self._approve(decision)
 
     @approve.validator
@@ -189,14 +226,14 @@ class PeerReviewWorkflow:
 
     @workflow.update
     async def decline(self, decision: Decision) -> StatusView:
-        await self._permit(ActionName.DECLINE, decision.actor)
-        _check_rationale(decision.rationale)
+        with self._refusal_recorded(ActionName.DECLINE, decision.actor):
+            await self._permit(ActionName.DECLINE, decision.actor)
+            _check_rationale(decision.rationale)
         return self._decline(decision)
 
     @decline.validator
     def _validate_decline(self, decision: Decision) -> None:
-        self._validate(ActionName.DECLINE, decision.actor)
-        _check_rationale(decision.rationale)
+        self._validate(ActionName.DECLINE, decision.actor, lambda: _check_rationale(decision.rationale))
 
     @workflow.signal
     async def chair_decision(self, decision: ChairDecision) -> None:
@@ -204,34 +241,32 @@ class PeerReviewWorkflow:
         action = ActionName.APPROVE if decision.decision == "approve" else ActionName.DECLINE
         payload = Decision(actor=decision.actor, rationale=decision.rationale)
         try:
-            await self._permit(action, decision.actor)
-            if action is ActionName.DECLINE:
-                _check_rationale(decision.rationale)
-        except ApplicationError as refusal:
-            self._records.refusal(decision.actor, action.value, refusal.type or "", refusal.message, self._status)
-            return
+            with self._refusal_recorded(action, decision.actor):
+                await self._permit(action, decision.actor)
+                if action is ActionName.DECLINE:
+                    _check_rationale(decision.rationale)
+        except ApplicationError:
+            return  # a signal has nobody to answer: the refusal is in the record
         if action is ActionName.APPROVE:
             self._approve(payload)
         else:
             self._decline(payload)
 
-    @workflow.signal
-    def refused_action(self, refusal: RefusedAction) -> None:
-        """Record an action that an update validator refused: the audit record must hold every refusal."""
-        self._records.refusal(refusal.actor, refusal.action, refusal.kind, refusal.reason, self._status)
-
     # --- Review -----------------------------------------------------------------------------------------
 
     @workflow.update
     async def assign_reviewer(self, assignment: ReviewerAssignment) -> StatusView:
-        await self._permit(ActionName.ASSIGN_REVIEWER, assignment.actor)
-        lookup = await look_up(FIND_STAFF, assignment.reviewer, StaffLookup)
+        with self._refusal_recorded(ActionName.ASSIGN_REVIEWER, assignment.actor):
+            await self._permit(ActionName.ASSIGN_REVIEWER, assignment.actor)
+            self._check_independent(assignment.reviewer)
+        lookup = await look_up(FIND_STAFF, assignment.reviewer, StaffLookup, deadline=LOOKUP_DEADLINE)
         # The review may have moved on while the directory answered: check again before acting.
-        self._authorise(ActionName.ASSIGN_REVIEWER, assignment.actor)
-        try:
-            check_reviewer(lookup.staff, assignment.reviewer, self._referral)
-        except Rejection as rejection:
-            raise _rejected(rejection) from None
+        with self._refusal_recorded(ActionName.ASSIGN_REVIEWER, assignment.actor):
+            self._authorise(ActionName.ASSIGN_REVIEWER, assignment.actor)
+            try:
+                check_reviewer(lookup.staff, assignment.reviewer, self._referral)
+            except Rejection as rejection:
+                raise _rejected(rejection) from None
         self._reviewer = assignment.reviewer
         self._apply(ActionName.ASSIGN_REVIEWER, assignment.actor, f"reviewer {assignment.reviewer}")
         self._records.notify(assignment.reviewer, Step.REVIEWER_ASSIGNED)
@@ -239,20 +274,25 @@ class PeerReviewWorkflow:
 
     @assign_reviewer.validator
     def _validate_assign_reviewer(self, assignment: ReviewerAssignment) -> None:
-        self._validate(ActionName.ASSIGN_REVIEWER, assignment.actor)
+        self._validate(
+            ActionName.ASSIGN_REVIEWER, assignment.actor, lambda: self._check_independent(assignment.reviewer)
+        )
+
+    def _check_independent(self, reviewer: str) -> None:
         try:
-            check_reviewer_is_independent(assignment.reviewer, self._referral)
+            check_reviewer_is_independent(reviewer, self._referral)
         except Rejection as rejection:
             raise _rejected(rejection) from None
 
     @workflow.update
     async def submit_findings(self, submission: FindingsSubmission) -> StatusView:
-        await self._permit(ActionName.SUBMIT_FINDINGS, submission.actor)
-        self._check_findings(submission.findings)
-        owners = await self._check_owners(submission.findings)
-        # The review may have moved on (or gained a reason) while the directory answered: check again.
-        self._authorise(ActionName.SUBMIT_FINDINGS, submission.actor)
-        self._check_findings(submission.findings)
+        with self._refusal_recorded(ActionName.SUBMIT_FINDINGS, submission.actor):
+            await self._permit(ActionName.SUBMIT_FINDINGS, submission.actor)
+            self._check_findings(submission.findings)
+            owners = await self._check_owners(submission.findings)
+            # The review may have moved on (or gained a reason) while the directory answered: check again.
+            self._authorise(ActionName.SUBMIT_FINDINGS, submission.actor)
+            self._check_findings(submission.findings)
         self._findings = submission.findings
         self._local_owner_contacts = owners
         contentious = submission.findings.contentious
@@ -266,12 +306,12 @@ class PeerReviewWorkflow:
 
     @submit_findings.validator
     def _validate_submit_findings(self, submission: FindingsSubmission) -> None:
-        self._validate(ActionName.SUBMIT_FINDINGS, submission.actor)
-        self._check_findings(submission.findings)
+        self._validate(ActionName.SUBMIT_FINDINGS, submission.actor, lambda: self._check_findings(submission.findings))
 
     @workflow.update
     async def clear(self, action: Decision) -> StatusView:
-        await self._permit(ActionName.CLEAR, action.actor)
+        with self._refusal_recorded(ActionName.CLEAR, action.actor):
+            await self._permit(ActionName.CLEAR, action.actor)
         self._apply(ActionName.CLEAR, action.actor, action.rationale)
         self._notify_chair(Step.SIGN_OFF_NEEDED)
         return self._view()
@@ -282,7 +322,8 @@ class PeerReviewWorkflow:
 
     @workflow.update
     async def sign_off(self, action: Decision) -> StatusView:
-        await self._permit(ActionName.SIGN_OFF, action.actor)
+        with self._refusal_recorded(ActionName.SIGN_OFF, action.actor):
+            await self._permit(ActionName.SIGN_OFF, action.actor)
         self._apply(ActionName.SIGN_OFF, action.actor, action.rationale)
         self._notify_closed()
         self._notify_local_feedback()
@@ -294,7 +335,8 @@ class PeerReviewWorkflow:
 
     @workflow.update
     async def return_for_rework(self, rework: Rework) -> StatusView:
-        await self._permit(ActionName.RETURN_FOR_REWORK, rework.actor)
+        with self._refusal_recorded(ActionName.RETURN_FOR_REWORK, rework.actor):
+            await self._permit(ActionName.RETURN_FOR_REWORK, rework.actor)
         self._apply(ActionName.RETURN_FOR_REWORK, rework.actor, rework.reason)
         self._records.notify(self._reviewer, Step.RETURNED_FOR_REWORK)
         return self._view()
@@ -305,7 +347,8 @@ class PeerReviewWorkflow:
 
     @workflow.update
     async def withdraw(self, withdrawal: Withdrawal) -> StatusView:
-        await self._permit(ActionName.WITHDRAW, withdrawal.actor)
+        with self._refusal_recorded(ActionName.WITHDRAW, withdrawal.actor):
+            await self._permit(ActionName.WITHDRAW, withdrawal.actor)
         self._apply(ActionName.WITHDRAW, withdrawal.actor, withdrawal.reason)
         self._notify_closed()
         return self._view()
@@ -318,8 +361,9 @@ class PeerReviewWorkflow:
 
     @workflow.update
     async def add_reason(self, addition: ReasonAddition) -> StatusView:
-        await self._permit(ActionName.ADD_REASON, addition.actor)
-        self._check_new_reason(addition)
+        with self._refusal_recorded(ActionName.ADD_REASON, addition.actor):
+            await self._permit(ActionName.ADD_REASON, addition.actor)
+            self._check_new_reason(addition)
         was_mandatory = bool(self._mandatory)
         self._added_reasons.append(addition.reason)
         decision = triage(self._referral, self._added_reasons)
@@ -345,8 +389,7 @@ class PeerReviewWorkflow:
 
     @add_reason.validator
     def _validate_add_reason(self, addition: ReasonAddition) -> None:
-        self._validate(ActionName.ADD_REASON, addition.actor)
-        self._check_new_reason(addition)
+        self._validate(ActionName.ADD_REASON, addition.actor, lambda: self._check_new_reason(addition))
 
     def _check_new_reason(self, addition: ReasonAddition) -> None:
         if addition.reason in self._reasons:
@@ -374,10 +417,33 @@ class PeerReviewWorkflow:
         self._records.notify(self._referral.referred_by, Step.REFERRAL_DECLINED)
         return self._view()
 
-    def _validate(self, action: ActionName, actor: str) -> None:
+    def _validate(self, action: ActionName, actor: str, *checks: Callable[[], None]) -> None:
+        """A proven person's request goes on to its handler, which judges it and records any refusal. Once today's
+        allowance of recorded refusals is spent, a request that would be refused is refused here instead, before
+        anything enters history, and only counted."""
         # Until triage has resolved who chairs the OSN, only the handler (after waiting) can judge.
-        if self._contacts is not None:
+        if self._contacts is None or self._records.refusal_room():
+            return
+        try:
             self._authorise(action, actor)
+            for check in checks:
+                check()
+        except ApplicationError:
+            count(metrics.REFUSALS_NOT_RECORDED, action=action.value)
+            raise
+
+    @contextlib.contextmanager
+    def _refusal_recorded(self, action: ActionName, actor: str) -> Iterator[None]:
+        """Every refusal of a proven person is written to the record (up to the daily allowance), then raised.
+
+        A look-up that gave up (type Unavailable) is no refusal of the person: it is raised as it is.
+        """
+        try:
+            yield
+        except ApplicationError as refusal:
+            if refusal.type != "Unavailable":
+                self._records.refusal(actor, action, refusal.type or "", refusal.message, self._status, _proven_by())
+            raise
 
     def _authorise(self, action: ActionName, actor: str) -> None:
         assert self._contacts is not None
@@ -431,10 +497,10 @@ class PeerReviewWorkflow:
         to_status, outcome = next_status(action, contentious=contentious)
         if to_status is None:
             # An amendment where the review stands: audited, no move.
-            self._records.audit(actor, action.value, self._status, self._status, detail)
+            self._records.audit(actor, action.value, self._status, self._status, detail, _proven_by())
             return
         self._outcome = outcome
-        self._move(actor, action.value, to_status, detail)
+        self._move(actor, action.value, to_status, detail, proven_by=_proven_by())
 
     # --- State, audit and side effects -------------------------------------------------------------------
 
@@ -447,6 +513,7 @@ class PeerReviewWorkflow:
         *,
         publish: bool = True,
         attributes: Sequence[SearchAttributeUpdate[Any]] = (),
+        proven_by: str | None = None,
     ) -> None:
         """Change status, audit it and, with `publish`, upsert it with any other `attributes` in one event."""
         from_status = self._status if self._records.events else None
@@ -462,7 +529,7 @@ class PeerReviewWorkflow:
             workflow.upsert_search_attributes(
                 [sa.STATUS.value_set(to_status.value), due, sa.OVERDUE.value_set(False), *attributes]
             )
-        self._records.audit(actor, action, from_status, to_status, detail)
+        self._records.audit(actor, action, from_status, to_status, detail, proven_by)
         # workflow.logger is replay-safe: a replayed transition is not logged again.
         workflow.logger.info("review moved", extra={"status": to_status.value, "action": action})
 
@@ -481,6 +548,7 @@ class PeerReviewWorkflow:
             overdue=self._wait.overdue if self._wait else False,
             reasons=self._reasons,
             journey_stages=list(self._policy.journey_stages),
+            referred_by=self._referral.referred_by,
         )
 
     def _notify_chair(self, step: Step) -> None:

@@ -19,6 +19,7 @@ from peer_review.cli.common import (
     Actor,
     JsonFlag,
     Ref,
+    RequestId,
     SourceFile,
     act,
     checked_ref,
@@ -93,6 +94,7 @@ def _parameters(action: Action) -> list[inspect.Parameter]:
             parameters.append(parameter(note.field, Annotated[str, typer.Option(help=note.help, show_default=False)]))
         else:
             parameters.append(parameter(note.field, Annotated[str | None, typer.Option(help=note.help)], None))
+    parameters.append(parameter("request_id", RequestId, None))
     parameters.append(parameter("as_json", JsonFlag, False))
     return parameters
 
@@ -110,7 +112,7 @@ def command_for(action: Action) -> Callable[..., None]:
             fields["reason"] = options["reason"]
         if action.note is not None:
             fields[action.note.field] = options[action.note.field]
-        act(options["ref"], action.name, payload(action.payload, **fields), options["as_json"])
+        act(options["ref"], action.name, payload(action.payload, **fields), options["as_json"], options["request_id"])
 
     parameters = _parameters(action)
     # Typer reads a command's options from its signature, so the generated one is given a real signature.

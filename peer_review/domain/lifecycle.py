@@ -1,15 +1,15 @@
-"""The review lifecycle as data: which action moves which status where, and who may take it.
+"""The review lifecycle as data: which action moves which status where, who may take it, and who may read it.
 
-Pure functions only, so the workflow, the CLI and the property tests all read one source of truth.
+Pure functions only, so the workflow, the CLI, the API and the property tests all read one source of truth.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from peer_review.domain.models import Outcome, Referral, ReviewContacts, Role, Staff, Status
+from peer_review.domain.models import Outcome, Referral, ReviewContacts, Role, Staff, Status, StatusView
 
 
 class ActionName(StrEnum):
@@ -39,6 +39,8 @@ class RejectionKind(StrEnum):
     NOT_PERMITTED = "NotPermitted"
     INVALID_STATE = "InvalidState"
     INVALID_INPUT = "InvalidInput"
+    # No valid proof of the acting person came with the request (peer_review.domain.proofs).
+    UNPROVEN = "Unproven"
 
 
 class Rejection(Exception):
@@ -162,17 +164,100 @@ SEPARATION_OF_DUTIES: dict[ActionName, Separation] = {
 }
 
 
-# Who may read a review's full record (audit trail, full export, auditor pages): everyone else sees only
-# the redacted export.
+def stage_of(status: Status) -> str:
+    return STAGES[status]
+
+
+# --- What the record calls things: only these names, never text a client sent. ---------------------------
+
+SYSTEM_ACTIONS = (
+    "referred",
+    "triage",
+    "triaged",
+    "triaged_mandatory",
+    "reminder",
+    "escalated",
+    "directory_warning",
+    "contacts_changed",
+    "chair_decision_skipped",
+    "made_mandatory",
+    "notification_sent",
+    "notification_failed",
+    "notification_refused",
+)
+# Proven people's refusals beyond this many a day (per review) are counted, not written one by one: a person
+# whose requests are all refused cannot grow a review's history and record without limit.
+REFUSALS_RECORDED_PER_DAY = 100
+
+
+def refusal_action(action: ActionName) -> str:
+    return f"{action.value}_rejected"
+
+
+def audit_actions() -> list[str]:
+    """Every action name the record can hold."""
+    return [*SYSTEM_ACTIONS, *(a.value for a in ActionName), *(refusal_action(a) for a in ActionName)]
+
+
+# --- Who may read a review. ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reader:
+    """A member of staff asking to read, as the directory knows them."""
+
+    staff_id: str
+    roles: frozenset[Role]
+    # The OSNs whose reviews this person decides: as their Chair or as a listed deputy.
+    chair_osns: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Parties:
+    """What decides who may read one review."""
+
+    osn: str
+    referred_by: str | None
+    reviewer: str | None
+
+    @classmethod
+    def of(cls, view: StatusView) -> Parties:
+        return cls(view.osn, view.referred_by, view.reviewer)
+
+
+# Who may read every review's full record (and search them all on the auditor pages).
 FULL_RECORD_READERS = frozenset({Role.AUDITOR, Role.FOCAL_POINT})
 
 
-def may_read_full_record(roles: Iterable[Role]) -> bool:
-    return bool(FULL_RECORD_READERS & set(roles))
+@dataclass(frozen=True)
+class ReadScope:
+    """The reviews one person may read: all of them, an OSN's, those assigned to them, or their own referrals."""
+
+    staff_id: str
+    everything: bool
+    osns: frozenset[str]
+
+    def allows(self, parties: Parties) -> bool:
+        return (
+            self.everything
+            or parties.osn in self.osns
+            or parties.reviewer == self.staff_id
+            or parties.referred_by == self.staff_id
+        )
 
 
-def stage_of(status: Status) -> str:
-    return STAGES[status]
+def read_scope(reader: Reader) -> ReadScope:
+    """The one rule for reads: auditors and the Focal Point see every review; a Chair and deputies their OSN's;
+    a reviewer the reviews assigned to them; a referrer their own referrals; anyone else nothing."""
+    return ReadScope(reader.staff_id, bool(reader.roles & FULL_RECORD_READERS), reader.chair_osns)
+
+
+def may_read(reader: Reader, parties: Parties) -> bool:
+    return read_scope(reader).allows(parties)
+
+
+def unreadable(reader: Reader, referral_id: str) -> Rejection:
+    return Rejection(RejectionKind.NOT_PERMITTED, f"{reader.staff_id} may not read review {referral_id}")
 
 
 def relations_of(
@@ -190,6 +275,27 @@ def relations_of(
     if reviewer is not None and actor == reviewer:
         relations.add(Relation.ASSIGNED_REVIEWER)
     return frozenset(relations)
+
+
+def contact_changes(before: ReviewContacts, after: ReviewContacts) -> list[str]:
+    """What changed in who may act on a review, as the record states it (e.g. "chair S100 -> S105")."""
+
+    def shown(ids: list[str] | str | None) -> str:
+        if isinstance(ids, list):
+            return ", ".join(ids) or "none"
+        return ids or "none"
+
+    changes = []
+    for label, old, new in (
+        ("chair", before.chair, after.chair),
+        ("deputies", before.deputies, after.deputies),
+        ("focal points", before.focal_points, after.focal_points),
+    ):
+        if old != new:
+            changes.append(f"{label} {shown(old)} -> {shown(new)}")
+    if before.referrer_known != after.referrer_known:
+        changes.append("referrer " + ("back in" if after.referrer_known else "no longer in") + " the staff directory")
+    return changes
 
 
 def chair_stands_aside(referral: Referral, contacts: ReviewContacts, reviewer: str | None) -> bool:
@@ -291,7 +397,7 @@ def may_read_local_feedback(
     local recommendations.
     """
     return (
-        may_read_full_record(reader.roles)
+        bool(FULL_RECORD_READERS & set(reader.roles))
         or reader.id in (referral.referred_by, reviewer)
         or reader.id in chair_side
         or reader.id in local_contacts

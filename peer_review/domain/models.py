@@ -19,6 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 MAX_SHORT_TEXT = 200
 MAX_LONG_TEXT = 10_000
 MAX_ITEMS = 100
+# Field limits alone would let findings reach about 5 MB (five lists of 100 items of 10,000 characters), over
+# Temporal's 2 MB payload limit. A referral and findings are each held to this much JSON in total.
+MAX_JSON_BYTES = 256 * 1024
 
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
@@ -32,6 +35,15 @@ Identifier = Annotated[
 ]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_SHORT_TEXT)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_LONG_TEXT)]
+
+
+def check_total_size(model: BaseModel, name: str) -> None:
+    size = len(model.model_dump_json().encode("utf-8"))
+    if size > MAX_JSON_BYTES:
+        raise ValueError(
+            f"{name}: {size:,} bytes of JSON ({size / 1024:,.0f} KB) is over the limit of "
+            f"{MAX_JSON_BYTES:,} bytes ({MAX_JSON_BYTES // 1024} KB)"
+        )
 
 
 class Contract(BaseModel):
@@ -74,6 +86,8 @@ class Role(StrEnum):
     AUDITOR = "auditor"
     # Verifies national recommendations; told when a mandatory review meets a gap in the directory.
     NATIONAL_LEAD = "national_lead"
+    # A system with its own identity in the directory; it may refer on behalf of the referrer it names.
+    INTEGRATION = "integration"
 
 
 class Status(StrEnum):
@@ -128,6 +142,7 @@ class Referral(Contract):
             raise ValueError("other_reason: only allowed when reasons include 'other'")
         if Reason.COMPLEX_ISSUE in self.reasons and not self.issues_raised:
             raise ValueError("issues_raised: a complex_issue referral must list the issues raised")
+        check_total_size(self, "referral")
         return self
 
 
@@ -203,6 +218,11 @@ class Findings(Contract):
             raise ValueError("underlying_error: required when underlying_error_identified is true")
         return self
 
+    @model_validator(mode="after")
+    def _within_total_size(self) -> Findings:
+        check_total_size(self, "findings")
+        return self
+
 
 class Staff(Contract):
     id: Identifier
@@ -254,6 +274,11 @@ class ReviewInput(Contract):
     referral: Referral
     policy: ReviewPolicy
 
+    @property
+    def actor(self) -> str:
+        """Who starts the review: the referrer, whom the proof of a start must name."""
+        return self.referral.referred_by
+
 
 class ReviewContacts(Contract):
     """Who may act on a review, resolved from the staff directory at triage."""
@@ -302,15 +327,6 @@ class ReasonAddition(ActionPayload):
     detail: LongText | None = None
 
 
-class RefusedAction(ActionPayload):
-    """A client reports an update its validator refused, so the refusal is kept in the audit trail too
-    (a refused update never enters the workflow's history on its own)."""
-
-    action: Annotated[str, StringConstraints(max_length=64)]
-    kind: Annotated[str, StringConstraints(max_length=32)] = ""
-    reason: Annotated[str, StringConstraints(max_length=MAX_LONG_TEXT)]
-
-
 class ChairDecision(ActionPayload):
     """The fire-and-forget `chair_decision` signal for integrations."""
 
@@ -324,11 +340,13 @@ class ChairDecision(ActionPayload):
 class AuditEvent(Contract):
     seq: int
     at: datetime
+    # A staff id, or "system". `proven_by` says how the acting person was proven, e.g. "operator alice for S100".
     actor: str
     action: str
     from_status: Status | None
     to_status: Status | None
     detail: str | None = None
+    proven_by: str | None = None
 
 
 class Deadline(Contract):
@@ -352,6 +370,7 @@ class StatusView(Contract):
     reasons: list[Reason] = []
     # The Customer Journey stages fixed into the review when it started: the findings assess exactly these.
     journey_stages: list[str] = []
+    referred_by: str | None = None
 
 
 class RelatedReview(Contract):

@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 from pydantic import Field, ValidationError, model_validator
 
+from peer_review.domain.lifecycle import Reader
 from peer_review.domain.models import (
     Contract,
     Identifier,
@@ -118,6 +119,19 @@ class Directory(Contract):
     def _chairs(self, osn: str) -> list[Staff]:
         deputies = self.deputies.get(osn, [])
         return [m for m in self.with_role(Role.OSN_CHAIR) if m.osn == osn and m.id not in deputies]
+
+    def chair_osns(self, staff: Staff) -> tuple[str, ...]:
+        """The OSNs whose reviews `staff` decides and signs off: as their Chair or as a listed deputy."""
+        chaired = [staff.osn] if self.chair_of(staff.osn) == staff else []
+        deputising = [osn for osn, deputies in self.deputies.items() if staff.id in deputies]
+        return tuple(dict.fromkeys(chaired + deputising))
+
+    def reader(self, staff_id: str) -> Reader | None:
+        """Who is reading, for the read rule (peer_review.domain.lifecycle.read_scope); None if not in the directory."""
+        staff = self.find(staff_id)
+        if staff is None:
+            return None
+        return Reader(staff.id, frozenset(staff.roles), frozenset(self.chair_osns(staff)))
 
     def contacts_for(self, referral: Referral) -> ReviewContacts:
         chair = self.chair_of(referral.osn)

@@ -11,15 +11,15 @@ import csv
 import html
 import io
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from peer_review.domain.models import Status
 from peer_review.records.read_model import ReviewRecord
 
 
-def full(record: ReviewRecord) -> dict[str, Any]:
-    check = record.audit.verify()
+def full(record: ReviewRecord, chain_keys: Mapping[str, bytes]) -> dict[str, Any]:
+    check = record.audit.verify(chain_keys)
     return {
         "referral": record.referral.model_dump(mode="json"),
         "status": record.row.status.value,

@@ -15,7 +15,7 @@ from tests.helpers import EXAMPLES, example
 
 def audit_until(cli: Cli, ref: str, action: str) -> list[dict[str, Any]]:
     for _ in range(100):
-        events: list[dict[str, Any]] = cli.json("audit", ref)["events"]
+        events: list[dict[str, Any]] = cli.json("audit", ref, "--as", "S500")["events"]
         if any(e["action"] == action for e in events):
             return events
         time.sleep(0.1)
@@ -87,12 +87,12 @@ def test_add_reason_turns_a_complex_issue_review_awaiting_a_decision_into_a_mand
     bad = cli.run("add-reason", ref, "--reason", "bogus", "--as", "S300")
     assert bad.returncode == 2 and "reason" in bad.stderr
 
-    listed = cli.json("list", "--reason", "suicide_or_alleged_suicide")
+    listed = cli.json("list", "--reason", "suicide_or_alleged_suicide", "--as", "S500")
     for _ in range(50):
         if ref in [item["referral_id"] for item in listed]:
             break
         time.sleep(0.1)
-        listed = cli.json("list", "--reason", "suicide_or_alleged_suicide")
+        listed = cli.json("list", "--reason", "suicide_or_alleged_suicide", "--as", "S500")
     assert ref in [item["referral_id"] for item in listed]  # the search attributes followed
 
 
@@ -102,7 +102,7 @@ def test_related_reviews_are_reported_at_refer_and_in_status(cli: Cli) -> None:
     cli.json("refer", path)
     cli.wait_for(first, "awaiting_chair_decision")
     for _ in range(100):
-        if cli.run("audit", first).returncode == 0:  # the first referral is in the records database
+        if cli.run("audit", first, "--as", "S500").returncode == 0:  # the first referral is in the records database
             break
         time.sleep(0.1)
     second, path = cli.referral_file("persistent", customer={"reference": customer})
@@ -114,7 +114,7 @@ def test_related_reviews_are_reported_at_refer_and_in_status(cli: Cli) -> None:
     assert [(r["referral_id"], r["same"]) for r in related] == [(first, ["case_reference"])]
 
     for _ in range(100):
-        status = cli.json("status", first)
+        status = cli.json("status", first, "--as", "S500")
         if len(status["related"]) == 2:
             break
         time.sleep(0.1)
@@ -126,7 +126,7 @@ def test_related_reviews_are_reported_at_refer_and_in_status(cli: Cli) -> None:
         "Response",
         "Remedy",
     ]
-    table = cli.run("status", first)
+    table = cli.run("status", first, "--as", "S500")
     assert f"Related: {second}" in table.stdout and "Journey stages" in table.stdout
 
 

@@ -21,7 +21,7 @@ from peer_review.records.schema import notifications
 from peer_review.records.store import RecordsStore
 from peer_review.settings import Settings
 from peer_review.temporal.client import PeerReviewClient
-from tests.helpers import EXAMPLES, findings, new_worker, referral, triaged
+from tests.helpers import EXAMPLES, chain_keys, findings, new_worker, referral, triaged
 
 SMTP_WAIT = 30.0  # seconds; a mail retried after an outage arrives on the second attempt, 5 s later
 
@@ -207,7 +207,7 @@ async def test_mail_that_cannot_be_delivered_is_given_up_and_audited(
     ]
     assert await statuses(store, r.referral_id) == {"failed"}
     record = await store.audit_record(r.referral_id)
-    assert record is not None and record.verify().valid
+    assert record is not None and record.verify(chain_keys()).valid
     assert [row.event.action for row in record.events].count("notification_failed") == 2
 
 

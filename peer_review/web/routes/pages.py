@@ -15,6 +15,7 @@ from peer_review.records import read_model
 from peer_review.web.auth import SESSION_COOKIE
 from peer_review.web.deps import ServicesDep
 from peer_review.web.pages_common import PagePerson, require
+from peer_review.web.reads import check_recorded_read
 from peer_review.web.render import STATUS_LABELS, render
 from peer_review.web.routes import chair, reviewer
 from peer_review.web.routes.referrals import RefPath, read_audit, read_feedback
@@ -151,7 +152,7 @@ async def audit_search(
 async def audit_timeline(
     request: Request, referral_id: RefPath, person: PagePerson, services: ServicesDep
 ) -> HTMLResponse:
-    require(person, *AUDITORS, what="The audit pages")
+    await check_recorded_read(services, person, "audit", referral_id)
     export = await read_audit(services, referral_id)
     async with services.records() as store:
         record = await read_model.review_record(store, referral_id)

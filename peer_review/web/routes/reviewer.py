@@ -20,6 +20,7 @@ from peer_review.web.deps import Person, ServicesDep
 from peer_review.web.errors import Forbidden, status_of
 from peer_review.web.forms import CHRONOLOGY_ROWS, RECOMMENDATION_ROWS, FormProblems, parse_findings
 from peer_review.web.pages_common import PagePerson, checked_form, done_message, live_status, require
+from peer_review.web.reads import check_recorded_read
 from peer_review.web.render import render
 from peer_review.web.routes.referrals import RefPath
 from peer_review.web.services import Services
@@ -37,6 +38,7 @@ async def my_reviews(request: Request, person: PagePerson, services: ServicesDep
 
 async def _context(services: Services, person: Person, referral_id: str) -> dict[str, Any]:
     require(person, Role.REVIEWER, what="This page")
+    await check_recorded_read(services, person, "review", referral_id)
     async with services.records() as store:
         record = await read_model.review_record(store, referral_id)
         if record is None:
@@ -80,7 +82,7 @@ async def submit(request: Request, referral_id: RefPath, person: PagePerson, ser
     if findings is None:
         return render(request, "reviewer_review.html", person, 422, **context)
     try:
-        view = await (await services.reviews()).act(
+        view = await (await services.reviews_for(person.credentials)).act(
             referral_id, ActionName.SUBMIT_FINDINGS, FindingsSubmission(actor=person.id, findings=findings)
         )
     except ReviewError as error:
