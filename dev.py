@@ -15,9 +15,9 @@ import structlog
 from peer_review.foreground import run_until_signalled
 from peer_review.logs import configure_logging
 from peer_review.settings import Settings
-from peer_review.temporal.codec import KeyRing
 from peer_review.temporal.codec_server import serve_codec
 from peer_review.temporal.dev_server import DevServer
+from peer_review.temporal.key_rings import ensure_local_key_rings
 from peer_review.web.app import local_api_settings
 from peer_review.web.app import serve as serve_api
 from worker import run as run_worker
@@ -30,8 +30,9 @@ WEB_UI_PORT = 8233
 def main() -> None:
     settings = Settings()
     configure_logging(settings.log_format, settings.log_level)
-    # A fresh machine has no key ring yet: make one (mode 0600) so payloads are encrypted from the first run.
-    KeyRing.ensure(settings.key_file)
+    # A fresh machine has no keys yet: make them (mode 0600) so payloads are encrypted, the audit chain keyed and the
+    # `peer-review` command able to prove who acts, from the first run.
+    ensure_local_key_rings(settings)
     host, _, port = settings.temporal_address.rpartition(":")
     server = DevServer(
         log_file=DATA / "temporal-server.log",

@@ -14,7 +14,8 @@ from typing import Any
 
 import structlog
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.common import HeaderCodecBehavior
+from temporalio.worker import Replayer, Worker
 
 from activities.directory import DirectoryActivities
 from activities.notifications import NotificationActivities, mailer_from
@@ -24,8 +25,12 @@ from peer_review.logs import configure_logging
 from peer_review.records.store import RecordsStore
 from peer_review.settings import Settings
 from peer_review.temporal.connection import connect
+from peer_review.temporal.converter import encrypted_converter
+from peer_review.temporal.key_rings import load_chain_ring, load_signing_ring
 from peer_review.temporal.metrics import prometheus_runtime
 from peer_review.temporal.names import NOTIFICATIONS_QUEUE_SUFFIX, RECORDS_QUEUE_SUFFIX
+from peer_review.temporal.proof_checks import ProofChecker
+from peer_review.temporal.proofs import with_sealed_headers
 from workflows.peer_review import PeerReviewWorkflow
 
 log = structlog.get_logger(__name__)
@@ -55,9 +60,14 @@ class PeerReviewWorker:
 
 
 def build_worker(client: Client, settings: Settings, store: RecordsStore, **tuning: Any) -> PeerReviewWorker:
-    """Every workflow and activity; `tuning` passes worker options (cache, pollers) to the decisions worker."""
+    """Every workflow and activity; `tuning` passes worker options (cache, pollers) to the decisions worker.
+
+    Workflows only see requests whose proof of the acting person checks out (ProofChecker), with headers sealed by
+    the codec like every other payload.
+    """
+    client = with_sealed_headers(client)
     directory = DirectoryActivities(settings.directory)
-    records = RecordActivities(store)
+    records = RecordActivities(store, load_chain_ring(settings))
     notifications = NotificationActivities(
         directory=settings.directory,
         store=store,
@@ -70,7 +80,8 @@ def build_worker(client: Client, settings: Settings, store: RecordsStore, **tuni
         client,
         task_queue=settings.task_queue,
         workflows=[PeerReviewWorkflow],
-        activities=[directory.resolve_contacts, directory.find_staff],
+        activities=[directory.resolve_contacts, directory.find_staff, directory.resolve_owners],
+        interceptors=[ProofChecker(load_signing_ring(settings))],
         graceful_shutdown_timeout=grace,
         **{"max_cached_workflows": settings.max_cached_workflows, **tuning},
     )
@@ -87,6 +98,16 @@ def build_worker(client: Client, settings: Settings, store: RecordsStore, **tuni
         graceful_shutdown_timeout=grace,
     )
     return PeerReviewWorker(decisions, record_keeping, mail)
+
+
+def build_replayer(settings: Settings) -> Replayer:
+    """Replays saved histories exactly as the worker runs them: same converter, header sealing and proof checks."""
+    return Replayer(
+        workflows=[PeerReviewWorkflow],
+        data_converter=encrypted_converter(settings.key_file),
+        interceptors=[ProofChecker(load_signing_ring(settings))],
+        header_codec_behavior=HeaderCodecBehavior.CODEC,
+    )
 
 
 async def run(settings: Settings, stop: asyncio.Event) -> None:

@@ -1,4 +1,4 @@
-"""Staff directory look-ups for the workflow (who chairs an OSN, a reviewer's site)."""
+"""Staff directory look-ups for the workflow (who chairs an OSN, a reviewer's site, recommendation owners)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from pathlib import Path
 
 from temporalio import activity
 
-from peer_review.domain.models import Referral, ReviewContacts, StaffLookup
+from peer_review.domain.models import OwnerLookup, Referral, ReviewContacts, StaffLookup
 from peer_review.domain.staff_directory import load_directory
-from peer_review.temporal.names import FIND_STAFF, RESOLVE_CONTACTS
+from peer_review.temporal.names import FIND_STAFF, RESOLVE_CONTACTS, RESOLVE_OWNERS
 
 
 class DirectoryActivities:
@@ -22,3 +22,7 @@ class DirectoryActivities:
     @activity.defn(name=FIND_STAFF)
     async def find_staff(self, staff_id: str) -> StaffLookup:
         return StaffLookup(staff=load_directory(self.path).find(staff_id))
+
+    @activity.defn(name=RESOLVE_OWNERS)
+    async def resolve_owners(self, owner_ids: list[str]) -> OwnerLookup:
+        return load_directory(self.path).owners(owner_ids)

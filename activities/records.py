@@ -4,24 +4,51 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from sqlalchemy.exc import DataError, DBAPIError
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
+from peer_review.domain.audit_chain import ChainKey
 from peer_review.domain.models import RecordBatch
 from peer_review.records.store import RecordsStore
+from peer_review.temporal.codec import KeyRing
 from peer_review.temporal.metrics import RECORD_LATENCY
 from peer_review.temporal.names import RECORD_BATCH
 
+# The activity error type of a batch the database refuses as it stands (a value it will not store): retrying the
+# same batch cannot help, so the workflow stops retrying, counts it and raises the PeerReviewRecordsStuck alert.
+RECORD_REJECTED = "RecordRejected"
+
 
 class RecordActivities:
-    def __init__(self, store: RecordsStore) -> None:
+    def __init__(self, store: RecordsStore, chain_ring: KeyRing) -> None:
         self.store = store
+        # The newest chain key seals new rows; the database keeps only its id.
+        self.chain_key = ChainKey(chain_ring.newest, chain_ring.keys[chain_ring.newest])
 
     @activity.defn(name=RECORD_BATCH)
     async def record_batch(self, batch: RecordBatch) -> int:
-        added = await self.store.write_batch(batch)
+        try:
+            added = await self.store.write_batch(batch, self.chain_key)
+        except DBAPIError as error:
+            if not refused_for_good(error):
+                raise  # the database is down or busy: retried until it answers
+            raise ApplicationError(
+                f"the records database refused the batch: {type(error.orig).__name__}",
+                type=RECORD_REJECTED,
+                non_retryable=True,
+            ) from None
         if batch.events:
             # How far the system of record trails the review: from the oldest event in the batch to now.
             lag = (datetime.now(UTC) - batch.events[0].at).total_seconds()
             activity.metric_meter().create_histogram_float(RECORD_LATENCY, unit="s").record(max(lag, 0.0))
         activity.logger.debug("recorded audit events", extra={"added": added})
         return added
+
+
+def refused_for_good(error: DBAPIError) -> bool:
+    """A data exception (SQLSTATE class 22: a value too long, out of range, malformed): the same batch always fails."""
+    if isinstance(error, DataError):
+        return True
+    sqlstate = getattr(error.orig, "pgcode", None) or getattr(getattr(error.orig, "__cause__", None), "sqlstate", None)
+    return isinstance(sqlstate, str) and sqlstate.startswith("22")

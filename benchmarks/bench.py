@@ -16,6 +16,7 @@ from typing import Any
 from benchmarks.lifecycle import measure_lifecycle
 from benchmarks.options import Options
 from benchmarks.procfs import machine_memory_gb
+from benchmarks.proofs import measure_proof_cost
 from benchmarks.scale import measure_scale
 from benchmarks.server import start_dev_server, temporal_binary
 from benchmarks.stack import ROOT, Stack, bench_converter
@@ -96,6 +97,13 @@ async def run_benchmark(options: Options, keep: Path | None = None) -> dict[str,
             began = time.perf_counter()
             lifecycle = await measure_lifecycle(stack, options, server.pid)
             lifecycle_seconds = round(time.perf_counter() - began, 1)
+            # What proving the acting person costs, against what a whole review costs (all processes).
+            project = lifecycle.run("project", options.concurrency) or lifecycle.phases[0]
+            proofs = await measure_proof_cost(
+                stack.settings("project"),
+                sum(project.as_dict()["cpu_ms_per_review"].values()),
+                rounds=30 if options.quick else 300,
+            )
             scale = await measure_scale(stack, options, server.pid) if options.at_rest else {}
         finally:
             server.stop()
@@ -109,6 +117,7 @@ async def run_benchmark(options: Options, keep: Path | None = None) -> dict[str,
         "machine": about,
         **lifecycle.as_dict(options.concurrency),
         "lifecycle_seconds": lifecycle_seconds,
+        "proofs": proofs.as_dict(),
         "scale": {key: value for key, value in scale.items() if key not in ("at_rest",)},
         "at_rest": scale.get("at_rest"),
     }

@@ -172,6 +172,20 @@ def recovery_table(recovery: dict[str, Any]) -> Table:
     return table
 
 
+def proofs_table(proofs: dict[str, Any]) -> Table:
+    table = Table(title="Proofs of the acting person: CPU per review", title_justify="left")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    table.add_row("proven messages per review (start + 4 updates)", str(proofs["messages_per_review"]))
+    table.add_row(
+        "sign (client) / check (worker), per message", f"{proofs['sign_us']:.0f} / {proofs['check_us']:.0f} µs"
+    )
+    table.add_row("proofs per review", f"{proofs['per_review_ms']:.2f} ms")
+    table.add_row("a whole review (server + worker + load generator)", f"{proofs['review_cpu_ms']:.0f} ms")
+    table.add_row("proofs' share", f"{100 * proofs['share']:.2f} %")
+    return table
+
+
 def targets_table(targets: list[Target]) -> Table:
     table = Table(title="Targets", title_justify="left")
     for column in ("target", "measured", "limit", "met"):
@@ -206,6 +220,8 @@ def show(results: dict[str, Any], targets: list[Target], console: Console) -> No
     console.print(runs_table(results))
     console.print(history_table(results))
     scale = results.get("scale") or {}
+    if results.get("proofs"):
+        console.print(proofs_table(results["proofs"]))
     if results.get("at_rest"):
         console.print(at_rest_table(results["at_rest"]))
     if scale.get("idle"):

@@ -43,11 +43,12 @@ READY = "benchmark worker started"
 def bench_converter(key_file: Path) -> DataConverter:
     """The converter the worker process uses: encrypted when the project has its payload codec."""
     try:
-        from peer_review.temporal.codec import KeyRing
         from peer_review.temporal.converter import encrypted_converter
+        from peer_review.temporal.key_rings import ensure_local_key_rings
     except ImportError:  # a tree without payload encryption: plain pydantic JSON
         return data_converter()
-    KeyRing.ensure(key_file)
+    # The payload key ring, and beside it the chain and signing rings the worker and the client need.
+    ensure_local_key_rings(Settings(key_file=key_file))
     return encrypted_converter(key_file)
 
 

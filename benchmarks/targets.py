@@ -56,6 +56,9 @@ def _lifecycle(results: dict[str, Any]) -> list[Target]:
             targets.append(Target(f"{kind} p99 @{LOW_CONCURRENCY} project/bare twin", mine / bare, 1.5, "x"))
     worst = max(results["history"][label]["events_max"] for label in ("project", "project_lone"))
     targets.append(Target("events per standard path (worst measured)", worst, 120, "events"))
+    proofs = results.get("proofs")
+    if proofs:
+        targets.append(Target("CPU for proofs of the acting person, per review", 100 * proofs["share"], 5.0, "%"))
     return targets
 
 

@@ -42,6 +42,11 @@ class Settings(BaseSettings):
     records_url: str = "sqlite+aiosqlite:///.data/records.db"
     directory: Path = Path("examples/directory.yaml")
     key_file: Path = Path(".data/peer-review.key")
+    # Unless set, both live beside the payload key ring. The chain key ring keys the audit chain's HMAC (the worker
+    # and auditors hold it, the database never does); the signing key ring holds the keys that sign proofs of the
+    # acting person (`operator-` keys for the CLI, `api-` keys for the HTTP API; the worker holds both to check).
+    chain_key_file: Path | None = None
+    signing_key_file: Path | None = None
     notify: Literal["outbox", "smtp"] = "outbox"
     smtp_host: str = "localhost"
     smtp_port: int = 25
@@ -82,6 +87,14 @@ class Settings(BaseSettings):
     @classmethod
     def _lower_domains(cls, value: list[str]) -> list[str]:
         return [domain.lower().lstrip("@") for domain in value]
+
+    @property
+    def chain_keys_path(self) -> Path:
+        return self.chain_key_file or self.key_file.with_name("peer-review-chain.key")
+
+    @property
+    def signing_keys_path(self) -> Path:
+        return self.signing_key_file or self.key_file.with_name("peer-review-signing.key")
 
     @property
     def policy(self) -> ReviewPolicy:

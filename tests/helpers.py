@@ -11,16 +11,30 @@ from pathlib import Path
 from typing import Any
 
 from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
 
+from peer_review.domain.audit_chain import ChainKey
 from peer_review.domain.models import Findings, Referral, Status, StatusView
 from peer_review.records.store import RecordsStore
 from peer_review.settings import Settings
 from peer_review.temporal.client import PeerReviewClient
+from peer_review.temporal.key_rings import load_chain_ring
+from peer_review.temporal.proofs import ProofSigner
 from worker import PeerReviewWorker, build_worker
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 TEST_KEY_FILE = ROOT / "tests" / "keys" / "keyring.json"
+
+
+def chain_keys() -> dict[str, bytes]:
+    """The test chain key ring's keys, to verify records the test worker sealed."""
+    return dict(load_chain_ring(Settings(key_file=TEST_KEY_FILE)).keys)
+
+
+def chain_key() -> ChainKey:
+    ring = load_chain_ring(Settings(key_file=TEST_KEY_FILE))
+    return ChainKey(ring.newest, ring.keys[ring.newest])
 
 
 def venv_binary(name: str) -> str:
@@ -52,6 +66,11 @@ def findings(**changes: Any) -> Findings:
 def new_worker(client: Client, settings: Settings, store: RecordsStore, **tuning: Any) -> PeerReviewWorker:
     """The real worker: same workflow, activities and options (each test's settings name a fresh queue)."""
     return build_worker(client, settings, store, **tuning)
+
+
+def skipping_reviews(env: WorkflowEnvironment, settings: Settings) -> PeerReviewClient:
+    """A client for the time-skipping server, whose proofs are issued at the server's time (it runs ahead)."""
+    return PeerReviewClient(env.client, settings, ProofSigner.for_operator(settings, clock=env.get_current_time))
 
 
 async def triaged(reviews: PeerReviewClient, referral_id: str) -> StatusView:

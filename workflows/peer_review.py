@@ -2,13 +2,17 @@
 
 Orchestration only. What is allowed comes from peer_review.domain.lifecycle, the triage policy from
 peer_review.domain.triage; side effects happen in activities, called by name so that this module imports no I/O
-library (see workflows/side_effects.py, which also keeps the audit trail). Human actions arrive as updates whose
-validators reject before anything enters history.
+library (see workflows/side_effects.py, which also keeps the audit trail). Human actions arrive as updates (and
+the `chair_decision` signal). Every start, update and signal must carry proof of the acting person, checked by the
+worker's interceptor (peer_review.temporal.proof_checks) before any handler runs. A proven person's request is
+judged in its handler, so that a refusal enters history and the record; validators refuse before history only
+what has no proof, or what would be refused once the review's daily allowance of recorded refusals is spent.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -26,8 +30,12 @@ with workflow.unsafe.imports_passed_through():
         ActionName,
         Rejection,
         RejectionKind,
+        after_reason_added,
+        chair_stands_aside,
         check_action,
         check_reviewer,
+        check_reviewer_is_independent,
+        contact_changes,
         next_status,
         relations_of,
         stage_of,
@@ -40,8 +48,11 @@ with workflow.unsafe.imports_passed_through():
         Findings,
         FindingsSubmission,
         Outcome,
+        OwnerLookup,
         Priority,
-        RefusedAction,
+        Reason,
+        ReasonAddition,
+        RecommendationLevel,
         ReviewContacts,
         ReviewerAssignment,
         ReviewInput,
@@ -55,13 +66,20 @@ with workflow.unsafe.imports_passed_through():
     from peer_review.domain.triage import triage
     from peer_review.temporal import metrics
     from peer_review.temporal import search_attributes as sa
-    from peer_review.temporal.names import FIND_STAFF, RESOLVE_CONTACTS
+    from peer_review.temporal.names import FIND_STAFF, RESOLVE_CONTACTS, RESOLVE_OWNERS
+    from peer_review.temporal.proof_checks import proven
 
-from workflows.side_effects import SYSTEM, RecordKeeper, count, look_up
+from workflows.side_effects import LOOKUP_DEADLINE, SYSTEM, RecordKeeper, count, look_up
 
 
 def _rejected(rejection: Rejection) -> ApplicationError:
     return ApplicationError(rejection.reason, type=rejection.kind.value, non_retryable=True)
+
+
+def _proven_by() -> str | None:
+    """How the person acting in the current handler was proven, as the record says it."""
+    proof = proven()
+    return proof.attribution() if proof else None
 
 
 def _check_rationale(rationale: str | None) -> None:
@@ -84,6 +102,10 @@ class PeerReviewWorkflow:
         self._contacts: ReviewContacts | None = None
         self._reviewer: str | None = None
         self._findings: Findings | None = None
+        # Reasons that came to light during the review; the referral's own reasons never change.
+        self._added_reasons: list[Reason] = []
+        # Who reads for the owners of the findings' local recommendations (told at closure).
+        self._local_owner_contacts: list[str] = []
         self._wait: Wait | None = None
         self._records = RecordKeeper(review, view=self._view, findings=lambda: self._findings)
 
@@ -94,7 +116,8 @@ class PeerReviewWorkflow:
         # Each upsert is a history event and a visibility write, so each move publishes its status once, with any
         # other attribute that changed. `referred` and `triage` happen in the same workflow task: only `triage` is
         # published, and not even that when the client sent the attributes of a review in triage with the start.
-        self._move(SYSTEM, "referred", Status.REFERRED, f"referred by {referral.referred_by}", publish=False)
+        referred = f"referred by {referral.referred_by}"
+        self._move(SYSTEM, "referred", Status.REFERRED, referred, publish=False, proven_by=_proven_by())
         self._move(
             SYSTEM,
             "triage",
@@ -111,7 +134,7 @@ class PeerReviewWorkflow:
             count(metrics.REVIEWS_STARTED, reason=reason.value, level=referral.referral_level.value)
         decision = triage(referral)
         self._mandatory, self._priority = decision.mandatory, decision.priority
-        self._records.note_directory_gaps(self._contacts)
+        self._escalate_directory_gaps(self._contacts)
         mandatory = [sa.MANDATORY.value_set(decision.mandatory)]
         priority = f"priority {decision.priority}"
         if decision.mandatory:
@@ -130,7 +153,11 @@ class PeerReviewWorkflow:
         return self._view()
 
     async def _watch_deadline(self) -> None:
-        """Sleep until the current wait ends or its next alarm (reminder or escalation) is due."""
+        """Sleep until the current wait ends or its next alarm (reminder or escalation) is due.
+
+        Who may act is looked up again after each move and before each alarm, so a Chair who has left loses
+        authority and a new one gains it (audited as contacts_changed), and an alarm goes to whoever holds the post.
+        """
         wait = self._wait
         if wait is None:
             await workflow.wait_condition(lambda: self._wait is not None or self._status is Status.CLOSED)
@@ -140,7 +167,27 @@ class PeerReviewWorkflow:
         try:
             await workflow.wait_condition(lambda: self._wait is not wait, timeout=timeout)
         except TimeoutError:
-            self._raise_alarm(wait, kind)
+            await self._refresh_contacts()
+            # An action may have ended this wait while the timer fired or while the directory answered: then the
+            # alarm belongs to a wait that is over, and raising it would put back that wait's deadline.
+            if self._wait is wait:
+                self._raise_alarm(wait, kind)
+            return
+        if self._status is not Status.CLOSED:
+            await self._refresh_contacts()
+
+    async def _refresh_contacts(self) -> None:
+        assert self._contacts is not None
+        try:
+            contacts = await look_up(RESOLVE_CONTACTS, self._referral, ReviewContacts, deadline=LOOKUP_DEADLINE)
+        except ApplicationError:
+            # The directory is down: keep who we had, so deadlines and alarms are not held up; the next move or
+            # alarm looks again.
+            return
+        changes = contact_changes(self._contacts, contacts)
+        if changes:
+            self._contacts = contacts
+            self._records.note("contacts_changed", "; ".join(changes))
 
     def _raise_alarm(self, wait: Wait, kind: AlarmKind) -> None:
         assert self._contacts is not None
@@ -169,7 +216,8 @@ class PeerReviewWorkflow:
 
     @workflow.update
     async def approve(self, decision: Decision) -> StatusView:
-        await self._permit(ActionName.APPROVE, decision.actor)
+        with self._refusal_recorded(ActionName.APPROVE, decision.actor):
+            await self._permit(ActionName.APPROVE, decision.actor)
         return self._approve(decision)
 
     @approve.validator
@@ -178,14 +226,14 @@ class PeerReviewWorkflow:
 
     @workflow.update
     async def decline(self, decision: Decision) -> StatusView:
-        await self._permit(ActionName.DECLINE, decision.actor)
-        _check_rationale(decision.rationale)
+        with self._refusal_recorded(ActionName.DECLINE, decision.actor):
+            await self._permit(ActionName.DECLINE, decision.actor)
+            _check_rationale(decision.rationale)
         return self._decline(decision)
 
     @decline.validator
     def _validate_decline(self, decision: Decision) -> None:
-        self._validate(ActionName.DECLINE, decision.actor)
-        _check_rationale(decision.rationale)
+        self._validate(ActionName.DECLINE, decision.actor, lambda: _check_rationale(decision.rationale))
 
     @workflow.signal
     async def chair_decision(self, decision: ChairDecision) -> None:
@@ -193,34 +241,32 @@ class PeerReviewWorkflow:
         action = ActionName.APPROVE if decision.decision == "approve" else ActionName.DECLINE
         payload = Decision(actor=decision.actor, rationale=decision.rationale)
         try:
-            await self._permit(action, decision.actor)
-            if action is ActionName.DECLINE:
-                _check_rationale(decision.rationale)
-        except ApplicationError as refusal:
-            self._records.refusal(decision.actor, action.value, refusal.type or "", refusal.message, self._status)
-            return
+            with self._refusal_recorded(action, decision.actor):
+                await self._permit(action, decision.actor)
+                if action is ActionName.DECLINE:
+                    _check_rationale(decision.rationale)
+        except ApplicationError:
+            return  # a signal has nobody to answer: the refusal is in the record
         if action is ActionName.APPROVE:
             self._approve(payload)
         else:
             self._decline(payload)
 
-    @workflow.signal
-    def refused_action(self, refusal: RefusedAction) -> None:
-        """Record an action that an update validator refused: the audit record must hold every refusal."""
-        self._records.refusal(refusal.actor, refusal.action, refusal.kind, refusal.reason, self._status)
-
     # --- Review -----------------------------------------------------------------------------------------
 
     @workflow.update
     async def assign_reviewer(self, assignment: ReviewerAssignment) -> StatusView:
-        await self._permit(ActionName.ASSIGN_REVIEWER, assignment.actor)
-        lookup = await look_up(FIND_STAFF, assignment.reviewer, StaffLookup)
+        with self._refusal_recorded(ActionName.ASSIGN_REVIEWER, assignment.actor):
+            await self._permit(ActionName.ASSIGN_REVIEWER, assignment.actor)
+            self._check_independent(assignment.reviewer)
+        lookup = await look_up(FIND_STAFF, assignment.reviewer, StaffLookup, deadline=LOOKUP_DEADLINE)
         # The review may have moved on while the directory answered: check again before acting.
-        self._authorise(ActionName.ASSIGN_REVIEWER, assignment.actor)
-        try:
-            check_reviewer(lookup.staff, assignment.reviewer, self._referral)
-        except Rejection as rejection:
-            raise _rejected(rejection) from None
+        with self._refusal_recorded(ActionName.ASSIGN_REVIEWER, assignment.actor):
+            self._authorise(ActionName.ASSIGN_REVIEWER, assignment.actor)
+            try:
+                check_reviewer(lookup.staff, assignment.reviewer, self._referral)
+            except Rejection as rejection:
+                raise _rejected(rejection) from None
         self._reviewer = assignment.reviewer
         self._apply(ActionName.ASSIGN_REVIEWER, assignment.actor, f"reviewer {assignment.reviewer}")
         self._records.notify(assignment.reviewer, Step.REVIEWER_ASSIGNED)
@@ -228,17 +274,27 @@ class PeerReviewWorkflow:
 
     @assign_reviewer.validator
     def _validate_assign_reviewer(self, assignment: ReviewerAssignment) -> None:
-        self._validate(ActionName.ASSIGN_REVIEWER, assignment.actor)
-        if assignment.reviewer == self._referral.referred_by:
-            raise _rejected(
-                Rejection(RejectionKind.INVALID_INPUT, "reviewer: the referrer cannot review their own referral")
-            )
+        self._validate(
+            ActionName.ASSIGN_REVIEWER, assignment.actor, lambda: self._check_independent(assignment.reviewer)
+        )
+
+    def _check_independent(self, reviewer: str) -> None:
+        try:
+            check_reviewer_is_independent(reviewer, self._referral)
+        except Rejection as rejection:
+            raise _rejected(rejection) from None
 
     @workflow.update
     async def submit_findings(self, submission: FindingsSubmission) -> StatusView:
-        await self._permit(ActionName.SUBMIT_FINDINGS, submission.actor)
-        self._check_findings(submission.findings)
+        with self._refusal_recorded(ActionName.SUBMIT_FINDINGS, submission.actor):
+            await self._permit(ActionName.SUBMIT_FINDINGS, submission.actor)
+            self._check_findings(submission.findings)
+            owners = await self._check_owners(submission.findings)
+            # The review may have moved on (or gained a reason) while the directory answered: check again.
+            self._authorise(ActionName.SUBMIT_FINDINGS, submission.actor)
+            self._check_findings(submission.findings)
         self._findings = submission.findings
+        self._local_owner_contacts = owners
         contentious = submission.findings.contentious
         detail = "contentious: legal clearance needed" if contentious else None
         self._apply(ActionName.SUBMIT_FINDINGS, submission.actor, detail, contentious=contentious)
@@ -250,12 +306,12 @@ class PeerReviewWorkflow:
 
     @submit_findings.validator
     def _validate_submit_findings(self, submission: FindingsSubmission) -> None:
-        self._validate(ActionName.SUBMIT_FINDINGS, submission.actor)
-        self._check_findings(submission.findings)
+        self._validate(ActionName.SUBMIT_FINDINGS, submission.actor, lambda: self._check_findings(submission.findings))
 
     @workflow.update
     async def clear(self, action: Decision) -> StatusView:
-        await self._permit(ActionName.CLEAR, action.actor)
+        with self._refusal_recorded(ActionName.CLEAR, action.actor):
+            await self._permit(ActionName.CLEAR, action.actor)
         self._apply(ActionName.CLEAR, action.actor, action.rationale)
         self._notify_chair(Step.SIGN_OFF_NEEDED)
         return self._view()
@@ -266,9 +322,11 @@ class PeerReviewWorkflow:
 
     @workflow.update
     async def sign_off(self, action: Decision) -> StatusView:
-        await self._permit(ActionName.SIGN_OFF, action.actor)
+        with self._refusal_recorded(ActionName.SIGN_OFF, action.actor):
+            await self._permit(ActionName.SIGN_OFF, action.actor)
         self._apply(ActionName.SIGN_OFF, action.actor, action.rationale)
         self._notify_closed()
+        self._notify_local_feedback()
         return self._view()
 
     @sign_off.validator
@@ -277,7 +335,8 @@ class PeerReviewWorkflow:
 
     @workflow.update
     async def return_for_rework(self, rework: Rework) -> StatusView:
-        await self._permit(ActionName.RETURN_FOR_REWORK, rework.actor)
+        with self._refusal_recorded(ActionName.RETURN_FOR_REWORK, rework.actor):
+            await self._permit(ActionName.RETURN_FOR_REWORK, rework.actor)
         self._apply(ActionName.RETURN_FOR_REWORK, rework.actor, rework.reason)
         self._records.notify(self._reviewer, Step.RETURNED_FOR_REWORK)
         return self._view()
@@ -288,7 +347,8 @@ class PeerReviewWorkflow:
 
     @workflow.update
     async def withdraw(self, withdrawal: Withdrawal) -> StatusView:
-        await self._permit(ActionName.WITHDRAW, withdrawal.actor)
+        with self._refusal_recorded(ActionName.WITHDRAW, withdrawal.actor):
+            await self._permit(ActionName.WITHDRAW, withdrawal.actor)
         self._apply(ActionName.WITHDRAW, withdrawal.actor, withdrawal.reason)
         self._notify_closed()
         return self._view()
@@ -296,6 +356,51 @@ class PeerReviewWorkflow:
     @withdraw.validator
     def _validate_withdraw(self, withdrawal: Withdrawal) -> None:
         self._validate(ActionName.WITHDRAW, withdrawal.actor)
+
+    # --- A case can change while it is reviewed -----------------------------------------------------------
+
+    @workflow.update
+    async def add_reason(self, addition: ReasonAddition) -> StatusView:
+        with self._refusal_recorded(ActionName.ADD_REASON, addition.actor):
+            await self._permit(ActionName.ADD_REASON, addition.actor)
+            self._check_new_reason(addition)
+        was_mandatory = bool(self._mandatory)
+        self._added_reasons.append(addition.reason)
+        decision = triage(self._referral, self._added_reasons)
+        self._mandatory, self._priority = decision.mandatory, decision.priority
+        detail = addition.reason.value + (f": {addition.detail}" if addition.detail else "")
+        self._apply(ActionName.ADD_REASON, addition.actor, detail)
+        attributes: list[SearchAttributeUpdate[Any]] = [
+            sa.REASONS.value_set([r.value for r in self._reasons]),
+            sa.MANDATORY.value_set(decision.mandatory),
+        ]
+        skipped_to = after_reason_added(self._status, was_mandatory=was_mandatory, now_mandatory=decision.mandatory)
+        if skipped_to is not None:
+            self._move(
+                SYSTEM, "chair_decision_skipped", skipped_to, "mandatory: no Chair decision", attributes=attributes
+            )
+        else:
+            workflow.upsert_search_attributes(attributes)
+        if decision.mandatory and not was_mandatory:
+            self._records.note("made_mandatory", f"priority {decision.priority}")
+            self._notify_chair(Step.MADE_MANDATORY)
+            self._records.notify_all(self._contacts.focal_points if self._contacts else [], Step.MADE_MANDATORY)
+        return self._view()
+
+    @add_reason.validator
+    def _validate_add_reason(self, addition: ReasonAddition) -> None:
+        self._validate(ActionName.ADD_REASON, addition.actor, lambda: self._check_new_reason(addition))
+
+    def _check_new_reason(self, addition: ReasonAddition) -> None:
+        if addition.reason in self._reasons:
+            message = f"reason: {addition.reason.value} is already a reason for this review"
+            raise _rejected(Rejection(RejectionKind.INVALID_INPUT, message))
+        if addition.reason is Reason.OTHER and not addition.detail:
+            raise _rejected(Rejection(RejectionKind.INVALID_INPUT, "detail: required when the reason is 'other'"))
+
+    @property
+    def _reasons(self) -> list[Reason]:
+        return [*self._referral.reasons, *self._added_reasons]
 
     # --- Decisions shared by the updates and the signal ------------------------------------------------
 
@@ -312,10 +417,33 @@ class PeerReviewWorkflow:
         self._records.notify(self._referral.referred_by, Step.REFERRAL_DECLINED)
         return self._view()
 
-    def _validate(self, action: ActionName, actor: str) -> None:
+    def _validate(self, action: ActionName, actor: str, *checks: Callable[[], None]) -> None:
+        """A proven person's request goes on to its handler, which judges it and records any refusal. Once today's
+        allowance of recorded refusals is spent, a request that would be refused is refused here instead, before
+        anything enters history, and only counted."""
         # Until triage has resolved who chairs the OSN, only the handler (after waiting) can judge.
-        if self._contacts is not None:
+        if self._contacts is None or self._records.refusal_room():
+            return
+        try:
             self._authorise(action, actor)
+            for check in checks:
+                check()
+        except ApplicationError:
+            count(metrics.REFUSALS_NOT_RECORDED, action=action.value)
+            raise
+
+    @contextlib.contextmanager
+    def _refusal_recorded(self, action: ActionName, actor: str) -> Iterator[None]:
+        """Every refusal of a proven person is written to the record (up to the daily allowance), then raised.
+
+        A look-up that gave up (type Unavailable) is no refusal of the person: it is raised as it is.
+        """
+        try:
+            yield
+        except ApplicationError as refusal:
+            if refusal.type != "Unavailable":
+                self._records.refusal(actor, action, refusal.type or "", refusal.message, self._status, _proven_by())
+            raise
 
     def _authorise(self, action: ActionName, actor: str) -> None:
         assert self._contacts is not None
@@ -327,16 +455,38 @@ class PeerReviewWorkflow:
                 relations=relations,
                 mandatory=bool(self._mandatory),
                 findings_submitted=self._findings is not None,
+                chair_aside=chair_stands_aside(self._referral, self._contacts, self._reviewer),
             )
         except Rejection as rejection:
             raise _rejected(rejection) from None
 
     def _check_findings(self, findings: Findings) -> None:
         problems = findings_problems(
-            findings, journey_stages=self._policy.journey_stages, issues_raised=self._referral.issues_raised
+            findings,
+            journey_stages=self._policy.journey_stages,
+            issues_raised=self._referral.issues_raised,
+            reasons=self._reasons,
         )
         if problems:
             raise _rejected(Rejection(RejectionKind.INVALID_INPUT, "; ".join(problems)))
+
+    async def _check_owners(self, findings: Findings) -> list[str]:
+        """Every recommendation's owner must be a staff or team id in the directory (a look-up, so an activity).
+
+        Returns who reads for the owners of the local recommendations.
+        """
+        if not findings.recommendations:
+            return []
+        lookup = await look_up(RESOLVE_OWNERS, [r.owner for r in findings.recommendations], OwnerLookup)
+        problems = [
+            f"recommendations.{position}.owner: {item.owner} is not a staff or team id in the directory"
+            for position, item in enumerate(findings.recommendations, start=1)
+            if item.owner in lookup.unknown
+        ]
+        if problems:
+            raise _rejected(Rejection(RejectionKind.INVALID_INPUT, "; ".join(problems)))
+        local = [r.owner for r in findings.recommendations if r.level is RecommendationLevel.LOCAL]
+        return list(dict.fromkeys(c for owner in local for c in lookup.contacts.get(owner, [])))
 
     async def _permit(self, action: ActionName, actor: str) -> None:
         """Wait until triage has resolved the contacts, then refuse the action unless it is allowed now."""
@@ -344,8 +494,13 @@ class PeerReviewWorkflow:
         self._authorise(action, actor)
 
     def _apply(self, action: ActionName, actor: str, detail: str | None, *, contentious: bool = False) -> None:
-        to_status, self._outcome = next_status(action, contentious=contentious)
-        self._move(actor, action.value, to_status, detail)
+        to_status, outcome = next_status(action, contentious=contentious)
+        if to_status is None:
+            # An amendment where the review stands: audited, no move.
+            self._records.audit(actor, action.value, self._status, self._status, detail, _proven_by())
+            return
+        self._outcome = outcome
+        self._move(actor, action.value, to_status, detail, proven_by=_proven_by())
 
     # --- State, audit and side effects -------------------------------------------------------------------
 
@@ -358,6 +513,7 @@ class PeerReviewWorkflow:
         *,
         publish: bool = True,
         attributes: Sequence[SearchAttributeUpdate[Any]] = (),
+        proven_by: str | None = None,
     ) -> None:
         """Change status, audit it and, with `publish`, upsert it with any other `attributes` in one event."""
         from_status = self._status if self._records.events else None
@@ -373,7 +529,7 @@ class PeerReviewWorkflow:
             workflow.upsert_search_attributes(
                 [sa.STATUS.value_set(to_status.value), due, sa.OVERDUE.value_set(False), *attributes]
             )
-        self._records.audit(actor, action, from_status, to_status, detail)
+        self._records.audit(actor, action, from_status, to_status, detail, proven_by)
         # workflow.logger is replay-safe: a replayed transition is not logged again.
         workflow.logger.info("review moved", extra={"status": to_status.value, "action": action})
 
@@ -390,6 +546,9 @@ class PeerReviewWorkflow:
             reviewer=self._reviewer,
             deadlines=[Deadline(status=self._wait.status, due_at=self._wait.due_at)] if self._wait else [],
             overdue=self._wait.overdue if self._wait else False,
+            reasons=self._reasons,
+            journey_stages=list(self._policy.journey_stages),
+            referred_by=self._referral.referred_by,
         )
 
     def _notify_chair(self, step: Step) -> None:
@@ -398,3 +557,20 @@ class PeerReviewWorkflow:
     def _notify_closed(self) -> None:
         self._records.notify(self._referral.referred_by, Step.REVIEW_CLOSED)
         self._records.notify(self._reviewer, Step.REVIEW_CLOSED)
+
+    def _notify_local_feedback(self) -> None:
+        """The site whose practice was reviewed learns where to read the outcome and its local recommendations."""
+        told = {self._referral.referred_by, self._reviewer}
+        site = self._contacts.site_contacts if self._contacts else []
+        recipients = [c for c in dict.fromkeys([*site, *self._local_owner_contacts]) if c not in told]
+        self._records.notify_all(recipients, Step.LOCAL_FEEDBACK)
+
+    def _escalate_directory_gaps(self, contacts: ReviewContacts) -> None:
+        """A review always starts (a mandatory one is never refused); what the directory lacks is audited and
+        escalated to the Focal Point and the national leads, who make sure the review still moves on."""
+        gaps = self._records.note_directory_gaps(contacts)
+        if gaps:
+            recipients = list(dict.fromkeys([*contacts.focal_points, *contacts.national_leads]))
+            told = ", ".join(recipients) or "nobody (no Focal Point or national lead is listed)"
+            self._records.note("escalated", f"directory gap escalated to {told}")
+            self._records.notify_all(recipients, Step.DIRECTORY_GAP)

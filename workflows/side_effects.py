@@ -17,9 +17,10 @@ from typing import TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from peer_review.domain.lifecycle import REFUSALS_RECORDED_PER_DAY, ActionName, refusal_action
     from peer_review.domain.models import (
         AuditEvent,
         Findings,
@@ -37,8 +38,18 @@ with workflow.unsafe.imports_passed_through():
 
 # The actor of what the workflow does by itself: triage, deadlines, notification outcomes.
 SYSTEM = "system"
+# Errors no retry can mend (a malformed payload; a record the database refuses as it stands): fail at once.
+NEVER_SUCCEEDS = ["ValidationError", "TypeError", "RecordRejected"]
 LOOKUP_TIMEOUT = timedelta(seconds=10)
-LOOKUP_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
+LOOKUP_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    maximum_interval=timedelta(seconds=30),
+    non_retryable_error_types=NEVER_SUCCEEDS,
+)
+# A person waits on a look-up made inside an update, and deadlines wait on a refresh of who may act: past this,
+# give up (an update is refused plainly; a refresh keeps the contacts it had) rather than hang.
+LOOKUP_DEADLINE = timedelta(seconds=30)
+DIRECTORY_UNAVAILABLE = "the staff directory is unavailable, try again"
 # How long a move's record waits for the notifications it sent, so that both go in one batch.
 NOTIFICATION_GRACE = timedelta(seconds=5)
 # Enough events per write to keep record-keeping to a handful of activities per review.
@@ -46,8 +57,14 @@ RECORD_BATCH_SIZE = 50
 # The records database is the system of record: keep trying until it answers, however long that takes.
 RECORD_TIMEOUT = timedelta(seconds=30)
 RECORD_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1), maximum_attempts=0
+    initial_interval=timedelta(seconds=1),
+    maximum_interval=timedelta(minutes=1),
+    maximum_attempts=0,
+    non_retryable_error_types=NEVER_SUCCEEDS,
 )
+# After the database refused a batch for good (alert PeerReviewRecordsStuck), try it again this much later: an
+# operator may have mended the schema or the data meanwhile. The review goes on; it closes only once recorded.
+STUCK_RECORD_RETRY = timedelta(hours=1)
 # A mail server that is down is retried with back-off until the policy's give-up period has passed.
 NOTIFY_TIMEOUT = timedelta(seconds=60)
 NOTIFY_RETRY = RetryPolicy(
@@ -58,11 +75,22 @@ NOTIFY_RETRY = RetryPolicy(
 T = TypeVar("T")
 
 
-async def look_up(activity: str, arg: object, result_type: type[T]) -> T:
-    """A directory read: quick, safe to retry, and needed before the workflow can go on."""
-    result: T = await workflow.execute_activity(
-        activity, arg, result_type=result_type, start_to_close_timeout=LOOKUP_TIMEOUT, retry_policy=LOOKUP_RETRY
-    )
+async def look_up(activity: str, arg: object, result_type: type[T], *, deadline: timedelta | None = None) -> T:
+    """A directory read: quick, safe to retry, and needed before the workflow can go on. With `deadline` it gives
+    up after that long in all, with a plain "try again" (type Unavailable) for whoever waits."""
+    try:
+        result: T = await workflow.execute_activity(
+            activity,
+            arg,
+            result_type=result_type,
+            start_to_close_timeout=LOOKUP_TIMEOUT,
+            schedule_to_close_timeout=deadline,
+            retry_policy=LOOKUP_RETRY,
+        )
+    except ActivityError:
+        if deadline is None:
+            raise
+        raise ApplicationError(DIRECTORY_UNAVAILABLE, type="Unavailable", non_retryable=True) from None
     return result
 
 
@@ -95,6 +123,8 @@ class RecordKeeper:
         self._notifications_in_flight = 0
         self._finishing = False
         self._loop: asyncio.Task[None] | None = None
+        # Refusals of proven people recorded today (UTC): (day, count).
+        self._refusals_recorded: tuple[str, int] = ("", 0)
 
     def start(self) -> None:
         self._loop = asyncio.create_task(self._record_continuously())
@@ -107,8 +137,15 @@ class RecordKeeper:
         await self._loop
 
     def audit(
-        self, actor: str, action: str, from_status: Status | None, to_status: Status | None, detail: str | None
+        self,
+        actor: str,
+        action: str,
+        from_status: Status | None,
+        to_status: Status | None,
+        detail: str | None,
+        proven_by: str | None = None,
     ) -> None:
+        """`proven_by` says how the acting person was proven (peer_review.domain.proofs.Proof.attribution)."""
         self.events.append(
             AuditEvent(
                 seq=len(self.events) + 1,
@@ -118,6 +155,7 @@ class RecordKeeper:
                 from_status=from_status,
                 to_status=to_status,
                 detail=detail,
+                proven_by=proven_by,
             )
         )
 
@@ -125,16 +163,35 @@ class RecordKeeper:
         """Audit something the workflow did or found by itself, outside any change of status."""
         self.audit(SYSTEM, action, None, None, detail)
 
-    def refusal(self, actor: str, action: str, kind: str, reason: str, status: Status) -> None:
-        """Count and audit an action that was refused: the audit record must hold every refusal."""
-        count(metrics.REJECTED_ACTIONS, action=action, kind=kind)
-        self.audit(actor, f"{action}_rejected", status, status, reason)
+    def refusal(
+        self, actor: str, action: ActionName, kind: str, reason: str, status: Status, proven_by: str | None
+    ) -> None:
+        """Count and audit an action a proven person was refused, under the enum's name; beyond the day's allowance
+        (REFUSALS_RECORDED_PER_DAY) it is only counted, so refusals cannot grow a review without limit."""
+        count(metrics.REJECTED_ACTIONS, action=action.value, kind=kind)
+        if not self.refusal_room():
+            count(metrics.REFUSALS_NOT_RECORDED, action=action.value)
+            return
+        today = workflow.now().date().isoformat()
+        day, recorded = self._refusals_recorded
+        self._refusals_recorded = (today, (recorded if day == today else 0) + 1)
+        self.audit(actor, refusal_action(action), status, status, reason, proven_by)
 
-    def note_directory_gaps(self, contacts: ReviewContacts) -> None:
+    def refusal_room(self) -> bool:
+        """Whether today's allowance of recorded refusals has room for another."""
+        day, recorded = self._refusals_recorded
+        return day != workflow.now().date().isoformat() or recorded < REFUSALS_RECORDED_PER_DAY
+
+    def note_directory_gaps(self, contacts: ReviewContacts) -> list[str]:
+        """Audit what the directory lacks for this review; returns the gaps found."""
+        gaps = []
         if not contacts.referrer_known:
-            self.note("directory_warning", "referrer is no longer in the staff directory")
+            gaps.append("referrer is not in the staff directory")
         if contacts.chair is None:
-            self.note("directory_warning", f"no OSN Chair listed for {self._referral.osn}")
+            gaps.append(f"no OSN Chair listed for {self._referral.osn}")
+        for gap in gaps:
+            self.note("directory_warning", gap)
+        return gaps
 
     def notify_all(self, recipients: list[str], step: Step) -> None:
         for recipient in recipients:
@@ -176,21 +233,37 @@ class RecordKeeper:
             # The referral and the findings are written once each; later batches only move the projection on.
             current = self._findings()
             findings = current if current is not self._recorded_findings else None
-            await workflow.execute_activity(
-                RECORD_BATCH,
+            await self._write(
                 RecordBatch(
                     referral=self._referral if self._recorded == 0 else None,
                     view=self._view(),
                     events=batch,
                     findings=findings,
-                ),
-                result_type=int,
-                start_to_close_timeout=RECORD_TIMEOUT,
-                retry_policy=RECORD_RETRY,
-                task_queue=queue(RECORDS_QUEUE_SUFFIX),
+                )
             )
             self._recorded += len(batch)
             self._recorded_findings = findings or self._recorded_findings
+
+    async def _write(self, batch: RecordBatch) -> None:
+        """Write one batch, retrying until the database answers. A refusal no retry can mend is counted (alert
+        PeerReviewRecordsStuck) and tried again an hour later, never dropped."""
+        while True:
+            try:
+                await workflow.execute_activity(
+                    RECORD_BATCH,
+                    batch,
+                    result_type=int,
+                    start_to_close_timeout=RECORD_TIMEOUT,
+                    retry_policy=RECORD_RETRY,
+                    task_queue=queue(RECORDS_QUEUE_SUFFIX),
+                )
+                return
+            except ActivityError as error:
+                cause = error.cause
+                kind = cause.type if isinstance(cause, ApplicationError) and cause.type else type(cause).__name__
+                count(metrics.RECORDS_STUCK, error_type=kind)
+                workflow.logger.error("records refused for good; trying again later", extra={"error_type": kind})
+                await workflow.sleep(STUCK_RECORD_RETRY)
 
     async def _deliver(self, request: NotificationRequest) -> None:
         try:

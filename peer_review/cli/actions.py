@@ -1,27 +1,79 @@
-"""The action commands (`approve`, `decline`, `assign-reviewer`, ...), one per row of the action table.
+"""The action commands (`approve`, `decline`, `assign-reviewer`, ...), one per row of the action table, and
+`decide`, the Chair's decision sent as the `chair_decision` signal.
 
-Each command takes the referral id, `--as STAFF`, the action's note (`--rationale` or `--reason`) and what
-else the action needs (`--reviewer`, a findings file), builds the update's payload and runs it.
+Each command takes the referral id, `--as STAFF`, the action's note (`--rationale`, `--reason`, `--detail`) and
+what else the action needs (`--reviewer`, `--reason` to add, a findings file), builds the update's payload and
+runs it.
 """
 
 from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
+from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
 
-from peer_review.cli.common import Actor, JsonFlag, Ref, SourceFile, act, load, payload
+from peer_review.cli.common import (
+    Actor,
+    JsonFlag,
+    Ref,
+    RequestId,
+    SourceFile,
+    act,
+    checked_ref,
+    emit_json,
+    fail,
+    load,
+    out,
+    payload,
+    run,
+)
 from peer_review.domain.actions import ACTIONS, Action, Input
-from peer_review.domain.models import Findings
+from peer_review.domain.models import ChairDecision, Findings, Reason
+from peer_review.temporal.client import InvalidInput
 
 ReviewerOption = Annotated[str, typer.Option(help="Staff id of the peer reviewer.", show_default=False)]
+ReasonOption = Annotated[Reason, typer.Option(help="The reason to add.", show_default=False)]
+
+
+class Verdict(StrEnum):
+    APPROVE = "approve"
+    DECLINE = "decline"
 
 
 def register(app: typer.Typer) -> None:
     for action in ACTIONS:
         app.command(action.command, help=action.summary)(command_for(action))
+    app.command("decide")(decide)
+
+
+def decide(
+    ref: Ref,
+    verdict: Annotated[Verdict, typer.Argument(metavar="approve|decline", help="The decision.", show_default=False)],
+    actor: Actor,
+    rationale: Annotated[str | None, typer.Option(help="Why (required to decline).")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """The Chair's decision as a signal (fire and forget): returns as soon as Temporal has accepted it.
+
+    The review then runs the same checks as approve/decline; a refused decision is kept in the audit trail
+    (peer-review audit REF), and peer-review status REF shows whether it was applied.
+    """
+    if verdict is Verdict.DECLINE and not (rationale or "").strip():
+        fail(InvalidInput("rationale: a decline needs a rationale"))
+    decision = payload(ChairDecision, actor=actor, decision=verdict.value, rationale=rationale)
+    run(lambda reviews: reviews.signal_chair_decision(checked_ref(ref), decision))
+    if as_json:
+        emit_json({"referral_id": ref, "decision": verdict.value, "actor": actor, "sent": True})
+        return
+    out.print(
+        f"[green]Decision sent[/] ({verdict.value}): the review applies it after the same checks as "
+        f"`peer-review {verdict.value}`. Whether it did: peer-review status {ref}; a refusal is in "
+        f"peer-review audit {ref}.",
+        highlight=False,
+    )
 
 
 def _parameters(action: Action) -> list[inspect.Parameter]:
@@ -33,6 +85,8 @@ def _parameters(action: Action) -> list[inspect.Parameter]:
         parameters.append(parameter("source", SourceFile))
     if action.needs is Input.REVIEWER:
         parameters.append(parameter("reviewer", ReviewerOption))
+    if action.needs is Input.REASON:
+        parameters.append(parameter("reason", ReasonOption))
     parameters.append(parameter("actor", Actor))
     if action.note is not None:
         note = action.note
@@ -40,6 +94,7 @@ def _parameters(action: Action) -> list[inspect.Parameter]:
             parameters.append(parameter(note.field, Annotated[str, typer.Option(help=note.help, show_default=False)]))
         else:
             parameters.append(parameter(note.field, Annotated[str | None, typer.Option(help=note.help)], None))
+    parameters.append(parameter("request_id", RequestId, None))
     parameters.append(parameter("as_json", JsonFlag, False))
     return parameters
 
@@ -53,9 +108,11 @@ def command_for(action: Action) -> Callable[..., None]:
             fields["findings"] = load(Findings, options["source"])
         if action.needs is Input.REVIEWER:
             fields["reviewer"] = options["reviewer"]
+        if action.needs is Input.REASON:
+            fields["reason"] = options["reason"]
         if action.note is not None:
             fields[action.note.field] = options[action.note.field]
-        act(options["ref"], action.name, payload(action.payload, **fields), options["as_json"])
+        act(options["ref"], action.name, payload(action.payload, **fields), options["as_json"], options["request_id"])
 
     parameters = _parameters(action)
     # Typer reads a command's options from its signature, so the generated one is given a real signature.

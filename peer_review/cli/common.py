@@ -10,6 +10,7 @@ import asyncio
 import json
 import sys
 import unicodedata
+import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
@@ -21,7 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 from peer_review.domain.lifecycle import ActionName
-from peer_review.domain.models import IDENTIFIER, ActionPayload, StatusView
+from peer_review.domain.models import IDENTIFIER, ActionPayload, RelatedReview, StatusView
 from peer_review.settings import Settings
 from peer_review.temporal.client import InvalidInput, PeerReviewClient, ReviewError
 
@@ -33,6 +34,17 @@ M = TypeVar("M", bound=BaseModel)
 JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
 Ref = Annotated[str, typer.Argument(help="The referral id, e.g. PR-2026-0001.", show_default=False)]
 Actor = Annotated[str, typer.Option("--as", help="Your staff id.", show_default=False)]
+Reader = Annotated[
+    str, typer.Option("--as", help="Your staff id: you see only the reviews you may read.", show_default=False)
+]
+RequestId = Annotated[
+    str | None,
+    typer.Option(
+        "--request-id",
+        help="Any unique text; running the command again with the same id (and input) returns the first result "
+        "instead of acting twice. Default: one per run.",
+    ),
+]
 SourceFile = Annotated[str, typer.Argument(help="A JSON file, or - for standard input.", show_default=False)]
 
 
@@ -103,7 +115,11 @@ def emit_json(value: Any) -> None:
     print(json.dumps(value, indent=2, default=str))
 
 
-def show_status(view: StatusView) -> None:
+# What `status` shows without `--as`: where the review stands, nothing about who or why.
+SUMMARY_FIELDS = ("referral_id", "status", "stage", "outcome", "overdue", "deadlines")
+
+
+def show_status(view: StatusView, *, details: bool = True) -> None:
     table = Table(title=f"Peer Review {view.referral_id}", show_header=False, title_justify="left")
     table.add_column(style="bold")
     table.add_column()
@@ -111,13 +127,18 @@ def show_status(view: StatusView) -> None:
         "Status": view.status.value,
         "Stage": view.stage,
         "Outcome": view.outcome.value if view.outcome else "-",
-        "Mandatory": {True: "yes", False: "no", None: "-"}[view.mandatory],
-        "Priority": view.priority.value if view.priority else "-",
-        "OSN": view.osn,
-        "Chair": view.chair or "-",
-        "Reviewer": view.reviewer or "-",
-        "Overdue": "YES" if view.overdue else "no",
     }
+    if details:
+        rows |= {
+            "Mandatory": {True: "yes", False: "no", None: "-"}[view.mandatory],
+            "Priority": view.priority.value if view.priority else "-",
+            "OSN": view.osn,
+            "Chair": view.chair or "-",
+            "Reviewer": view.reviewer or "-",
+            "Reasons": ", ".join(reason.value for reason in view.reasons) or "-",
+        }
+    rows["Overdue"] = "YES" if view.overdue else "no"
+    rows["Journey stages"] = ", ".join(view.journey_stages) or "-"
     for deadline in view.deadlines:
         rows[f"Due ({deadline.status.value})"] = deadline.due_at.isoformat(timespec="minutes")
     for key, value in rows.items():
@@ -125,8 +146,31 @@ def show_status(view: StatusView) -> None:
     out.print(table)
 
 
-def act(referral_id: str, action: ActionName, payload: ActionPayload, as_json: bool) -> None:
-    view = run(lambda reviews: reviews.act(checked_ref(referral_id), action, payload))
+def show_related(related: list[RelatedReview] | None) -> None:
+    """One line per other review of the same case or customer: ids, dates and outcomes only."""
+    if not related:
+        return
+    for item in related:
+        same = " and ".join(part.replace("_", " ") for part in item.same)
+        closed = f", closed {item.closed_at:%Y-%m-%d}" if item.closed_at else ""
+        outcome = item.outcome.value if item.outcome else item.status.value
+        out.print(
+            f"[yellow]Related:[/] {item.referral_id} (same {same}): {outcome}, referred {item.referred_at:%Y-%m-%d}"
+            f"{closed}",
+            highlight=False,
+        )
+
+
+# One update id per run unless --request-id says otherwise: a retry inside this run is the same request.
+RUN_REQUEST_ID = str(uuid.uuid4())
+
+
+def act(
+    referral_id: str, action: ActionName, payload: ActionPayload, as_json: bool, request_id: str | None = None
+) -> None:
+    """Run an action, proven with the operator's signing key ("operator <OS user> for <--as>" in the record)."""
+    request = request_id or RUN_REQUEST_ID
+    view = run(lambda reviews: reviews.act(checked_ref(referral_id), action, payload, request_id=request))
     if as_json:
         emit_json(view.model_dump(mode="json"))
     else:

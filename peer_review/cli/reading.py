@@ -1,12 +1,18 @@
-"""Reading commands: `status`, `audit`, `export`, `recommendations`, `history` and `list`.
+"""Reading commands: `status`, `audit`, `export`, `feedback`, `recommendations`, `history` and `list`.
 
-`status`, `history` and `list` ask Temporal; `audit`, `export` and `recommendations` read the records
-database, the long-term system of record.
+`status`, `history` and `list` ask Temporal (`status` adds the related reviews from the records database);
+`audit`, `export`, `feedback` and `recommendations` read the records database, the long-term system of record.
+
+Each takes `--as STAFF` and shows only what that person may read, by the one read rule
+(peer_review.domain.lifecycle.read_scope); anyone else gets exit 3. Every read of a full record, allowed or not,
+goes to the access log with the operator who ran the command. `status` without `--as` shows only where the review
+stands (status, stage, outcome, deadlines), nothing about who or why.
 """
 
 from __future__ import annotations
 
 import asyncio
+import getpass
 import json
 import sys
 from collections.abc import Awaitable, Callable
@@ -19,8 +25,9 @@ from rich.table import Table
 from rich.text import Text
 
 from peer_review.cli.common import (
-    Actor,
+    SUMMARY_FIELDS,
     JsonFlag,
+    Reader,
     Ref,
     checked_ref,
     emit_json,
@@ -29,11 +36,15 @@ from peer_review.cli.common import (
     out,
     printable,
     run,
+    show_related,
     show_status,
 )
-from peer_review.domain.lifecycle import FULL_RECORD_READERS, RejectionKind, may_read_full_record
-from peer_review.domain.models import Reason, RecommendationLevel, Status
-from peer_review.domain.staff_directory import DirectoryError, load_directory
+from peer_review.domain import lifecycle
+from peer_review.domain.lifecycle import Parties, RejectionKind, may_read, read_scope
+from peer_review.domain.models import Reason, RecommendationLevel, RelatedReview, Staff, Status
+from peer_review.domain.notices import is_internal
+from peer_review.domain.proofs import os_user_name
+from peer_review.domain.staff_directory import Directory, DirectoryError, load_directory
 from peer_review.records import export as exports
 from peer_review.settings import Settings
 from peer_review.temporal.client import (
@@ -44,6 +55,8 @@ from peer_review.temporal.client import (
     ReferralNotFound,
     ReviewError,
 )
+from peer_review.temporal.codec import KeyRingError
+from peer_review.temporal.key_rings import load_chain_ring
 
 if TYPE_CHECKING:
     from peer_review.records.store import RecordsStore
@@ -56,31 +69,111 @@ def register(app: typer.Typer) -> None:
     app.command("status")(status)
     app.command("audit")(audit)
     app.command("export")(export)
+    app.command("feedback")(feedback)
     app.command("recommendations")(recommendations)
     app.command("history")(history)
     app.command("list")(list_reviews)
 
 
-def status(ref: Ref, as_json: JsonFlag = False) -> None:
-    """Show where a review stands."""
+OptionalReader = Annotated[
+    str | None,
+    typer.Option("--as", help="Your staff id: with it, the full status (who, why), if you may read it."),
+]
+
+
+def reader(staff_id: str) -> lifecycle.Reader:
+    """The person reading, from the directory: only internal staff in it may read."""
+    settings = Settings()
+    try:
+        directory = load_directory(settings.directory)
+    except DirectoryError as error:
+        fail(ReviewError(str(error)))
+    staff = directory.find(staff_id)
+    found = directory.reader(staff_id)
+    if staff is None or found is None:
+        fail(ActionRejected(f"{staff_id} is not in the staff directory", RejectionKind.NOT_PERMITTED))
+    if not is_internal(staff.email, settings.internal_domains):
+        log_read(staff_id, "sign-in", None, allowed=False)
+        fail(ActionRejected(f"{staff_id} is not on an internal domain", RejectionKind.NOT_PERMITTED))
+    return found
+
+
+def log_read(staff_id: str, what: str, referral_id: str | None, *, allowed: bool) -> None:
+    from peer_review.records.store import AccessEntry
+
+    operator = f"operator {os_user_name(getpass.getuser())} for {staff_id}"
+    entry = AccessEntry(staff_id, what, referral_id, "cli", allowed, operator)
+    read_records(lambda store: store.log_access(entry))
+
+
+def check_read(person: lifecycle.Reader, what: str, referral_id: str, parties: Parties | None) -> None:
+    """Exit 3 unless `person` may read this review (4 if there is nothing to read); the access log says which."""
+    if parties is None:
+        fail(ReferralNotFound(f"no records for referral {referral_id}"))
+    allowed = may_read(person, parties)
+    log_read(person.staff_id, what, referral_id, allowed=allowed)
+    if not allowed:
+        fail(ActionRejected(f"{person.staff_id} may not read review {referral_id}", RejectionKind.NOT_PERMITTED))
+
+
+def recorded_parties(referral_id: str) -> Parties | None:
+    from peer_review.records.read_model import parties
+
+    return read_records(lambda store: parties(store, referral_id))
+
+
+def chain_keys() -> dict[str, bytes]:
+    try:
+        return dict(load_chain_ring(Settings()).keys)
+    except KeyRingError as error:
+        fail(ReviewError(f"cannot check the audit chain: {error}"))
+
+
+def status(ref: Ref, actor: OptionalReader = None, as_json: JsonFlag = False) -> None:
+    """Show where a review stands; with --as, the full status (OSN, Chair, reviewer, reasons) and the other reviews
+    of the same case or customer, if you may read it."""
+    person = reader(actor) if actor else None
     view = run(lambda reviews: reviews.status(checked_ref(ref)))
+    if person is None:
+        shown = view.model_dump(mode="json")
+        if as_json:
+            emit_json({key: shown[key] for key in SUMMARY_FIELDS})
+        else:
+            show_status(view, details=False)
+        return
+    check_read(person, "status", ref, Parties.of(view))
+    related = related_to(ref)
     if as_json:
-        emit_json(view.model_dump(mode="json"))
+        emit_json({**view.model_dump(mode="json"), "related": _related_json(related)})
     else:
         show_status(view)
+        show_related(related)
+
+
+def related_to(ref: str) -> list[RelatedReview] | None:
+    """Other reviews of the same case or customer; None (with a warning) when the records cannot tell."""
+    from peer_review.records import read_model
+
+    return read_records_or_none(lambda store: read_model.related_to(store, ref), "related reviews")
+
+
+def _related_json(related: list[RelatedReview] | None) -> list[dict[str, object]] | None:
+    return None if related is None else [item.model_dump(mode="json") for item in related]
 
 
 def audit(
     ref: Ref,
-    verify: Annotated[bool, typer.Option("--verify", help="Recompute the hash chain; exit 1 if broken.")] = False,
+    actor: Reader,
+    verify: Annotated[bool, typer.Option("--verify", help="Recompute the keyed chain; exit 1 if broken.")] = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """The audit trail from the records database (the system of record)."""
+    """The audit trail from the records database (the system of record), its keyed chain checked."""
     checked_ref(ref)
+    check_read(reader(actor), "audit", ref, recorded_parties(ref))
     record = read_records(lambda store: store.audit_record(ref))
     if record is None:
         fail(ReferralNotFound(f"no records for referral {ref}"))
-    check = record.verify()
+    check = record.verify(chain_keys())
     if as_json:
         emit_json(
             {
@@ -92,28 +185,26 @@ def audit(
         )
     else:
         table = Table(title=f"Audit trail of {ref}", title_justify="left")
-        for column in ("#", "At (UTC)", "Actor", "Action", "From → to", "Detail"):
+        for column in ("#", "At (UTC)", "Actor", "Proven by", "Action", "From → to", "Detail"):
             table.add_column(column, overflow="fold")
         for row in record.events:
             e = row.event
             moved = f"{e.from_status or ''} → {e.to_status or ''}" if e.to_status else ""
             # Detail holds what people wrote (rationales, reasons): shown as plain text, never as markup.
             detail = Text(printable(e.detail or ""))
-            table.add_row(str(e.seq), e.at.strftime("%Y-%m-%d %H:%M:%S"), e.actor, e.action, moved, detail)
+            at = e.at.strftime("%Y-%m-%d %H:%M:%S")
+            table.add_row(str(e.seq), at, e.actor, e.proven_by or "", e.action, moved, detail)
         out.print(table)
         if check.valid:
-            out.print(f"[green]Hash chain valid[/] over {len(record.events)} events.")
+            out.print(f"[green]Keyed chain valid[/] over {len(record.events)} events.")
         else:
-            out.print(f"[bold red]Hash chain BROKEN[/] at event {check.broken_at_seq}: {check.problem}")
+            out.print(f"[bold red]Keyed chain BROKEN[/] at event {check.broken_at_seq}: {check.problem}")
     if verify and not check.valid:
         raise typer.Exit(1)
 
 
-def read_records(query: Callable[[RecordsStore], Awaitable[T]]) -> T:
-    """Run one query against the records database, saying plainly if it cannot be read."""
-    # Imported here: SQLAlchemy costs a quarter of a second at start-up, and only the auditor commands need it.
-    from sqlalchemy.exc import SQLAlchemyError
-
+def _query_records(query: Callable[[RecordsStore], Awaitable[T]]) -> T:
+    # Imported here: SQLAlchemy costs a quarter of a second at start-up, and only some commands need it.
     from peer_review.records.store import RecordsStore
 
     async def read() -> T:
@@ -123,23 +214,43 @@ def read_records(query: Callable[[RecordsStore], Awaitable[T]]) -> T:
         finally:
             await store.close()
 
+    return asyncio.run(read())
+
+
+def read_records(query: Callable[[RecordsStore], Awaitable[T]]) -> T:
+    """Run one query against the records database, saying plainly if it cannot be read."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     try:
-        return asyncio.run(read())
+        return _query_records(query)
     except SQLAlchemyError as error:
         fail(ReviewError(f"cannot read the records database: {error}"))
 
 
-def require_staff(staff_id: str, *, full_record: bool) -> None:
-    """Exports are for people in the directory; the full export only for those who may read the full record."""
+def read_records_or_none(query: Callable[[RecordsStore], Awaitable[T]], what: str) -> T | None:
+    """Like read_records, for extras that must never fail a command: a warning on stderr and None instead."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     try:
-        person = load_directory(Settings().directory).find(staff_id)
+        return _query_records(query)
+    except (SQLAlchemyError, OSError) as error:
+        err.print(Text(f"warning: {what} not shown: cannot read the records database ({type(error).__name__})"))
+        return None
+
+
+def directory() -> Directory:
+    try:
+        return load_directory(Settings().directory)
     except DirectoryError as error:
         fail(ReviewError(str(error)))
+
+
+def require_staff(staff_id: str) -> Staff:
+    """Someone in the staff directory (who may read what is decided by each command)."""
+    person = directory().find(staff_id)
     if person is None:
         fail(ActionRejected(f"{staff_id} is not in the staff directory", RejectionKind.NOT_PERMITTED))
-    if full_record and not may_read_full_record(person.roles):
-        wanted = " or ".join(sorted(role.value for role in FULL_RECORD_READERS))
-        fail(ActionRejected(f"only an {wanted} may export a full review; use --redacted", RejectionKind.NOT_PERMITTED))
+    return person
 
 
 class ExportFormat(StrEnum):
@@ -150,22 +261,26 @@ class ExportFormat(StrEnum):
 
 def export(
     ref: Ref,
-    actor: Actor,
+    actor: Reader,
     fmt: Annotated[ExportFormat, typer.Option("--format", help="json, csv or html.")] = ExportFormat.JSON,
     redacted: Annotated[
         bool, typer.Option("--redacted", help="Only what may be disclosed: recommendations, dates, outcome.")
     ] = False,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file, not stdout.")] = None,
 ) -> None:
-    """Export a whole review from the records database (auditors and the Focal Point; --redacted for anyone)."""
+    """Export a whole review from the records database (whoever may read it; --redacted for any internal staff)."""
     checked_ref(ref)
-    require_staff(actor, full_record=not redacted)
+    person = reader(actor)
+    if redacted:
+        log_read(actor, "export-redacted", ref, allowed=True)
+    else:
+        check_read(person, "export", ref, recorded_parties(ref))
     from peer_review.records.read_model import review_record
 
     record = read_records(lambda store: review_record(store, ref))
     if record is None:
         fail(ReferralNotFound(f"no records for referral {ref}"))
-    document = exports.redacted(record) if redacted else exports.full(record)
+    document = exports.redacted(record, directory().owner_label) if redacted else exports.full(record, chain_keys())
     rendered = exports.render(document, fmt.value)
     if output:
         output.write_text(rendered, encoding="utf-8")
@@ -174,16 +289,54 @@ def export(
         sys.stdout.write(rendered)
 
 
+def feedback(ref: Ref, actor: Reader, as_json: JsonFlag = False) -> None:
+    """A closed review's outcome and local recommendations (its referrer and the site's contacts)."""
+    checked_ref(ref)
+    reader(actor)  # only internal staff in the directory
+    person = require_staff(actor)
+    from peer_review.records.feedback import FeedbackRefused, local_feedback
+    from peer_review.records.read_model import review_record
+
+    record = read_records(lambda store: review_record(store, ref))
+    if record is None:
+        fail(ReferralNotFound(f"no records for referral {ref}"))
+    try:
+        found = local_feedback(record, directory(), person)
+    except FeedbackRefused as refused:
+        fail(ActionRejected(str(refused), refused.kind))
+    if as_json:
+        emit_json(found.model_dump(mode="json"))
+        return
+    out.print(
+        f"Peer Review {found.referral_id}: {found.outcome.value if found.outcome else 'closed'} "
+        f"(referred {found.referred_on}, closed {found.closed_on})"
+    )
+    if not found.local_recommendations:
+        out.print("No local recommendations.")
+        return
+    table = Table(title="Local recommendations", title_justify="left")
+    for column in ("#", "Recommendation", "Owner", "Status"):
+        table.add_column(column, overflow="fold")
+    for number, item in enumerate(found.local_recommendations, start=1):
+        owner = f"{item.owner_function} ({item.owner})"
+        table.add_row(str(number), Text(printable(item.text)), Text(printable(owner)), item.status)
+    out.print(table)
+
+
 def recommendations(
+    actor: Reader,
     level: Annotated[RecommendationLevel | None, typer.Option(help="Only local or national ones.")] = None,
     status_: Annotated[str | None, typer.Option("--status", help="Only this status, e.g. open.")] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """The recommendations register across reviews (national ones are what the organisation must track)."""
+    """The recommendations register across the reviews you may read (national ones are what the organisation
+    must track)."""
     from peer_review.records.read_model import recommendation_register
 
+    scope = read_scope(reader(actor))
+    log_read(actor, "recommendations", None, allowed=True)
     level_value = level.value if level else None
-    items = read_records(lambda store: recommendation_register(store, level=level_value, status=status_))
+    items = read_records(lambda store: recommendation_register(store, level=level_value, status=status_, scope=scope))
     if as_json:
         emit_json(
             [
@@ -208,9 +361,12 @@ def recommendations(
     out.print(table)
 
 
-def history(ref: Ref, as_json: JsonFlag = False) -> None:
-    """The Temporal event history, with payloads decoded."""
-    events = run(lambda reviews: reviews.history_events(checked_ref(ref)))
+def history(ref: Ref, actor: Reader, as_json: JsonFlag = False) -> None:
+    """The Temporal event history, with payloads decoded (if you may read the review)."""
+    person = reader(actor)
+    view = run(lambda reviews: reviews.status(checked_ref(ref)))
+    check_read(person, "history", ref, Parties.of(view))
+    events = run(lambda reviews: reviews.history_events(ref))
     if as_json:
         emit_json(events)
         return
@@ -228,6 +384,7 @@ def history(ref: Ref, as_json: JsonFlag = False) -> None:
 
 
 def list_reviews(
+    actor: Reader,
     status_: Annotated[Status | None, typer.Option("--status", help="Only reviews in this status.")] = None,
     osn: Annotated[str | None, typer.Option(help="Only reviews of this OSN.")] = None,
     reason: Annotated[Reason | None, typer.Option(help="Only reviews with this reason.")] = None,
@@ -237,8 +394,13 @@ def list_reviews(
     ] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Find reviews by status, OSN, reason or overdue (a visibility query)."""
-    selection = ListFilter(status=status_, osn=osn, reason=reason, overdue=overdue)
+    """Find the reviews you may read by status, OSN, reason or overdue (a visibility query)."""
+    from peer_review.records.read_model import involving
+
+    scope = read_scope(reader(actor))
+    readable = () if scope.everything else tuple(read_records(lambda store: involving(store, actor)))
+    log_read(actor, "list", None, allowed=True)
+    selection = ListFilter(status=status_, osn=osn, reason=reason, overdue=overdue, scope=scope, readable_ids=readable)
     if as_json:
         reviews = run(lambda client: client.list(selection, limit=limit))
         emit_json([review.model_dump(mode="json") for review in reviews])

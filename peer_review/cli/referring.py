@@ -13,7 +13,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from peer_review.cli import bulk_import as bulk
-from peer_review.cli.common import JsonFlag, SourceFile, emit_json, err, fail, load, out, run
+from peer_review.cli.common import JsonFlag, SourceFile, emit_json, err, fail, load, out, run, show_related
+from peer_review.cli.reading import read_records_or_none
 from peer_review.domain.models import Referral
 from peer_review.settings import Settings
 from peer_review.temporal.client import InvalidInput, PeerReviewClient, ReviewError
@@ -36,14 +37,28 @@ def register(app: typer.Typer) -> None:
 
 def refer(source: SourceFile, as_json: JsonFlag = False) -> None:
     """Start a review from a Referral JSON file (a repeat returns the existing review)."""
+    from peer_review.records.read_model import related_reviews  # SQLAlchemy: only when needed
+
     referral = load(Referral, source)
     result = run(lambda reviews: reviews.refer(referral))
+    # Never a refusal: other reviews of the same case or customer are reported for whoever reads on.
+    result.related = read_records_or_none(
+        lambda store: related_reviews(
+            store,
+            case_reference=referral.case_reference,
+            customer_reference=referral.customer.reference,
+            excluding=referral.referral_id,
+        ),
+        "related reviews",
+    )
     if as_json:
         emit_json(result.model_dump(mode="json"))
-    elif result.already_started:
+        return
+    if result.already_started:
         out.print(f"Review {result.referral_id} already exists ({result.status.value}); nothing new was started.")
     else:
         out.print(f"[green]Started review {result.referral_id}[/] (workflow {result.workflow_id}).")
+    show_related(result.related)
 
 
 def refer_bulk(

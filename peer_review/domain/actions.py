@@ -3,7 +3,9 @@ HTTP routes, and says what each one carries.
 
 Each action's name is the name of the workflow update that performs it (tests check the two agree); its
 command is the same name with dashes (`assign_reviewer` → `peer-review assign-reviewer` and
-`POST /referrals/{id}/assign-reviewer`). Who may take an action, and when, is peer_review.domain.lifecycle's.
+`POST /referrals/{id}/assign-reviewer`), and so is its route unless the table names another (`add_reason` is
+`POST /referrals/{id}/reasons`: it adds to the review's reasons). Who may take an action, and when, is
+peer_review.domain.lifecycle's.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ class Input(StrEnum):
     NOTHING = "nothing"
     REVIEWER = "reviewer"  # the staff id of the peer reviewer
     FINDINGS = "findings"  # a Findings document
+    REASON = "reason"  # a Reason to add
 
 
 @dataclass(frozen=True)
@@ -39,11 +42,17 @@ class Action:
     summary: str
     note: Note | None = None
     needs: Input = Input.NOTHING
+    route: str | None = None
 
     @property
     def command(self) -> str:
-        """The CLI command and the last part of the HTTP route."""
+        """The CLI command."""
         return self.name.value.replace("_", "-")
+
+    @property
+    def path(self) -> str:
+        """The last part of the HTTP route: the command unless the table names another."""
+        return self.route or self.command
 
 
 ACTIONS: tuple[Action, ...] = (
@@ -65,6 +74,11 @@ ACTIONS: tuple[Action, ...] = (
     Action(ActionName.WITHDRAW, models.Withdrawal,
            "Withdraw a referral before findings (referrer or Chair; never a mandatory review).",
            Note("reason", required=True, help="Why the referral is withdrawn.")),
+    Action(ActionName.ADD_REASON, models.ReasonAddition,
+           "Add a reason that came to light during the review (referrer, Chair or Focal Point); "
+           "suicide_or_alleged_suicide makes it mandatory in place. Reasons are never removed.",
+           Note("detail", required=False, help="What came to light (required with 'other')."),
+           needs=Input.REASON, route="reasons"),
 )  # fmt: skip
 
 ACTION_BY_NAME = {action.name: action for action in ACTIONS}

@@ -2,12 +2,37 @@
 
 from __future__ import annotations
 
-from peer_review.domain.models import Findings, RecommendationLevel
+from collections.abc import Collection
+
+from peer_review.domain.models import Findings, Reason, RecommendationLevel
+
+# What the guidance asks of a review for each reason, beyond the Customer Journey (field, why it is needed).
+SECTIONS_FOR_REASON: dict[Reason, tuple[str, str]] = {
+    Reason.PERSISTENT_OR_VEXATIOUS: (
+        "communications_assessment",
+        "a persistent_or_vexatious referral needs an assessment of the communications with the customer",
+    ),
+    Reason.ADDITIONAL_NEEDS: (
+        "impact_assessment",
+        "an additional_needs referral needs the impact of an adverse decision or negative information "
+        "and the risk of further escalation",
+    ),
+}
 
 
-def findings_problems(findings: Findings, *, journey_stages: list[str], issues_raised: list[str]) -> list[str]:
+def required_sections(reasons: Collection[Reason]) -> list[str]:
+    """The reason-specific findings fields these reasons make required, in a stable order."""
+    return [field for reason, (field, _) in SECTIONS_FOR_REASON.items() if reason in reasons]
+
+
+def findings_problems(
+    findings: Findings, *, journey_stages: list[str], issues_raised: list[str], reasons: Collection[Reason] = ()
+) -> list[str]:
     """Every reason the findings are incomplete or inconsistent; empty when they may be submitted."""
     problems: list[str] = []
+    for reason, (field, why) in SECTIONS_FOR_REASON.items():
+        if reason in reasons and not getattr(findings, field):
+            problems.append(f"{field}: required: {why}")
     assessed = [a.stage for a in findings.customer_journey]
     expected = {s.casefold(): s for s in journey_stages}
     seen = {s.casefold() for s in assessed}

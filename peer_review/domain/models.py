@@ -19,6 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 MAX_SHORT_TEXT = 200
 MAX_LONG_TEXT = 10_000
 MAX_ITEMS = 100
+# Field limits alone would let findings reach about 5 MB (five lists of 100 items of 10,000 characters), over
+# Temporal's 2 MB payload limit. A referral and findings are each held to this much JSON in total.
+MAX_JSON_BYTES = 256 * 1024
 
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
@@ -32,6 +35,15 @@ Identifier = Annotated[
 ]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_SHORT_TEXT)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_LONG_TEXT)]
+
+
+def check_total_size(model: BaseModel, name: str) -> None:
+    size = len(model.model_dump_json().encode("utf-8"))
+    if size > MAX_JSON_BYTES:
+        raise ValueError(
+            f"{name}: {size:,} bytes of JSON ({size / 1024:,.0f} KB) is over the limit of "
+            f"{MAX_JSON_BYTES:,} bytes ({MAX_JSON_BYTES // 1024} KB)"
+        )
 
 
 class Contract(BaseModel):
@@ -72,6 +84,10 @@ class Role(StrEnum):
     REVIEWER = "reviewer"
     FOCAL_POINT = "focal_point"
     AUDITOR = "auditor"
+    # Verifies national recommendations; told when a mandatory review meets a gap in the directory.
+    NATIONAL_LEAD = "national_lead"
+    # A system with its own identity in the directory; it may refer on behalf of the referrer it names.
+    INTEGRATION = "integration"
 
 
 class Status(StrEnum):
@@ -126,6 +142,7 @@ class Referral(Contract):
             raise ValueError("other_reason: only allowed when reasons include 'other'")
         if Reason.COMPLEX_ISSUE in self.reasons and not self.issues_raised:
             raise ValueError("issues_raised: a complex_issue referral must list the issues raised")
+        check_total_size(self, "referral")
         return self
 
 
@@ -154,19 +171,57 @@ class RecommendationLevel(StrEnum):
 class Recommendation(Contract):
     level: RecommendationLevel
     text: LongText
-    owner: ShortText
+    # A staff or team id from the directory (checked when the findings are submitted), never free text: a
+    # redacted export shows a team's function in its place, and never a person's name or a site.
+    owner: Identifier
 
 
 class Findings(Contract):
+    # The schema says what the model validator checks: an identified underlying error must be explained.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"properties": {"underlying_error_identified": {"const": True}}},
+            "then": {"required": ["underlying_error"], "properties": {"underlying_error": {"type": "string"}}},
+        }
+    )
+
     summary: LongText
     chronology: Annotated[list[ChronologyEntry], Field(max_length=MAX_ITEMS)] = []
     customer_journey: Annotated[list[StageAssessment], Field(min_length=1, max_length=MAX_ITEMS)]
     issues_addressed: Annotated[list[IssueAddressed], Field(max_length=MAX_ITEMS)] = []
     underlying_error_identified: bool
+    underlying_error: Annotated[
+        LongText | None, Field(description="What the error was: required when underlying_error_identified is true.")
+    ] = None
+    communications_assessment: Annotated[
+        LongText | None,
+        Field(
+            description="Quality assurance of the communications with the customer: required when the review's "
+            "reasons include persistent_or_vexatious."
+        ),
+    ] = None
+    impact_assessment: Annotated[
+        LongText | None,
+        Field(
+            description="The impact of an adverse decision or negative information on the customer and the risk "
+            "of further escalation: required when the review's reasons include additional_needs."
+        ),
+    ] = None
     national_improvements_identified: bool
     recommendations: Annotated[list[Recommendation], Field(max_length=MAX_ITEMS)] = []
     lessons_learned: Annotated[list[LongText], Field(max_length=MAX_ITEMS)] = []
     contentious: bool = False
+
+    @model_validator(mode="after")
+    def _underlying_error_is_explained(self) -> Findings:
+        if self.underlying_error_identified and not self.underlying_error:
+            raise ValueError("underlying_error: required when underlying_error_identified is true")
+        return self
+
+    @model_validator(mode="after")
+    def _within_total_size(self) -> Findings:
+        check_total_size(self, "findings")
+        return self
 
 
 class Staff(Contract):
@@ -180,6 +235,25 @@ class Staff(Contract):
 
 class StaffLookup(Contract):
     staff: Staff | None
+
+
+class Team(Contract):
+    """A team that can own a recommendation. `function` is what a redacted export shows in its place."""
+
+    id: Identifier
+    function: ShortText
+    site: ShortText | None = None
+    osn: Identifier | None = None
+    # Staff who read and act for the team: told where to read a review's local feedback at closure.
+    contacts: list[Identifier] = []
+
+
+class OwnerLookup(Contract):
+    """Recommendation owners checked against the directory (the `resolve_owners` activity)."""
+
+    unknown: list[str] = []
+    # For every known owner, the staff who read for it: the person themselves, or the team's contacts.
+    contacts: dict[str, list[str]] = {}
 
 
 class ReviewPolicy(Contract):
@@ -200,6 +274,11 @@ class ReviewInput(Contract):
     referral: Referral
     policy: ReviewPolicy
 
+    @property
+    def actor(self) -> str:
+        """Who starts the review: the referrer, whom the proof of a start must name."""
+        return self.referral.referred_by
+
 
 class ReviewContacts(Contract):
     """Who may act on a review, resolved from the staff directory at triage."""
@@ -208,6 +287,9 @@ class ReviewContacts(Contract):
     chair: Identifier | None
     deputies: list[Identifier] = []
     focal_points: list[Identifier] = []
+    national_leads: list[Identifier] = []
+    # Contacts of the teams at the referral's site: they read the outcome and local recommendations at closure.
+    site_contacts: list[Identifier] = []
 
 
 # --- Human actions (update and signal payloads). Every action names the acting staff id. -------------
@@ -237,13 +319,12 @@ class Withdrawal(ActionPayload):
     reason: LongText
 
 
-class RefusedAction(ActionPayload):
-    """A client reports an update its validator refused, so the refusal is kept in the audit trail too
-    (a refused update never enters the workflow's history on its own)."""
+class ReasonAddition(ActionPayload):
+    """A reason that came to light during the review (`add_reason`). Reasons are never removed."""
 
-    action: Annotated[str, StringConstraints(max_length=64)]
-    kind: Annotated[str, StringConstraints(max_length=32)] = ""
-    reason: Annotated[str, StringConstraints(max_length=MAX_LONG_TEXT)]
+    reason: Reason
+    # Free text: what came to light; required with `other` (it is the other reason), checked by the workflow.
+    detail: LongText | None = None
 
 
 class ChairDecision(ActionPayload):
@@ -259,11 +340,13 @@ class ChairDecision(ActionPayload):
 class AuditEvent(Contract):
     seq: int
     at: datetime
+    # A staff id, or "system". `proven_by` says how the acting person was proven, e.g. "operator alice for S100".
     actor: str
     action: str
     from_status: Status | None
     to_status: Status | None
     detail: str | None = None
+    proven_by: str | None = None
 
 
 class Deadline(Contract):
@@ -283,6 +366,22 @@ class StatusView(Contract):
     reviewer: str | None
     deadlines: list[Deadline] = []
     overdue: bool = False
+    # The reasons now, including any added during the review.
+    reasons: list[Reason] = []
+    # The Customer Journey stages fixed into the review when it started: the findings assess exactly these.
+    journey_stages: list[str] = []
+    referred_by: str | None = None
+
+
+class RelatedReview(Contract):
+    """Another review of the same case or customer: ids, dates and outcomes only."""
+
+    referral_id: str
+    same: list[Literal["case_reference", "customer_reference"]]
+    status: Status
+    outcome: Outcome | None
+    referred_at: datetime
+    closed_at: datetime | None = None
 
 
 class RecordBatch(Contract):

@@ -26,6 +26,14 @@ class Step(StrEnum):
     REVIEW_CLOSED = "review_closed"
     REMINDER = "reminder"
     ESCALATION = "escalation"
+    MADE_MANDATORY = "made_mandatory"
+    DIRECTORY_GAP = "directory_gap"
+    LOCAL_FEEDBACK = "local_feedback"
+
+
+# Where the outcome and the local recommendations of a closed review can be read (internal pages or the CLI):
+# the message says where, never what.
+FEEDBACK_WHERE = "/feedback/{ref} on the Peer Review pages, or peer-review feedback {ref} --as <your id>"
 
 
 @dataclass(frozen=True)
@@ -66,11 +74,25 @@ NOTICES: dict[Step, Notice] = {
         "A Peer Review was returned for rework",
         "Read the reason (peer-review audit {ref}) and submit revised findings",
     ),
-    Step.REVIEW_CLOSED: Notice("A Peer Review has closed", "Nothing; the outcome is in peer-review status {ref}"),
+    Step.REVIEW_CLOSED: Notice(
+        "A Peer Review has closed", f"Read the outcome and any local recommendations at {FEEDBACK_WHERE}"
+    ),
     Step.REMINDER: Notice("A Peer Review deadline is one working day away", "Act today: peer-review status {ref}"),
     Step.ESCALATION: Notice(
         "A Peer Review is overdue and has been escalated to you",
         "Make sure it moves on: peer-review status {ref}",
+    ),
+    Step.MADE_MANDATORY: Notice(
+        "A Peer Review has become mandatory",
+        "No Chair decision is needed any more. Make sure a peer reviewer is assigned: peer-review status {ref}",
+    ),
+    Step.DIRECTORY_GAP: Notice(
+        "A mandatory Peer Review started with a gap in the staff directory",
+        "Read the gap (peer-review audit {ref}), make sure the review moves on, and have the directory corrected",
+    ),
+    Step.LOCAL_FEEDBACK: Notice(
+        "A Peer Review of your site's practice has closed",
+        f"Read the outcome and the local recommendations at {FEEDBACK_WHERE}",
     ),
 }
 

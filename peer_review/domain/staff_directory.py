@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
+import re
 from functools import cached_property
 from pathlib import Path
 
 import yaml
 from pydantic import Field, ValidationError, model_validator
 
-from peer_review.domain.models import Contract, Identifier, Referral, ReviewContacts, Role, Staff
+from peer_review.domain.lifecycle import Reader
+from peer_review.domain.models import (
+    Contract,
+    Identifier,
+    OwnerLookup,
+    Referral,
+    ReviewContacts,
+    Role,
+    Staff,
+    Team,
+)
+from peer_review.domain.triage import is_mandatory
+
+# What a redacted export shows for a recommendation owned by a person: never their name or site.
+PERSON_OWNER_LABEL = "a named member of staff"
+UNKNOWN_OWNER_LABEL = "an owner no longer in the directory"
 
 
 class DirectoryError(Exception):
@@ -18,6 +34,8 @@ class DirectoryError(Exception):
 class Directory(Contract):
     staff: list[Staff]
     deputies: dict[Identifier, list[Identifier]] = Field(default_factory=dict)
+    # Teams that can own a recommendation (ids share one namespace with staff ids).
+    teams: list[Team] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _ids_are_unique_and_known(self) -> Directory:
@@ -29,6 +47,20 @@ class Directory(Contract):
             unknown = [d for d in deputies if d not in ids]
             if unknown:
                 raise ValueError(f"deputies.{osn}: unknown staff id(s) {', '.join(unknown)}")
+        team_ids = [team.id for team in self.teams]
+        clashes = sorted({i for i in team_ids if team_ids.count(i) > 1 or i in ids})
+        if clashes:
+            named = ", ".join(clashes)
+            raise ValueError(f"teams: id(s) {named} used more than once (staff and team ids share one list)")
+        sites = {m.site.casefold() for m in self.staff} | {t.site.casefold() for t in self.teams if t.site}
+        names = {m.name.casefold() for m in self.staff}
+        for team in self.teams:
+            unknown = [c for c in team.contacts if c not in ids]
+            if unknown:
+                raise ValueError(f"teams.{team.id}.contacts: unknown staff id(s) {', '.join(unknown)}")
+            # A redacted export shows the function in place of the team: it must name neither a site nor a person.
+            if any(re.search(rf"\b{re.escape(name)}\b", team.function.casefold()) for name in sites | names):
+                raise ValueError(f"teams.{team.id}.function: must name neither a site nor a person")
         for osn in sorted({m.osn for m in self.staff}):
             chairs = self._chairs(osn)
             if len(chairs) > 1:
@@ -41,8 +73,41 @@ class Directory(Contract):
     def _by_id(self) -> dict[str, Staff]:
         return {member.id: member for member in self.staff}
 
+    @cached_property
+    def _teams_by_id(self) -> dict[str, Team]:
+        return {team.id: team for team in self.teams}
+
     def find(self, staff_id: str) -> Staff | None:
         return self._by_id.get(staff_id)
+
+    def find_team(self, team_id: str) -> Team | None:
+        return self._teams_by_id.get(team_id)
+
+    def owners(self, owner_ids: list[str]) -> OwnerLookup:
+        """Which recommendation owners the directory knows, and who reads for each known one."""
+        unknown: list[str] = []
+        contacts: dict[str, list[str]] = {}
+        for owner in dict.fromkeys(owner_ids):
+            team = self.find_team(owner)
+            if team is not None:
+                contacts[owner] = list(team.contacts)
+            elif self.find(owner) is not None:
+                contacts[owner] = [owner]
+            else:
+                unknown.append(owner)
+        return OwnerLookup(unknown=unknown, contacts=contacts)
+
+    def owner_label(self, owner_id: str) -> str:
+        """What may be disclosed about a recommendation's owner: a team's function, never a name or a site."""
+        team = self.find_team(owner_id)
+        if team is not None:
+            return team.function
+        return PERSON_OWNER_LABEL if self.find(owner_id) is not None else UNKNOWN_OWNER_LABEL
+
+    def site_contacts(self, site: str) -> list[str]:
+        """The contacts of the teams at a site: told where to read a review's local feedback."""
+        at_site = [team for team in self.teams if team.site and team.site.casefold() == site.casefold()]
+        return list(dict.fromkeys(contact for team in at_site for contact in team.contacts))
 
     def with_role(self, role: Role) -> list[Staff]:
         return [member for member in self.staff if role in member.roles]
@@ -55,6 +120,19 @@ class Directory(Contract):
         deputies = self.deputies.get(osn, [])
         return [m for m in self.with_role(Role.OSN_CHAIR) if m.osn == osn and m.id not in deputies]
 
+    def chair_osns(self, staff: Staff) -> tuple[str, ...]:
+        """The OSNs whose reviews `staff` decides and signs off: as their Chair or as a listed deputy."""
+        chaired = [staff.osn] if self.chair_of(staff.osn) == staff else []
+        deputising = [osn for osn, deputies in self.deputies.items() if staff.id in deputies]
+        return tuple(dict.fromkeys(chaired + deputising))
+
+    def reader(self, staff_id: str) -> Reader | None:
+        """Who is reading, for the read rule (peer_review.domain.lifecycle.read_scope); None if not in the directory."""
+        staff = self.find(staff_id)
+        if staff is None:
+            return None
+        return Reader(staff.id, frozenset(staff.roles), frozenset(self.chair_osns(staff)))
+
     def contacts_for(self, referral: Referral) -> ReviewContacts:
         chair = self.chair_of(referral.osn)
         return ReviewContacts(
@@ -62,16 +140,26 @@ class Directory(Contract):
             chair=chair.id if chair else None,
             deputies=list(self.deputies.get(referral.osn, [])),
             focal_points=[m.id for m in self.with_role(Role.FOCAL_POINT)],
+            national_leads=[m.id for m in self.with_role(Role.NATIONAL_LEAD)],
+            site_contacts=self.site_contacts(referral.site),
         )
 
-    def referral_problems(self, referral: Referral) -> list[str]:
-        """Reasons a referral cannot start against this directory (checked before a workflow starts)."""
-        problems = []
+    def referral_gaps(self, referral: Referral) -> list[str]:
+        """What the directory lacks for this referral: an unknown referrer, an OSN without a Chair."""
+        gaps = []
         if self.find(referral.referred_by) is None:
-            problems.append(f"referred_by: {referral.referred_by} is not in the staff directory")
+            gaps.append(f"referred_by: {referral.referred_by} is not in the staff directory")
         if self.chair_of(referral.osn) is None:
-            problems.append(f"osn: no OSN Chair is listed for {referral.osn!r}")
-        return problems
+            gaps.append(f"osn: no OSN Chair is listed for {referral.osn!r}")
+        return gaps
+
+    def referral_problems(self, referral: Referral) -> list[str]:
+        """Reasons a referral cannot start against this directory (checked before a workflow starts).
+
+        A mandatory (suicide-related) review always starts: its gaps are audited and escalated by the review
+        itself. Any other referral needs a referrer the directory knows and a Chair to decide on it.
+        """
+        return [] if is_mandatory(referral) else self.referral_gaps(referral)
 
 
 _cache: dict[Path, tuple[float, Directory]] = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from peer_review.domain.models import Priority, Reason, Referral
@@ -13,10 +14,16 @@ class TriageResult:
     priority: Priority
 
 
-def triage(referral: Referral) -> TriageResult:
+def triage(referral: Referral, added: Collection[Reason] = ()) -> TriageResult:
+    """The referral's triage, counting any reasons `added` during the review (which may make it mandatory)."""
+    reasons = {*referral.reasons, *added}
     # Suicide or alleged suicide makes a review mandatory whether or not a complaint was made and
     # whether or not the suicide is confirmed; it skips the Chair's decision.
-    mandatory = Reason.SUICIDE in referral.reasons
-    vulnerable = Reason.ADDITIONAL_NEEDS in referral.reasons or referral.customer.additional_needs
+    mandatory = Reason.SUICIDE in reasons
+    vulnerable = Reason.ADDITIONAL_NEEDS in reasons or referral.customer.additional_needs
     priority = Priority.HIGH if mandatory or vulnerable else Priority.NORMAL
     return TriageResult(mandatory=mandatory, priority=priority)
+
+
+def is_mandatory(referral: Referral) -> bool:
+    return triage(referral).mandatory

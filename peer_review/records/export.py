@@ -1,8 +1,8 @@
 """Exports of a review for auditors, in JSON, CSV or HTML. Pure rendering.
 
 The redacted export is what may be disclosed (for example to explain what the organisation learned): the
-recommendations with their level and owner, the dates and the outcome. It holds no names or staff ids, no
-customer reference, no summary, no issues raised and no findings text.
+recommendations with their level and the owning team's function, the dates and the outcome. It holds no names,
+staff or team ids or sites, no customer reference, no summary, no issues raised and no findings text.
 """
 
 from __future__ import annotations
@@ -11,14 +11,15 @@ import csv
 import html
 import io
 import json
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from peer_review.domain.models import Status
 from peer_review.records.read_model import ReviewRecord
 
 
-def full(record: ReviewRecord) -> dict[str, Any]:
-    check = record.audit.verify()
+def full(record: ReviewRecord, chain_keys: Mapping[str, bytes]) -> dict[str, Any]:
+    check = record.audit.verify(chain_keys)
     return {
         "referral": record.referral.model_dump(mode="json"),
         "status": record.row.status.value,
@@ -34,7 +35,8 @@ def full(record: ReviewRecord) -> dict[str, Any]:
     }
 
 
-def redacted(record: ReviewRecord) -> dict[str, Any]:
+def redacted(record: ReviewRecord, owner_label: Callable[[str], str]) -> dict[str, Any]:
+    """`owner_label` says what may be disclosed of an owner id (Directory.owner_label: a team's function)."""
     return {
         "referral_id": record.referral.referral_id,
         "outcome": record.row.outcome,
@@ -42,7 +44,11 @@ def redacted(record: ReviewRecord) -> dict[str, Any]:
         "referred_on": record.row.created_at.date().isoformat(),
         "closed_on": record.row.updated_at.date().isoformat() if record.row.status is Status.CLOSED else None,
         "recommendations": [
-            _recommendation(item.recommendation.model_dump(mode="json"), item.status) for item in record.recommendations
+            {
+                **_recommendation(item.recommendation.model_dump(mode="json"), item.status),
+                "owner": owner_label(item.recommendation.owner),
+            }
+            for item in record.recommendations
         ],
     }
 

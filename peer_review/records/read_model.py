@@ -11,10 +11,11 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import Select, literal, select
+from sqlalchemy import ColumnElement, Select, false, literal, or_, select
 
 from peer_review.domain.audit_chain import AuditRecord
-from peer_review.domain.models import Findings, Reason, Recommendation, Referral, Status
+from peer_review.domain.lifecycle import Parties, ReadScope
+from peer_review.domain.models import Findings, Outcome, Reason, Recommendation, Referral, RelatedReview, Status
 from peer_review.records.schema import recommendations, referrals
 from peer_review.records.store import RecordsStore, as_utc
 
@@ -25,6 +26,7 @@ MAX_ROWS = 500
 class ReviewRow:
     referral_id: str
     case_reference: str
+    referred_by: str
     osn: str
     site: str
     reasons: list[str]
@@ -73,6 +75,7 @@ def _row(values: object) -> ReviewRow:
     return ReviewRow(
         referral_id=r["referral_id"],
         case_reference=r["case_reference"],
+        referred_by=r["referred_by"],
         osn=r["osn"],
         site=r["site"],
         reasons=[part for part in r["reasons"].split(",") if part],
@@ -137,6 +140,25 @@ async def assigned_to(store: RecordsStore, reviewer: str) -> list[ReviewRow]:
     return await _rows(store, query)
 
 
+async def parties(store: RecordsStore, referral_id: str) -> Parties | None:
+    """What the read rule needs to know about one review, as recorded; None if nothing is recorded yet."""
+    query = select(referrals.c.osn, referrals.c.referred_by, referrals.c.reviewer).where(
+        referrals.c.referral_id == referral_id
+    )
+    async with store.engine.connect() as connection:
+        found = (await connection.execute(query)).first()
+    return Parties(found.osn, found.referred_by, found.reviewer) if found else None
+
+
+async def involving(store: RecordsStore, staff_id: str) -> list[str]:
+    """The reviews assigned to `staff_id` or referred by them (what a reviewer or referrer may read)."""
+    query = select(referrals.c.referral_id).where(
+        or_(referrals.c.reviewer == staff_id, referrals.c.referred_by == staff_id)
+    )
+    async with store.engine.connect() as connection:
+        return list((await connection.execute(query.limit(MAX_ROWS * 2))).scalars())
+
+
 async def review_record(store: RecordsStore, referral_id: str) -> ReviewRecord | None:
     async with store.engine.connect() as connection:
         found = (
@@ -156,9 +178,24 @@ async def review_record(store: RecordsStore, referral_id: str) -> ReviewRecord |
 
 
 async def recommendation_register(
-    store: RecordsStore, *, level: str | None = None, status: str | None = None, referral_id: str | None = None
+    store: RecordsStore,
+    *,
+    level: str | None = None,
+    status: str | None = None,
+    referral_id: str | None = None,
+    scope: ReadScope | None = None,
 ) -> list[RegisteredRecommendation]:
+    """The register, limited to the reviews `scope` may read (None: all of them)."""
     query = select(recommendations).order_by(recommendations.c.recorded_at, recommendations.c.position)
+    if scope is not None and not scope.everything:
+        readable = select(referrals.c.referral_id).where(
+            or_(
+                referrals.c.osn.in_(sorted(scope.osns)),
+                referrals.c.reviewer == scope.staff_id,
+                referrals.c.referred_by == scope.staff_id,
+            )
+        )
+        query = query.where(recommendations.c.referral_id.in_(readable))
     if level:
         query = query.where(recommendations.c.level == level)
     if status:
@@ -176,3 +213,83 @@ async def recommendation_register(
         )
         for row in rows
     ]
+
+
+async def related_reviews(
+    store: RecordsStore, *, case_reference: str, customer_reference: str | None, excluding: str
+) -> list[RelatedReview]:
+    """Other reviews of the same case or the same customer, oldest first: ids, dates and outcomes only."""
+    if not await store.schema_exists():
+        return []  # nothing has been recorded yet, so nothing is related
+    same_case = referrals.c.case_reference == case_reference
+    same_customer: ColumnElement[bool] = (
+        referrals.c.customer_reference == customer_reference if customer_reference else false()
+    )
+    query = (
+        select(
+            referrals.c.referral_id,
+            referrals.c.case_reference,
+            referrals.c.customer_reference,
+            referrals.c.status,
+            referrals.c.outcome,
+            referrals.c.created_at,
+            referrals.c.updated_at,
+        )
+        .where(or_(same_case, same_customer), referrals.c.referral_id != excluding)
+        .order_by(referrals.c.created_at, referrals.c.referral_id)
+        .limit(MAX_ROWS)
+    )
+    async with store.engine.connect() as connection:
+        rows = (await connection.execute(query)).all()
+    related = []
+    for row in rows:
+        same = [
+            name
+            for name, matches in (
+                ("case_reference", row.case_reference == case_reference),
+                ("customer_reference", bool(customer_reference) and row.customer_reference == customer_reference),
+            )
+            if matches
+        ]
+        status = Status(row.status)
+        related.append(
+            RelatedReview.model_validate(
+                {
+                    "referral_id": row.referral_id,
+                    "same": same,
+                    "status": status,
+                    "outcome": Outcome(row.outcome) if row.outcome else None,
+                    "referred_at": as_utc(row.created_at),
+                    "closed_at": as_utc(row.updated_at) if status is Status.CLOSED else None,
+                }
+            )
+        )
+    return related
+
+
+async def related_to(store: RecordsStore, referral_id: str) -> list[RelatedReview] | None:
+    """The reviews related to a recorded one; None when the records database does not hold it (yet)."""
+    async with store.engine.connect() as connection:
+        found = (
+            await connection.execute(
+                select(referrals.c.case_reference, referrals.c.customer_reference).where(
+                    referrals.c.referral_id == referral_id
+                )
+            )
+        ).first()
+    if found is None:
+        return None
+    return await related_reviews(
+        store, case_reference=found.case_reference, customer_reference=found.customer_reference, excluding=referral_id
+    )
+
+
+async def earlier_reviews_of_customer(store: RecordsStore, record: ReviewRecord) -> list[RelatedReview]:
+    """What a reviewer may see of the same customer's history: earlier reviews' ids, dates and outcomes."""
+    related = await related_reviews(
+        store,
+        case_reference=record.referral.case_reference,
+        customer_reference=record.referral.customer.reference,
+        excluding=record.referral.referral_id,
+    )
+    return [item for item in related if "customer_reference" in item.same and item.referred_at <= record.row.created_at]

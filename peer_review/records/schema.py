@@ -1,12 +1,17 @@
 """The records database's tables: the long-term system of record, outliving Temporal's retention.
 
-One projection row per review, append-only audit events (hash-chained, and on PostgreSQL guarded by a
-trigger), recommendations and the notification outbox.
+One projection row per review, append-only audit events (chained by keyed MACs, and on PostgreSQL guarded by a
+trigger), recommendations, the notification outbox, and the access log of who read which full record.
+
+Column sizes hold the largest value the service can write (tests/records/test_column_sizes.py checks each
+against the contracts), so no valid input can make a batch fail on a database that enforces them.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import Boolean, Column, DateTime, Integer, MetaData, String, Table, Text, UniqueConstraint
+
+from peer_review.domain.proofs import MAX_ATTRIBUTION
 
 metadata = MetaData()
 
@@ -14,7 +19,12 @@ referrals = Table(
     "referrals",
     metadata,
     Column("referral_id", String(64), primary_key=True),
-    Column("case_reference", String(64), nullable=False),
+    # Both references find other reviews of the same case or customer (reported at refer, shown to reviewers).
+    Column("case_reference", String(64), nullable=False, index=True),
+    Column("customer_reference", String(64), index=True),
+    # Who referred: the read rule lets a referrer read their own referrals (nullable only for older databases,
+    # whose rows get it from their referral when the schema is brought up to date).
+    Column("referred_by", String(64), index=True),
     Column("osn", String(64), nullable=False),
     Column("site", String(200), nullable=False),
     Column("referral_level", String(16), nullable=False),
@@ -45,8 +55,13 @@ audit_events = Table(
     Column("from_status", String(32)),
     Column("to_status", String(32)),
     Column("detail", Text),
+    # How the acting person was proven, e.g. "operator alice for S100".
+    Column("proven_by", String(MAX_ATTRIBUTION)),
     Column("previous_hash", String(64), nullable=False),
+    # HMAC-SHA-256 under the chain key named by key_id (peer_review.domain.audit_chain). Rows of a database from
+    # before the chain was keyed have none, and do not verify.
     Column("hash", String(64), nullable=False),
+    Column("key_id", String(64)),
     UniqueConstraint("referral_id", "seq", name="uq_audit_referral_seq"),
 )
 
@@ -79,6 +94,21 @@ notifications = Table(
     Column("detail", Text),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# Every read of a full record (and every refused read): who, what, when. `what` is a read's name (status, audit,
+# history, export, list, ...); `reader` a staff id as given, cut to the column.
+access_log = Table(
+    "access_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False, index=True),
+    Column("reader", String(64), nullable=False, index=True),
+    Column("what", String(32), nullable=False),
+    Column("referral_id", String(64), index=True),
+    Column("channel", String(16), nullable=False),
+    Column("allowed", Boolean, nullable=False),
+    Column("proven_by", String(MAX_ATTRIBUTION)),
 )
 
 

@@ -4,18 +4,26 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Connection, inspect, select, text
 from sqlalchemy import event as sqlalchemy_event
-from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from peer_review.domain.audit_chain import GENESIS, AuditRecord, ChainedEvent, event_hash
-from peer_review.domain.models import AuditEvent, Findings, Outcome, RecordBatch, Status
-from peer_review.records.schema import APPEND_ONLY_TRIGGER, audit_events, metadata, recommendations, referrals
+from peer_review.domain.audit_chain import GENESIS, AuditRecord, ChainedEvent, ChainKey, event_mac
+from peer_review.domain.models import AuditEvent, Findings, Outcome, RecordBatch, Referral, Status
+from peer_review.records.schema import (
+    APPEND_ONLY_TRIGGER,
+    access_log,
+    audit_events,
+    metadata,
+    recommendations,
+    referrals,
+)
 
 
 def make_engine(url: str) -> AsyncEngine:
@@ -51,9 +59,16 @@ class RecordsStore:
     async def create_schema(self) -> None:
         async with self.engine.begin() as connection:
             await connection.run_sync(metadata.create_all)
+            await connection.run_sync(_add_missing_columns)
+            await _fill_from_referrals(connection)
             if connection.dialect.name == "postgresql":
                 for statement in APPEND_ONLY_TRIGGER:
                     await connection.execute(text(statement))
+
+    async def schema_exists(self) -> bool:
+        """False for a database no worker has written to yet (it holds no reviews at all)."""
+        async with self.engine.connect() as connection:
+            return await connection.run_sync(lambda sync: inspect(sync).has_table(referrals.name))
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -63,17 +78,19 @@ class RecordsStore:
         async with self.engine.begin() as connection:
             yield connection
 
-    async def write_batch(self, batch: RecordBatch) -> int:
-        """Write one batch atomically; returns how many audit rows were new."""
+    async def write_batch(self, batch: RecordBatch, chain_key: ChainKey) -> int:
+        """Write one batch atomically, sealing new audit rows with `chain_key`; returns how many rows were new."""
         now = datetime.now(UTC)
         async with self.transaction() as connection:
-            added = await self._append_events(connection, batch.view.referral_id, batch.events)
+            added = await self._append_events(connection, batch.view.referral_id, batch.events, chain_key)
             await self._upsert_referral(connection, batch, now)
             if batch.view.outcome is Outcome.COMPLETED:
                 await self._register_recommendations(connection, batch, now)
         return added
 
-    async def _append_events(self, connection: AsyncConnection, referral_id: str, events: Sequence[AuditEvent]) -> int:
+    async def _append_events(
+        self, connection: AsyncConnection, referral_id: str, events: Sequence[AuditEvent], chain_key: ChainKey
+    ) -> int:
         if not events:
             return 0
         last = (
@@ -91,13 +108,14 @@ class RecordsStore:
                 continue  # already recorded by an earlier attempt of this batch
             if event.seq != last_seq + 1:
                 raise RuntimeError(f"audit gap for {referral_id}: event {event.seq} after {last_seq}")
-            digest = event_hash(referral_id, event, previous)
+            digest = event_mac(chain_key.secret, referral_id, event, previous)
             rows.append(
                 {
                     "referral_id": referral_id,
                     **event.model_dump(mode="python"),
                     "previous_hash": previous,
                     "hash": digest,
+                    "key_id": chain_key.id,
                 }
             )
             last_seq, previous = event.seq, digest
@@ -118,9 +136,14 @@ class RecordsStore:
             "overdue": view.overdue,
             "updated_at": now,
         }
+        if view.reasons:
+            # Reasons added during the review follow; they are never removed.
+            values["reasons"] = ",".join(r.value for r in view.reasons)
         if referral is not None:
             values |= {
                 "case_reference": referral.case_reference,
+                "referred_by": referral.referred_by,
+                "customer_reference": referral.customer.reference,
                 "osn": referral.osn,
                 "site": referral.site,
                 "referral_level": referral.referral_level.value,
@@ -191,15 +214,90 @@ class RecordsStore:
                         from_status=Status(row.from_status) if row.from_status else None,
                         to_status=Status(row.to_status) if row.to_status else None,
                         detail=row.detail,
+                        proven_by=row.proven_by,
                     ),
                     previous_hash=row.previous_hash,
                     hash=row.hash,
+                    key_id=row.key_id or "",
                 )
                 for row in result
             ]
         if last_seq is None and not rows:
             return None
         return AuditRecord(referral_id, rows, last_seq)
+
+    async def log_access(self, entry: AccessEntry) -> None:
+        async with self.transaction() as connection:
+            await connection.execute(
+                access_log.insert().values(
+                    at=datetime.now(UTC),
+                    reader=entry.reader[:64],
+                    what=entry.what,
+                    referral_id=entry.referral_id,
+                    channel=entry.channel,
+                    allowed=entry.allowed,
+                    proven_by=entry.proven_by,
+                )
+            )
+
+    async def access_entries(self, referral_id: str | None = None) -> list[AccessEntry]:
+        query = select(access_log).order_by(access_log.c.id)
+        if referral_id is not None:
+            query = query.where(access_log.c.referral_id == referral_id)
+        async with self.engine.connect() as connection:
+            rows = (await connection.execute(query)).all()
+        return [
+            AccessEntry(row.reader, row.what, row.referral_id, row.channel, row.allowed, row.proven_by, as_utc(row.at))
+            for row in rows
+        ]
+
+
+@dataclass(frozen=True)
+class AccessEntry:
+    """One read of a full record (or one refused read)."""
+
+    reader: str
+    what: str
+    referral_id: str | None
+    channel: str
+    allowed: bool
+    proven_by: str | None = None
+    at: datetime | None = None
+
+
+def _add_missing_columns(connection: Connection) -> None:
+    """Bring a database made by an earlier version up to date: add its missing nullable columns and indexes.
+
+    create_all makes missing tables only; a column added later (nullable, so old rows stay valid) is added here.
+    """
+    inspector = inspect(connection)
+    for table in metadata.sorted_tables:
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in present and column.nullable:
+                kind = column.type.compile(dialect=connection.dialect)
+                connection.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}"))
+        indexes = {index["name"] for index in inspector.get_indexes(table.name)}
+        for index in table.indexes:
+            if index.name not in indexes:
+                index.create(connection)
+
+
+async def _fill_from_referrals(connection: AsyncConnection) -> None:
+    """Rows recorded before the customer reference and the referrer had columns of their own get them from their
+    referral."""
+    missing = await connection.execute(
+        select(referrals.c.referral_id, referrals.c.referral_json).where(
+            referrals.c.customer_reference.is_(None) | referrals.c.referred_by.is_(None)
+        )
+    )
+    for referral_id, referral_json in missing.all():
+        referral = Referral.model_validate_json(referral_json)
+        await connection.execute(
+            referrals.update()
+            .where(referrals.c.referral_id == referral_id)
+            .values(customer_reference=referral.customer.reference, referred_by=referral.referred_by)
+        )
 
 
 async def _stored_findings(connection: AsyncConnection, referral_id: str) -> Findings | None:

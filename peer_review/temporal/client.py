@@ -2,12 +2,15 @@
 
 It turns Temporal's errors into four plain outcomes that callers map to exit codes or HTTP statuses:
 invalid input, a rejected action, an unknown referral, and an unreachable service.
+
+Every start, update and signal it sends carries proof of the acting person (peer_review.temporal.proofs): made
+with the operator's signing key unless the caller (the HTTP API) gives its own signer.
 """
 
 from __future__ import annotations
 
-import contextlib
-from dataclasses import dataclass
+import hashlib
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from pydantic import BaseModel
@@ -23,24 +26,26 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from peer_review.domain.lifecycle import ActionName, RejectionKind
+from peer_review.domain.lifecycle import ActionName, ReadScope, RejectionKind
 from peer_review.domain.models import (
     ActionPayload,
     AuditEvent,
     ChairDecision,
     Reason,
     Referral,
-    RefusedAction,
+    RelatedReview,
     ReviewInput,
     Status,
     StatusView,
 )
+from peer_review.domain.proofs import payload_digest
 from peer_review.domain.staff_directory import DirectoryError, load_directory
 from peer_review.settings import Settings
 from peer_review.temporal import search_attributes as sa
 from peer_review.temporal.codec import KeyRingError
 from peer_review.temporal.connection import connect
 from peer_review.temporal.history_decoding import decoded_events
+from peer_review.temporal.proofs import ProofAttacher, ProofRefused, ProofSigner, on_behalf_of, with_sealed_headers
 
 WORKFLOW_TYPE = "PeerReviewWorkflow"
 
@@ -78,6 +83,9 @@ class ReferResult(BaseModel):
     workflow_id: str
     status: Status
     already_started: bool
+    # Other reviews of the same case or customer, from the records database (filled in by the CLI and the API;
+    # None when it could not be read). Reported, never a refusal.
+    related: list[RelatedReview] | None = None
 
 
 @dataclass(frozen=True)
@@ -86,9 +94,21 @@ class ListFilter:
     osn: str | None = None
     reason: Reason | None = None
     overdue: bool = False
+    # Only what the reader may read: the scope's OSNs, and `readable_ids` (the reviews assigned to them or
+    # referred by them, from the records database). None: everything.
+    scope: ReadScope | None = None
+    readable_ids: tuple[str, ...] = field(default=())
+
+    @property
+    def reads_nothing(self) -> bool:
+        return self.scope is not None and not self.scope.everything and not self.scope.osns and not self.readable_ids
 
     def query(self) -> str:
         clauses = [f"WorkflowType = '{WORKFLOW_TYPE}'"]
+        if self.scope is not None and not self.scope.everything:
+            either = [f"{sa.OSN.name} = '{_quoted(osn)}'" for osn in sorted(self.scope.osns)]
+            either += [f"WorkflowId = '{_quoted(workflow_id(ref))}'" for ref in self.readable_ids]
+            clauses.append("(" + " OR ".join(either or ["false"]) + ")")
         if self.status:
             clauses.append(f"{sa.STATUS.name} = '{self.status.value}'")
         if self.osn:
@@ -117,12 +137,33 @@ class ListedReview(BaseModel):
 
 
 class PeerReviewClient:
-    def __init__(self, client: Client, settings: Settings) -> None:
-        self.client = client
+    def __init__(self, client: Client, settings: Settings, signer: ProofSigner | None = None) -> None:
         self.settings = settings
+        self._signer = signer
+        self._connection = client
+        # Every message this client sends is signed by one interceptor; headers are sealed like payloads.
+        self.client = with_sealed_headers(client, ProofAttacher(self.signer))
+
+    @property
+    def connection(self) -> Client:
+        """The Temporal client this one wraps, which signs nothing: what any client with the codec can do."""
+        return self._connection
+
+    def signed_by(self, signer: ProofSigner) -> PeerReviewClient:
+        """The same connection, proving its requests with `signer` (the HTTP API: one bound to the signed-in person)."""
+        return PeerReviewClient(self._connection, self.settings, signer)
+
+    def signer(self) -> ProofSigner:
+        """The operator's signer unless another was given; loaded on first use, so reading needs no signing key."""
+        if self._signer is None:
+            try:
+                self._signer = ProofSigner.for_operator(self.settings)
+            except KeyRingError as error:
+                raise ReviewError(f"cannot sign the request: {error}") from None
+        return self._signer
 
     @classmethod
-    async def connect(cls, settings: Settings) -> PeerReviewClient:
+    async def connect(cls, settings: Settings, signer: ProofSigner | None = None) -> PeerReviewClient:
         try:
             client = await connect(settings)
         except (KeyRingError, OSError) as error:
@@ -131,13 +172,14 @@ class PeerReviewClient:
             raise ServiceUnavailable(
                 f"cannot reach the Temporal server at {settings.temporal_address}: is it running? ({error})"
             ) from None
-        return cls(client, settings)
+        return cls(client, settings, signer)
 
     def _handle(self, referral_id: str) -> WorkflowHandle[object, StatusView]:
         return self.client.get_workflow_handle(workflow_id(referral_id), result_type=StatusView)
 
-    async def refer(self, referral: Referral) -> ReferResult:
-        """Start a review, or return the one already started for this referral id."""
+    async def refer(self, referral: Referral, *, integration: str | None = None) -> ReferResult:
+        """Start a review, or return the one already started for this referral id. `integration`: the directory id
+        of a system referring on behalf of the referrer the referral names (the record says so)."""
         try:
             problems = load_directory(self.settings.directory).referral_problems(referral)
         except DirectoryError as error:
@@ -146,16 +188,19 @@ class PeerReviewClient:
             raise InvalidInput("; ".join(problems))
         wid = workflow_id(referral.referral_id)
         try:
-            await self.client.start_workflow(
-                WORKFLOW_TYPE,
-                ReviewInput(referral=referral, policy=self.settings.policy),
-                id=wid,
-                task_queue=self.settings.task_queue,
-                search_attributes=sa.at_start(referral),
-                # One review per referral id, ever: a repeat start returns the existing review.
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-            )
+            with on_behalf_of(integration):
+                await self.client.start_workflow(
+                    WORKFLOW_TYPE,
+                    ReviewInput(referral=referral, policy=self.settings.policy),
+                    id=wid,
+                    task_queue=self.settings.task_queue,
+                    search_attributes=sa.at_start(referral),
+                    # One review per referral id, ever: a repeat start returns the existing review.
+                    id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                    id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                )
+        except ProofRefused as error:
+            raise ActionRejected(str(error), RejectionKind.NOT_PERMITTED) from None
         except WorkflowAlreadyStartedError:
             status = await self._current_status(referral.referral_id)
             return ReferResult(referral_id=referral.referral_id, workflow_id=wid, status=status, already_started=True)
@@ -178,35 +223,38 @@ class PeerReviewClient:
                 raise ReferralNotFound(f"no review for referral {referral_id}") from None
             raise _service_error(error) from None
 
-    async def act(self, referral_id: str, action: ActionName, payload: ActionPayload) -> StatusView:
-        """Run a human action as an update and return the review's new status, or say why not."""
+    async def act(
+        self, referral_id: str, action: ActionName, payload: ActionPayload, *, request_id: str | None = None
+    ) -> StatusView:
+        """Run a human action as an update and return the review's new status, or say why not.
+
+        `request_id` (an HTTP Idempotency-Key, or one per CLI invocation) makes a retry of the same request the same
+        update, which Temporal answers with the first result instead of running it again.
+        """
         try:
             view: StatusView = await self._handle(referral_id).execute_update(
-                action.value, payload, result_type=StatusView
+                action.value, payload, id=update_id(action, payload, request_id), result_type=StatusView
             )
             return view
         except WorkflowUpdateFailedError as error:
             cause = error.cause
             if isinstance(cause, ApplicationError):
-                rejection = ActionRejected(cause.message, _kind(cause.type))
-                await self._report_refusal(referral_id, action, payload.actor, rejection)
-                raise rejection from None
+                if cause.type == UNAVAILABLE:
+                    raise ServiceUnavailable(cause.message) from None
+                # The workflow has written a proven person's refusal to the record itself.
+                raise ActionRejected(cause.message, _kind(cause.type)) from None
             raise ReviewError(f"{action.value} failed: {cause}") from None
+        except ProofRefused as error:
+            raise ActionRejected(str(error), RejectionKind.NOT_PERMITTED) from None
         except RPCError as error:
             await self._raise_for_closed_or_missing(referral_id, error)
             raise
 
-    async def _report_refusal(
-        self, referral_id: str, action: ActionName, actor: str, rejection: ActionRejected
-    ) -> None:
-        refusal = RefusedAction(actor=actor, action=action.value, kind=rejection.kind.value, reason=str(rejection))
-        # The review may have closed meanwhile; the caller still hears why it was refused.
-        with contextlib.suppress(RPCError):
-            await self._handle(referral_id).signal("refused_action", refusal)
-
     async def signal_chair_decision(self, referral_id: str, decision: ChairDecision) -> None:
         try:
             await self._handle(referral_id).signal("chair_decision", decision)
+        except ProofRefused as error:
+            raise ActionRejected(str(error), RejectionKind.NOT_PERMITTED) from None
         except RPCError as error:
             await self._raise_for_closed_or_missing(referral_id, error)
             raise
@@ -237,7 +285,9 @@ class PeerReviewClient:
         return await decoded_events(history, self.client.data_converter)
 
     async def list(self, selection: ListFilter, limit: int | None = None) -> list[ListedReview]:
-        reviews = []
+        reviews: list[ListedReview] = []
+        if selection.reads_nothing:
+            return reviews
         try:
             pages = self.client.list_workflows(selection.query(), limit=limit, page_size=min(limit or 1000, 1000))
             async for execution in pages:
@@ -260,6 +310,8 @@ class PeerReviewClient:
         return reviews
 
     async def count(self, selection: ListFilter) -> int:
+        if selection.reads_nothing:
+            return 0
         try:
             return (await self.client.count_workflows(selection.query())).count
         except RPCError as error:
@@ -272,6 +324,17 @@ class PeerReviewClient:
         if description.status != WorkflowExecutionStatus.RUNNING:
             how = description.status.name.lower() if description.status else "closed"
             raise ActionRejected(f"review {referral_id} has finished ({how})") from None
+
+
+UNAVAILABLE = "Unavailable"
+
+
+def update_id(action: ActionName, payload: ActionPayload, request_id: str | None) -> str | None:
+    """The same request (action, payload and request id) always makes the same update id; no id, a fresh one."""
+    if request_id is None:
+        return None
+    digest = hashlib.sha256(f"{action.value}\n{request_id}\n{payload_digest([payload])}".encode()).hexdigest()
+    return f"{action.value}-{digest[:40]}"
 
 
 def _kind(error_type: str | None) -> RejectionKind:

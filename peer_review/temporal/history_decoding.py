@@ -11,6 +11,8 @@ from temporalio.api.common.v1 import Payload
 from temporalio.client import WorkflowHistory
 from temporalio.converter import DataConverter
 
+from peer_review.temporal.codec import ENCODING
+
 
 async def decoded_events(history: WorkflowHistory, converter: DataConverter) -> list[dict[str, Any]]:
     events = []
@@ -35,7 +37,8 @@ async def _payload_value(node: dict[str, Any], converter: DataConverter) -> Any:
         metadata={k: base64.b64decode(v) for k, v in node["metadata"].items()},
         data=base64.b64decode(node.get("data", "")),
     )
-    if converter.payload_codec is not None:
+    # Search attributes and anything a client sent unencrypted are shown as they are; the worker refuses the latter.
+    if converter.payload_codec is not None and payload.metadata.get("encoding") == ENCODING:
         try:
             payload = (await converter.payload_codec.decode([payload]))[0]
         except Exception as error:  # a payload this key ring cannot open is shown, not fatal

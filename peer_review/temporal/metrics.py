@@ -16,6 +16,12 @@ REJECTED_ACTIONS = "peer_review_rejected_actions"
 OVERDUE = "peer_review_overdue"
 NOTIFICATION_FAILURES = "peer_review_notification_failures"
 RECORD_LATENCY = "peer_review_record_latency"
+# Starts, updates and signals refused for want of a valid proof of the acting person (labels: message kind, problem).
+UNPROVEN_REQUESTS = "peer_review_unproven_requests"
+# Refusals of proven people beyond a review's daily allowance: counted here instead of written to the record.
+REFUSALS_NOT_RECORDED = "peer_review_refusals_not_recorded"
+# Record batches the database refused in a way no retry can mend (alert PeerReviewRecordsStuck).
+RECORDS_STUCK = "peer_review_records_stuck"
 
 
 # The SDK's default buckets are for milliseconds; this histogram is in seconds, from a blink to an outage.

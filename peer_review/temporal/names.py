@@ -8,6 +8,7 @@ the ones a decision or the other side effect needs.
 
 RESOLVE_CONTACTS = "resolve_contacts"
 FIND_STAFF = "find_staff"
+RESOLVE_OWNERS = "resolve_owners"
 RECORD_BATCH = "record_batch"
 NOTIFY = "notify"
 

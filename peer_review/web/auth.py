@@ -3,6 +3,9 @@
 The acting person always comes from here and never from a request body, so nobody can act as somebody else
 by editing JSON. Production puts an identity provider or reverse proxy in front (docs/api.md); the dev
 sign-in cookie exists only with PEER_REVIEW_DEV_LOGIN=true.
+
+Actions are proven to the worker with proofs the API signs (`signer_for`): only for the person whose token was
+verified, so even a mistake in a route cannot make the API act for someone else.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any
 import jwt
 
 from peer_review.domain.models import IDENTIFIER
+from peer_review.temporal.proofs import ProofSigner
 from peer_review.web.config import ApiSettings
 
 SESSION_COOKIE = "peer_review_session"
@@ -88,3 +92,9 @@ class TokenVerifier:
         if not isinstance(subject, str) or not IDENTIFIER.fullmatch(subject):
             raise Unauthenticated("invalid token: `sub` is not a staff id")
         return Credentials(staff_id=subject, token=token)
+
+
+def signer_for(credentials: Credentials, api_signer: ProofSigner) -> ProofSigner:
+    """Proofs for one request's actions, made with the API's key and bound to the person the verified token names
+    (for an integration: the referrals it makes on behalf of the referrer it names)."""
+    return api_signer.bound(credentials.staff_id)

@@ -33,8 +33,11 @@ FINDINGS_EXAMPLE: dict[str, Any] = {
         {"issue": "No reply to two letters", "addressed": False, "notes": "The second letter was not logged"},
     ],
     "underlying_error_identified": False,
+    "underlying_error": None,
+    "communications_assessment": None,
+    "impact_assessment": "The stopped payment left the customer without money for two weeks; risk of escalation.",
     "national_improvements_identified": True,
-    "recommendations": [{"level": "national", "text": "Log every letter on receipt", "owner": "Complaints policy"}],
+    "recommendations": [{"level": "national", "text": "Log every letter on receipt", "owner": "T-COMPLAINTS-POLICY"}],
     "lessons_learned": ["Check the post log before replying"],
     "contentious": False,
 }
@@ -44,4 +47,5 @@ ACTION_EXAMPLES: dict[ActionName, dict[str, Any]] = {
     ActionName.ASSIGN_REVIEWER: {"reviewer": "S400"},
     ActionName.RETURN_FOR_REWORK: {"reason": "Add the March letters to the chronology"},
     ActionName.WITHDRAW: {"reason": "Resolved informally"},
+    ActionName.ADD_REASON: {"reason": "suicide_or_alleged_suicide", "detail": "The family told the office today"},
 }

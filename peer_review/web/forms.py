@@ -2,18 +2,20 @@
 
 No JavaScript, so repeating sections (chronology, recommendations) come as a fixed number of rows and
 blank rows are ignored. `national_improvements_identified` is not asked: the rules make it true exactly
-when a national recommendation is given, so it is derived from the recommendations.
+when a national recommendation is given, so it is derived from the recommendations. The sections a review's
+reasons ask for are checked here too (peer_review.domain.findings), so the page names the field at once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
 
-from peer_review.domain.models import Findings, RecommendationLevel
+from peer_review.domain.findings import findings_problems
+from peer_review.domain.models import Findings, Reason, RecommendationLevel
 
 CHRONOLOGY_ROWS = 5
 RECOMMENDATION_ROWS = 3
@@ -43,8 +45,12 @@ def _yes_no(form: Mapping[str, str], name: str) -> bool | None:
     return {"yes": True, "no": False}.get(_text(form, name))
 
 
+# The free-text sections, in the order of the form (each optional unless the reasons or the answers need it).
+SECTIONS = ("underlying_error", "communications_assessment", "impact_assessment")
+
+
 def parse_findings(
-    form: Mapping[str, str], stages: list[str], issues: list[str]
+    form: Mapping[str, str], stages: list[str], issues: list[str], reasons: Collection[Reason] = ()
 ) -> tuple[Findings | None, FormProblems]:
     chronology_rows = [
         i for i in range(CHRONOLOGY_ROWS) if _text(form, f"chronology-{i}-date") or _text(form, f"chronology-{i}-event")
@@ -85,19 +91,31 @@ def parse_findings(
             for i, issue in enumerate(issues)
         ],
         "underlying_error_identified": _yes_no(form, "underlying_error_identified"),
+        **{section: _text(form, section) or None for section in SECTIONS},
         "national_improvements_identified": any(r["level"] == RecommendationLevel.NATIONAL for r in recommendations),
         "recommendations": recommendations,
         "lessons_learned": [line.strip() for line in _text(form, "lessons_learned").splitlines() if line.strip()],
         "contentious": _text(form, "contentious") == "yes",
     }
+    problems = FormProblems()
     try:
-        return Findings.model_validate(data), FormProblems()
+        findings = Findings.model_validate(data)
     except ValidationError as error:
-        problems = FormProblems()
         for item in error.errors():
+            message = _plain(item["msg"])
+            named, _, rest = message.partition(": ")
+            if not item["loc"] and named in LABELS:
+                # A rule across fields (an identified error must be explained) names its own field.
+                problems.add(named, f"{LABELS[named]}: {rest}")
+                continue
             name, label = _form_field(item["loc"], stages, issues, chronology_rows, recommendation_rows)
-            problems.add(name, f"{label}: {_plain(item['msg'])}")
+            problems.add(name, f"{label}: {message}")
         return None, problems
+    for problem in findings_problems(findings, journey_stages=stages, issues_raised=issues, reasons=reasons):
+        field, _, message = problem.partition(": ")
+        if field in SECTIONS:
+            problems.add(field, f"{LABELS[field]}: {message}")
+    return (None, problems) if problems else (findings, problems)
 
 
 def _plain(message: str) -> str:
@@ -125,9 +143,14 @@ def _form_field(
     if top == "recommendations" and index is not None:
         row = recommendations[index]
         return f"recommendation-{row}-{part}", f"Recommendation {row + 1} ({part})"
-    labels = {
-        "summary": "Summary of findings",
-        "underlying_error_identified": "Underlying error identified",
-        "lessons_learned": "Lessons learned",
-    }
-    return top, labels.get(top, top.replace("_", " ").capitalize())
+    return top, LABELS.get(top, top.replace("_", " ").capitalize())
+
+
+LABELS = {
+    "summary": "Summary of findings",
+    "underlying_error_identified": "Underlying error identified",
+    "underlying_error": "The underlying error",
+    "communications_assessment": "Assessment of the communications",
+    "impact_assessment": "Impact and risk of escalation",
+    "lessons_learned": "Lessons learned",
+}

@@ -14,9 +14,9 @@ from peer_review.web.render import status_label
 from peer_review.web.services import Services
 
 
-def page_person(request: Request, services: ServicesDep, bearer: Bearer) -> Person:
+async def page_person(request: Request, services: ServicesDep, bearer: Bearer) -> Person:
     """Bearer token from the reverse proxy / identity provider, or the dev sign-in cookie."""
-    return authenticate(request, services, bearer, cookie=True)
+    return await authenticate(request, services, bearer, cookie=True)
 
 
 PagePerson = Annotated[Person, Depends(page_person)]

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 
-from peer_review.domain.lifecycle import may_read_full_record
+from peer_review.domain.lifecycle import FULL_RECORD_READERS
 from peer_review.domain.models import Role, Status
 from peer_review.web.deps import Person
 
@@ -78,7 +78,7 @@ def nav_for(person: Person | None) -> list[tuple[str, str]]:
         links.append(("/chair", "Chair inbox"))
     if person.has(Role.REVIEWER):
         links.append(("/reviewer", "My reviews"))
-    if may_read_full_record(person.staff.roles):
+    if person.has(*FULL_RECORD_READERS):
         links.append(("/audit", "Audit"))
     return links
 

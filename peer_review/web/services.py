@@ -13,10 +13,13 @@ from contextlib import asynccontextmanager
 from sqlalchemy.exc import SQLAlchemyError
 
 from peer_review.domain.staff_directory import Directory, load_directory
-from peer_review.records.store import RecordsStore
+from peer_review.records.store import AccessEntry, RecordsStore
 from peer_review.settings import Settings
-from peer_review.temporal.client import PeerReviewClient, ServiceUnavailable
-from peer_review.web.auth import TokenVerifier
+from peer_review.temporal.client import PeerReviewClient, ReviewError, ServiceUnavailable
+from peer_review.temporal.codec import KeyRingError
+from peer_review.temporal.key_rings import load_chain_ring
+from peer_review.temporal.proofs import ProofSigner
+from peer_review.web.auth import Credentials, TokenVerifier, signer_for
 from peer_review.web.config import ApiSettings
 
 
@@ -40,6 +43,8 @@ class Services:
         self._schema_ready = False
         self._owns_store = store is None
         self._lock = asyncio.Lock()
+        self._api_signer: ProofSigner | None = None
+        self._chain_keys: dict[str, bytes] | None = None
 
     async def reviews(self) -> PeerReviewClient:
         if self._reviews is None:
@@ -48,6 +53,31 @@ class Services:
                     # Raises ServiceUnavailable (503) while Temporal is down; the next request tries again.
                     self._reviews = await PeerReviewClient.connect(self.settings)
         return self._reviews
+
+    async def reviews_for(self, credentials: Credentials) -> PeerReviewClient:
+        """The client for one request's actions: its proofs name only the person the verified token names."""
+        return (await self.reviews()).signed_by(signer_for(credentials, self.api_signer()))
+
+    def api_signer(self) -> ProofSigner:
+        if self._api_signer is None:
+            try:
+                self._api_signer = ProofSigner.for_api(self.settings)
+            except KeyRingError as error:
+                raise ReviewError(f"the API cannot sign actions: {error}") from None
+        return self._api_signer
+
+    def chain_keys(self) -> dict[str, bytes]:
+        """The audit chain's keys, to check records with."""
+        if self._chain_keys is None:
+            try:
+                self._chain_keys = dict(load_chain_ring(self.settings).keys)
+            except KeyRingError as error:
+                raise ReviewError(f"the audit chain cannot be checked: {error}") from None
+        return self._chain_keys
+
+    async def log_access(self, entry: AccessEntry) -> None:
+        async with self.records() as store:
+            await store.log_access(entry)
 
     def directory(self) -> Directory:
         return load_directory(self.settings.directory)

@@ -125,7 +125,7 @@ async def test_hostile_text_stored_in_a_review_does_not_break_the_audit_view(
     rationale = "See [/bold] and [link=https://evil.example]this[/link] :cat:"
     await reviews.act(r.referral_id, ActionName.DECLINE, Decision(actor="S100", rationale=rationale))
     await reviews.client.get_workflow_handle(f"peer-review-{r.referral_id}").result()
-    done = cli.run("audit", r.referral_id, columns=1000)  # wide enough that no table cell wraps
+    done = cli.run("audit", r.referral_id, "--as", "S500", columns=1000)  # wide enough that no table cell wraps
     assert done.returncode == 0 and rationale in unwrapped(done.stdout), done.stderr[-1500:]
 
 

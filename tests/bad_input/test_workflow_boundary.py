@@ -182,7 +182,7 @@ async def test_malformed_update_payloads_are_refused_naming_the_field_without_a_
     reviews: PeerReviewClient,
 ) -> None:
     ref = await under_review(reviews)
-    handle = reviews.client.get_workflow_handle(workflow_id(ref))
+    handle = reviews.connection.get_workflow_handle(workflow_id(ref))  # a raw client: no model checks, no proof
     before = await decisions(reviews, ref)
     loop = asyncio.get_running_loop()
 
@@ -226,7 +226,7 @@ async def test_a_malformed_chair_decision_signal_changes_nothing_and_fails_no_ta
     r = referral("persistent")
     await reviews.refer(r)
     await triaged(reviews, r.referral_id)
-    handle = reviews.client.get_workflow_handle(workflow_id(r.referral_id))
+    handle = reviews.connection.get_workflow_handle(workflow_id(r.referral_id))
     before = await decisions(reviews, r.referral_id)
     await handle.signal("chair_decision", payload)
     # A signal has no answer: a proper decision afterwards proves the bad one was handled (and dropped) first.
@@ -245,7 +245,7 @@ async def test_an_oversized_update_is_refused_and_the_review_carries_on(reviews:
     r = referral("persistent")
     await reviews.refer(r)
     await triaged(reviews, r.referral_id)
-    handle = reviews.client.get_workflow_handle(workflow_id(r.referral_id))
+    handle = reviews.connection.get_workflow_handle(workflow_id(r.referral_id))
     with pytest.raises((RPCError, WorkflowUpdateFailedError)):
         await asyncio.wait_for(handle.execute_update("approve", {"actor": "S100", "rationale": "x" * 3_000_000}), 90)
     view = await eventually_approved(reviews, r.referral_id)

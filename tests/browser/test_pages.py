@@ -88,8 +88,14 @@ async def test_a_reviewer_submits_findings(
     await page.locator("#underlying_error_identified-no").check()
     await page.get_by_label("Recommendation 1: level").select_option("national")
     await page.get_by_label("Recommendation 1", exact=True).fill("Log every letter on the day it arrives")
-    await page.locator("#recommendation-0-owner").fill("Complaints policy")
+    await page.locator("#recommendation-0-owner").fill("T-COMPLAINTS-POLICY")
     await page.get_by_label("Lessons learned (optional)").fill("Check the post log before replying")
+    # The referral's reasons include additional needs: the form asks for the impact, and names it when missing.
+    await page.get_by_role("button", name="Submit findings").click()
+    await expect(page.get_by_role("alert")).to_contain_text("Impact and risk of escalation: required")
+    await page.get_by_label("Impact and risk of escalation (required for this review)").fill(
+        "Without money for two weeks; a further complaint is likely if the letters stay unanswered"
+    )
     save_screenshot(await page.screenshot(full_page=True), "reviewer-findings-full.png")
     await page.get_by_role("heading", name="The referral").evaluate("heading => heading.scrollIntoView()")
     save_screenshot(await page.screenshot(), "reviewer-findings.png")  # the referral, then the form

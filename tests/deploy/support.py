@@ -132,6 +132,9 @@ BUSINESS_METRICS = [
     Metric("peer_review_rejected_actions", "counter", frozenset({"action", "kind"})),
     Metric("peer_review_overdue", "counter", frozenset({"status"})),
     Metric("peer_review_notification_failures", "counter", frozenset({"step"})),
+    Metric("peer_review_unproven_requests", "counter", frozenset({"message_kind", "problem"})),
+    Metric("peer_review_refusals_not_recorded", "counter", frozenset({"action"})),
+    Metric("peer_review_records_stuck", "counter", frozenset({"error_type"})),
     Metric("peer_review_record_latency", "histogram", frozenset(), ("", "_seconds")),
 ]
 

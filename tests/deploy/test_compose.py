@@ -119,9 +119,18 @@ def test_the_ui_reaches_the_codec_server_from_the_browser() -> None:
 
 def test_worker_and_codec_server_share_the_key_ring_secret() -> None:
     for service in ("worker", "codec-server", "api"):
-        assert services()[service]["secrets"] == ["peer-review-keyring"]
+        assert services()[service]["secrets"][0] == "peer-review-keyring"
         assert env(service)["PEER_REVIEW_KEY_FILE"] == "/run/secrets/peer-review-keyring"
     assert "keyring" in compose()["secrets"]["peer-review-keyring"]["file"]
+    # The worker and the API also need the chain and signing key rings (the codec server only decrypts).
+    for service in ("worker", "api"):
+        assert services()[service]["secrets"] == [
+            "peer-review-keyring",
+            "peer-review-chain-keys",
+            "peer-review-signing-keys",
+        ]
+        assert env(service)["PEER_REVIEW_CHAIN_KEY_FILE"] == "/run/secrets/peer-review-chain-keys"
+        assert env(service)["PEER_REVIEW_SIGNING_KEY_FILE"] == "/run/secrets/peer-review-signing-keys"
 
 
 def test_peer_review_services_run_the_image_built_from_the_dockerfile() -> None:

@@ -231,7 +231,12 @@ def test_the_key_ring_is_a_secret_file_where_the_settings_look() -> None:
     mounts = {mount["name"]: mount for mount in worker_container()["volumeMounts"]}
     secret = volumes["key-ring"]["secret"]
     assert secret["secretName"] == "peer-review-keyring"
-    assert secret["items"] == [{"key": key_file.name, "path": key_file.name}]
+    rings = [
+        key_file,
+        *(PurePosixPath(config()[name]) for name in ("PEER_REVIEW_CHAIN_KEY_FILE", "PEER_REVIEW_SIGNING_KEY_FILE")),
+    ]
+    assert {ring.parent for ring in rings} == {key_file.parent}
+    assert secret["items"] == [{"key": ring.name, "path": ring.name} for ring in rings]
     assert secret["defaultMode"] == 0o440
     assert mounts["key-ring"] == {"name": "key-ring", "mountPath": str(key_file.parent), "readOnly": True}
 

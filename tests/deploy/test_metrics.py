@@ -214,6 +214,8 @@ def test_alerts_cover_the_failure_modes_in_the_runbook() -> None:
         "PeerReviewNotificationFailures",
         "PeerReviewRecordLatencyHigh",
         "PeerReviewRecordKeepingFailing",
+        "PeerReviewRecordsStuck",
+        "PeerReviewUnprovenRequests",
     } <= names
 
 

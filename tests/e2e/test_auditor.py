@@ -20,8 +20,8 @@ def completed_review(cli: Cli) -> str:
     cli.json("submit-findings", ref, str(EXAMPLES / "findings.json"), "--as", "S400")
     cli.json("sign-off", ref, "--as", "S100")
     for _ in range(100):
-        if cli.json("audit", ref)["events"][-1]["action"].startswith("notification") and any(
-            json.loads(cli.run("recommendations", "--json").stdout or "[]")
+        if cli.json("audit", ref, "--as", "S500")["events"][-1]["action"].startswith("notification") and any(
+            json.loads(cli.run("recommendations", "--as", "S500", "--json").stdout or "[]")
         ):
             break
         time.sleep(0.1)
@@ -39,11 +39,15 @@ def test_exports_and_the_recommendations_register(cli: Cli) -> None:
     assert redacted_run.returncode == 0
     redacted = json.loads(redacted_run.stdout)
     assert redacted["outcome"] == "completed" and len(redacted["recommendations"]) == 2
-    for private in ("ZQX", "S100", "S300", "S400", "Payment stopped", "Ann Chair", "Leeds"):
-        assert private not in redacted_run.stdout.replace("Leeds complaints team", "")
+    for private in ("ZQX", "S100", "S300", "S400", "T-LEEDS", "T-COMPLAINTS", "Payment stopped", "Ann Chair", "Leeds"):
+        assert private not in redacted_run.stdout
+    # In place of each owner, the team's function from the directory.
+    assert [r["owner"] for r in redacted["recommendations"]] == ["Complaints handling", "Complaints policy"]
 
-    refused = cli.run("export", ref, "--as", "S300")
-    assert refused.returncode == 3 and "--redacted" in refused.stderr
+    # The referrer may read their own referral; a caseworker with no part in it may not.
+    assert cli.run("export", ref, "--as", "S300").returncode == 0
+    refused = cli.run("export", ref, "--as", "S302")
+    assert refused.returncode == 3 and "may not read" in refused.stderr
     assert cli.run("export", ref, "--as", "S999", "--redacted").returncode == 3
     assert cli.run("export", "NO-SUCH", "--as", "S500").returncode == 4
 
@@ -52,7 +56,7 @@ def test_exports_and_the_recommendations_register(cli: Cli) -> None:
     page = cli.run("export", ref, "--as", "S500", "--format", "html").stdout
     assert page.startswith("<!doctype html>") and ref in page and "<script" not in page
 
-    national = cli.json("recommendations", "--level", "national")
+    national = cli.json("recommendations", "--level", "national", "--as", "S500")
     assert {"referral_id": ref, "level": "national"}.items() <= next(
         item for item in national if item["referral_id"] == ref
     ).items()

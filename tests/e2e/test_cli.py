@@ -17,6 +17,7 @@ def test_full_path_through_the_command_line(cli: Cli) -> None:
         "workflow_id": f"peer-review-{ref}",
         "status": "referred",
         "already_started": False,
+        "related": [],
     }
     again = cli.json("refer", "-", stdin=Path(path).read_text())
     assert again["already_started"] is True and again["workflow_id"] == f"peer-review-{ref}"
@@ -45,7 +46,7 @@ def test_full_path_through_the_command_line(cli: Cli) -> None:
     assert (view["status"], view["outcome"], view["stage"]) == ("closed", "completed", "closure")
 
     for _ in range(100):
-        audit = cli.json("audit", ref, "--verify")
+        audit = cli.json("audit", ref, "--verify", "--as", "S100")
         if audit["events"][-1]["action"].startswith("notification") and len(audit["events"]) >= 20:
             break
         time.sleep(0.1)
@@ -53,16 +54,19 @@ def test_full_path_through_the_command_line(cli: Cli) -> None:
     actions = [e["action"] for e in audit["events"]]
     for expected in ("approve", "assign_reviewer", "submit_findings", "clear", "return_for_rework", "sign_off"):
         assert expected in actions
-    human = cli.run("audit", ref, "--verify")
-    assert human.returncode == 0 and "Hash chain valid" in human.stdout
+    human = cli.run("audit", ref, "--verify", "--as", "S100")
+    assert human.returncode == 0 and "Keyed chain valid" in human.stdout
+    assert cli.run("audit", ref, "--as", "S302").returncode == 3  # no part in this review
 
-    history = cli.json("history", ref)
+    history = cli.json("history", ref, "--as", "S500")
     assert history[0]["eventType"] == "EVENT_TYPE_WORKFLOW_EXECUTION_STARTED"
     started_input = history[0]["workflowExecutionStartedEventAttributes"]["input"]["payloads"][0]
     assert started_input["referral"]["referral_id"] == ref  # decoded, not base64
 
-    listed = cli.json("list", "--status", "closed", "--osn", "north-east", "--reason", "complex_issue")
+    listed = cli.json("list", "--status", "closed", "--osn", "north-east", "--reason", "complex_issue", "--as", "S100")
     assert ref in [item["referral_id"] for item in listed]
+    elsewhere = cli.json("list", "--status", "closed", "--osn", "north-east", "--as", "S110")  # another OSN's Chair
+    assert ref not in [item["referral_id"] for item in elsewhere]
 
 
 def test_each_kind_of_referral_starts(cli: Cli) -> None:
@@ -107,7 +111,7 @@ def test_rejections_exit_3_and_unknown_referrals_exit_4(cli: Cli) -> None:
     done = cli.run("assign-reviewer", ref, "--reviewer", "S301", "--as", "S100")
     assert done.returncode == 3 and "Leeds" in done.stderr
     assert cli.run("approve", "NO-SUCH-REF", "--as", "S100").returncode == 4
-    assert cli.run("audit", "NO-SUCH-REF").returncode == 4
+    assert cli.run("audit", "NO-SUCH-REF", "--as", "S500").returncode == 4
     assert cli.run("status", "not a ref!").returncode == 2
 
 

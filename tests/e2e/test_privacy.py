@@ -69,7 +69,7 @@ def test_a_marker_in_the_case_text_appears_nowhere_but_through_the_codec(
     assert "binary/encrypted" in decoded_data  # every payload is sealed
 
     # Search attributes and the worker's log.
-    described = cli.run("list", "--json").stdout
+    described = cli.run("list", "--as", "S500", "--json").stdout
     assert marker not in described
     log_lines = [json.loads(line) for line in cli_env.worker_log.read_text().splitlines() if line.startswith("{")]
     assert marker not in json.dumps(log_lines)
@@ -80,7 +80,7 @@ def test_a_marker_in_the_case_text_appears_nowhere_but_through_the_codec(
     assert sent and all(line["workflow_id"] == f"peer-review-{ref}" for line in sent)
 
     # With the codec (the CLI holds the key ring), the history shows the case text.
-    history = cli.run("history", ref, "--json")
+    history = cli.run("history", ref, "--as", "S500", "--json")
     assert history.returncode == 0 and marker in history.stdout
 
 

@@ -23,7 +23,7 @@ from peer_review.domain.models import (
 from peer_review.records.schema import notifications
 from peer_review.records.store import RecordsStore
 from peer_review.temporal.client import PeerReviewClient, workflow_id
-from tests.helpers import findings, referral
+from tests.helpers import chain_keys, findings, referral
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -118,7 +118,7 @@ async def assert_records_match(reviews: PeerReviewClient, store: RecordsStore, r
     assert record is not None, f"no records for {referral_id}"
     assert [e.seq for e in trail] == list(range(1, len(trail) + 1))
     assert [row.event for row in record.events] == trail, f"records of {referral_id} differ from its audit trail"
-    check = record.verify()
+    check = record.verify(chain_keys())
     assert check.valid, f"{referral_id}: hash chain broken at {check.broken_at_seq}: {check.problem}"
     return len(trail)
 

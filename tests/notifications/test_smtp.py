@@ -21,7 +21,7 @@ from peer_review.records.schema import notifications
 from peer_review.records.store import RecordsStore
 from peer_review.settings import Settings
 from peer_review.temporal.client import PeerReviewClient
-from tests.helpers import EXAMPLES, findings, new_worker, referral, triaged
+from tests.helpers import EXAMPLES, chain_keys, findings, new_worker, referral, triaged
 
 SMTP_WAIT = 30.0  # seconds; a mail retried after an outage arrives on the second attempt, 5 s later
 
@@ -122,13 +122,18 @@ async def test_the_right_people_get_the_right_mail_and_no_case_details(
     assert sorted(subjects("rob.peer@example.gov.uk")) == sorted(
         ["You have been assigned a Peer Review", "A Peer Review has closed"]
     )
+    # The Leeds team's contact (the site whose practice was reviewed) is told where to read the feedback.
+    assert subjects("kay.caseworker@example.gov.uk") == ["A Peer Review of your site's practice has closed"]
     mine = [m for m in inbox.messages if r.referral_id in str(m["Subject"])]
-    assert len(mine) == 7
+    assert len(mine) == 8
     for message in mine:
         body = message.get_payload(decode=True)
         assert isinstance(body, bytes)
         text = body.decode()
         assert r.referral_id in text and "What to do next" in text
+        if "has closed" in str(message["Subject"]):
+            # Where to read the outcome, never what it is.
+            assert f"/feedback/{r.referral_id}" in text and "Acknowledge within" not in text
         for private in (secret, r.summary, r.customer.reference, r.case_reference):
             assert private not in text and private not in str(message["Subject"])
         assert message["Message-ID"].startswith(f"<{r.referral_id}.")
@@ -202,7 +207,7 @@ async def test_mail_that_cannot_be_delivered_is_given_up_and_audited(
     ]
     assert await statuses(store, r.referral_id) == {"failed"}
     record = await store.audit_record(r.referral_id)
-    assert record is not None and record.verify().valid
+    assert record is not None and record.verify(chain_keys()).valid
     assert [row.event.action for row in record.events].count("notification_failed") == 2
 
 

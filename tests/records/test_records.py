@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -11,12 +12,14 @@ import pytest
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import DBAPIError
 
-from peer_review.domain.models import AuditEvent, Outcome, RecordBatch, Status, StatusView
+from peer_review.domain.audit_chain import GENESIS, ChainKey, canonical
+from peer_review.domain.models import AuditEvent, Outcome, Reason, RecordBatch, Status, StatusView
+from peer_review.records import read_model
 from peer_review.records.outbox import OutboxEntry, outbox_status, save_outbox
-from peer_review.records.schema import audit_events, notifications, recommendations
-from peer_review.records.store import RecordsStore
+from peer_review.records.schema import audit_events, notifications, recommendations, referrals
+from peer_review.records.store import RecordsStore, as_utc
 from tests.conftest import postgres_url
-from tests.helpers import findings, referral
+from tests.helpers import chain_key, chain_keys, findings, referral
 
 BACKENDS = ["sqlite", *(["postgresql"] if postgres_url() else [])]
 
@@ -69,35 +72,35 @@ def new_id() -> str:
 
 async def test_a_retried_batch_never_duplicates_a_row(records: RecordsStore) -> None:
     ref = new_id()
-    assert await records.write_batch(batch(ref, events(3))) == 3
-    assert await records.write_batch(batch(ref, events(3))) == 0
-    assert await records.write_batch(batch(ref, events(4))) == 1  # overlaps the first batch
+    assert await records.write_batch(batch(ref, events(3)), chain_key()) == 3
+    assert await records.write_batch(batch(ref, events(3)), chain_key()) == 0
+    assert await records.write_batch(batch(ref, events(4)), chain_key()) == 1  # overlaps the first batch
     record = await records.audit_record(ref)
     assert record is not None
     assert [row.event.seq for row in record.events] == [1, 2, 3, 4]
-    assert record.verify().valid
+    assert record.verify(chain_keys()).valid
     assert record.events[0].event == events(1)[0]  # times and text survive the round trip exactly
 
 
 async def test_a_gap_in_the_sequence_is_refused(records: RecordsStore) -> None:
     ref = new_id()
-    await records.write_batch(batch(ref, events(2)))
+    await records.write_batch(batch(ref, events(2)), chain_key())
     with pytest.raises(RuntimeError, match="audit gap"):
-        await records.write_batch(batch(ref, events(1, start=4)))
+        await records.write_batch(batch(ref, events(1, start=4)), chain_key())
 
 
 async def test_recommendations_are_registered_once_when_the_review_completes(records: RecordsStore) -> None:
     ref = new_id()
-    await records.write_batch(batch(ref, events(2)))
-    await records.write_batch(batch(ref, events(1, start=3), Outcome.COMPLETED))
-    await records.write_batch(batch(ref, events(1, start=3), Outcome.COMPLETED))
+    await records.write_batch(batch(ref, events(2)), chain_key())
+    await records.write_batch(batch(ref, events(1, start=3), Outcome.COMPLETED), chain_key())
+    await records.write_batch(batch(ref, events(1, start=3), Outcome.COMPLETED), chain_key())
     async with records.engine.connect() as connection:
         rows = (
             await connection.execute(
                 select(recommendations.c.level, recommendations.c.owner).where(recommendations.c.referral_id == ref)
             )
         ).all()
-    assert sorted(rows) == [("local", "Leeds complaints team"), ("national", "Complaints policy")]
+    assert sorted(rows) == [("local", "T-LEEDS-COMPLAINTS"), ("national", "T-COMPLAINTS-POLICY")]
 
 
 async def test_outbox_keeps_one_row_per_idempotency_key(records: RecordsStore) -> None:
@@ -117,7 +120,7 @@ async def test_outbox_keeps_one_row_per_idempotency_key(records: RecordsStore) -
 @pytest.mark.parametrize("tamper", ["edit", "delete_middle", "delete_last", "reorder"])
 async def test_tampering_is_detected(records: RecordsStore, tamper: str) -> None:
     ref = new_id()
-    await records.write_batch(batch(ref, events(4)))
+    await records.write_batch(batch(ref, events(4)), chain_key())
     where = audit_events.c.referral_id == ref
     async with records.transaction() as connection:
         if connection.dialect.name == "postgresql":
@@ -137,7 +140,7 @@ async def test_tampering_is_detected(records: RecordsStore, tamper: str) -> None
             await connection.execute(text("ALTER TABLE audit_events ENABLE TRIGGER audit_events_append_only"))
     record = await records.audit_record(ref)
     assert record is not None
-    check = record.verify()
+    check = record.verify(chain_keys())
     assert not check.valid
     assert check.broken_at_seq in (2, 3, 4)
 
@@ -149,7 +152,7 @@ async def test_postgresql_refuses_to_update_or_delete_audit_rows(url: str) -> No
     await records.create_schema()
     try:
         ref = new_id()
-        await records.write_batch(batch(ref, events(2)))
+        await records.write_batch(batch(ref, events(2)), chain_key())
         for change in (
             update(audit_events).where(audit_events.c.referral_id == ref).values(actor="S999"),
             delete(audit_events).where(audit_events.c.referral_id == ref),
@@ -158,6 +161,119 @@ async def test_postgresql_refuses_to_update_or_delete_audit_rows(url: str) -> No
                 async with records.transaction() as connection:
                     await connection.execute(change)
         record = await records.audit_record(ref)
-        assert record is not None and len(record.events) == 2 and record.verify().valid
+        assert record is not None and len(record.events) == 2 and record.verify(chain_keys()).valid
     finally:
         await records.close()
+
+
+async def test_a_rewrite_rehashed_with_the_public_algorithm_is_detected(records: RecordsStore) -> None:
+    """The database owner rewrites a row and recomputes every hash with plain SHA-256: each link still
+    follows the one before, but without the chain key (held by the worker and auditors) the MACs cannot be made."""
+    ref = new_id()
+    await records.write_batch(batch(ref, events(5)), chain_key())
+    where = audit_events.c.referral_id == ref
+    async with records.transaction() as connection:
+        if connection.dialect.name == "postgresql":
+            await connection.execute(text("ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only"))
+        rows = (await connection.execute(select(audit_events).where(where).order_by(audit_events.c.seq))).all()
+        previous = GENESIS
+        for row in rows:
+            event = AuditEvent(
+                seq=row.seq,
+                at=as_utc(row.at),
+                actor=row.actor,
+                action=row.action,
+                from_status=row.from_status,
+                to_status=row.to_status,
+                detail="nothing happened" if row.seq == 2 else row.detail,
+                proven_by=row.proven_by,
+            )
+            digest = hashlib.sha256(canonical(ref, event, previous)).hexdigest()
+            await connection.execute(
+                update(audit_events)
+                .where(where, audit_events.c.seq == row.seq)
+                .values(detail=event.detail, previous_hash=previous, hash=digest)
+            )
+            previous = digest
+        if connection.dialect.name == "postgresql":
+            await connection.execute(text("ALTER TABLE audit_events ENABLE TRIGGER audit_events_append_only"))
+    record = await records.audit_record(ref)
+    assert record is not None and record.events[1].event.detail == "nothing happened"
+    # An unkeyed chain would have passed: every row follows the one before and matches its plain hash.
+    assert all(
+        row.hash == hashlib.sha256(canonical(ref, row.event, row.previous_hash)).hexdigest()
+        and row.previous_hash == (record.events[n - 1].hash if n else GENESIS)
+        for n, row in enumerate(record.events)
+    )
+    check = record.verify(chain_keys())
+    # The first row rehashed without the key is the first the keyed check refuses.
+    assert not check.valid and check.broken_at_seq == 1 and "altered" in (check.problem or "")
+
+
+async def test_every_row_names_the_chain_key_that_sealed_it(records: RecordsStore) -> None:
+    ref = new_id()
+    await records.write_batch(batch(ref, events(2)), chain_key())
+    rotated = ChainKey("k9-rotated", b"r" * 32)
+    await records.write_batch(batch(ref, events(2, start=3)), rotated)
+    record = await records.audit_record(ref)
+    assert record is not None
+    assert [row.key_id for row in record.events] == [chain_key().id] * 2 + ["k9-rotated"] * 2
+    assert record.verify({**chain_keys(), rotated.id: rotated.secret}).valid
+    assert not record.verify(chain_keys()).valid  # the rotated key's rows need it in the ring
+
+
+async def test_related_reviews_share_a_case_or_customer_reference(records: RecordsStore) -> None:
+    unique = uuid.uuid4().hex[:8]
+    case, customer = f"CMP-{unique}", f"C-{unique}"
+
+    async def record(**changes: object) -> str:
+        ref = new_id()
+        r = referral("complex-issue", referral_id=ref, **changes)
+        await records.write_batch(batch(ref, events(1)).model_copy(update={"referral": r}), chain_key())
+        return ref
+
+    first = await record(case_reference=case, customer={"reference": customer, "additional_needs": False})
+    same_customer = await record(
+        case_reference=f"CMP-c-{unique}", customer={"reference": customer, "additional_needs": False}
+    )
+    same_case = await record(case_reference=case, customer={"reference": f"C-c-{unique}", "additional_needs": False})
+    await record(case_reference=f"CMP-other-{unique}")
+    related = await read_model.related_reviews(
+        records, case_reference=case, customer_reference=customer, excluding=first
+    )
+    assert [(r.referral_id, r.same) for r in related] == [
+        (same_customer, ["customer_reference"]),
+        (same_case, ["case_reference"]),
+    ]
+    assert await read_model.related_to(records, "NOT-RECORDED") is None
+    around_second = await read_model.related_to(records, same_customer)
+    assert around_second is not None and [r.referral_id for r in around_second] == [first]
+
+
+async def test_reasons_added_during_a_review_reach_the_projection(records: RecordsStore) -> None:
+    ref = new_id()
+    await records.write_batch(batch(ref, events(1)), chain_key())
+    later = batch(ref, events(1, start=2))
+    view = later.view.model_copy(update={"reasons": [Reason.COMPLEX_ISSUE, Reason.ADDITIONAL_NEEDS, Reason.SUICIDE]})
+    await records.write_batch(later.model_copy(update={"view": view, "referral": None}), chain_key())
+    async with records.engine.connect() as connection:
+        reasons = (await connection.execute(select(referrals.c.reasons).where(referrals.c.referral_id == ref))).scalar()
+    assert reasons == "complex_issue,additional_needs,suicide_or_alleged_suicide"
+
+
+async def test_a_database_from_before_the_customer_reference_column_is_brought_up_to_date(tmp_path: Path) -> None:
+    store = RecordsStore.from_url(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
+    try:
+        await store.create_schema()
+        ref = new_id()
+        await store.write_batch(batch(ref, events(1)), chain_key())
+        async with store.transaction() as connection:  # as an earlier version left it
+            await connection.execute(text("DROP INDEX ix_referrals_customer_reference"))
+            await connection.execute(text("ALTER TABLE referrals DROP COLUMN customer_reference"))
+        await store.create_schema()
+        related = await read_model.related_reviews(
+            store, case_reference="none", customer_reference=referral("complex-issue").customer.reference, excluding=""
+        )
+        assert [r.referral_id for r in related] == [ref]
+    finally:
+        await store.close()

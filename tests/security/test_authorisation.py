@@ -10,6 +10,8 @@ from peer_review.domain.models import (
     ActionPayload,
     Decision,
     FindingsSubmission,
+    Reason,
+    ReasonAddition,
     ReviewerAssignment,
     Rework,
     Withdrawal,
@@ -41,12 +43,14 @@ ALLOWED: dict[ActionName, set[str]] = {
     ActionName.CLEAR: {"focal point"},
     ActionName.SIGN_OFF: CHAIRS,
     ActionName.RETURN_FOR_REWORK: CHAIRS,
+    ActionName.ADD_REASON: CHAIRS | {"referrer", "focal point"},
 }
 # The steps that bring a review to the status where each action is possible.
 SETUP: dict[ActionName, list[tuple[ActionName, ActionPayload]]] = {
     ActionName.APPROVE: [],
     ActionName.DECLINE: [],
     ActionName.WITHDRAW: [],
+    ActionName.ADD_REASON: [],
     ActionName.ASSIGN_REVIEWER: [(ActionName.APPROVE, Decision(actor="S100"))],
     ActionName.SUBMIT_FINDINGS: [
         (ActionName.APPROVE, Decision(actor="S100")),
@@ -70,6 +74,8 @@ def payload(action: ActionName, actor: str) -> ActionPayload:
         return Rework(actor=actor, reason="More detail")
     if action is ActionName.WITHDRAW:
         return Withdrawal(actor=actor, reason="No longer needed")
+    if action is ActionName.ADD_REASON:
+        return ReasonAddition(actor=actor, reason=Reason.PERSISTENT_OR_VEXATIOUS, detail="Wrote again today")
     return Decision(actor=actor, rationale="Because")
 
 
@@ -95,7 +101,9 @@ async def test_every_action_against_every_person(
             if person in ALLOWED[action]:
                 ref = await review_ready_for(reviews, action)
                 view = await reviews.act(ref, action, payload(action, staff_id))
-                assert view.status is not before.status or action is ActionName.RETURN_FOR_REWORK
+                # Rework returns to a status seen before; a reason is added where the review stands.
+                changed = view.status is not before.status or view.reasons != before.reasons
+                assert changed, (person, action)
                 outcomes[person] = "done"
                 continue
             with pytest.raises(ActionRejected) as refused:

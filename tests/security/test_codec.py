@@ -11,7 +11,8 @@ import httpx
 import pytest
 from google.protobuf import json_format
 from temporalio.api.common.v1 import Payload, Payloads
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowFailureError, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from peer_review.domain.lifecycle import ActionName
@@ -19,7 +20,7 @@ from peer_review.domain.models import Decision
 from peer_review.records.store import RecordsStore
 from peer_review.settings import Settings
 from peer_review.temporal.client import PeerReviewClient
-from peer_review.temporal.codec import ENCODING, KEY_ID, EncryptionCodec, KeyRing, KeyRingError
+from peer_review.temporal.codec import ENCODING, KEY_ID, REFUSED_PLAINTEXT, EncryptionCodec, KeyRing, KeyRingError
 from peer_review.temporal.codec_server import codec_app
 from peer_review.temporal.converter import data_converter
 from tests.helpers import new_worker, referral, triaged
@@ -39,7 +40,52 @@ async def test_round_trip_and_nothing_readable(ring_file: Path) -> None:
     [sealed] = await codec.encode([PLAIN])
     assert sealed.metadata["encoding"] == ENCODING and b"private" not in sealed.data
     assert await codec.decode([sealed]) == [PLAIN]
-    assert await codec.decode([PLAIN]) == [PLAIN]  # payloads from before encryption stay readable
+
+
+async def test_the_strict_codec_turns_plaintext_into_a_clear_refusal(ring_file: Path) -> None:
+    [refused] = await EncryptionCodec(KeyRing.load(ring_file)).decode([PLAIN])
+    assert refused.metadata["encoding"] == REFUSED_PLAINTEXT and b"private" not in refused.data
+    with pytest.raises(ApplicationError, match="not encrypted") as error:
+        data_converter(EncryptionCodec(KeyRing.load(ring_file))).payload_converter.from_payload(refused, dict)
+    assert error.value.type == "UnencryptedPayload"
+    # The codec server and the history view only show payloads to people: they pass plaintext through.
+    assert await EncryptionCodec(KeyRing.load(ring_file), strict=False).decode([PLAIN]) == [PLAIN]
+
+
+async def test_a_plaintext_update_signal_or_start_is_refused_and_the_review_goes_on(
+    client: Client, settings: Settings, store: RecordsStore
+) -> None:
+    """A client without the key (plain JSON, no codec) can neither act nor wedge a review: the worker refuses."""
+    plain_config = client.config()
+    plain_config["data_converter"] = data_converter(None)
+    plain = Client(**plain_config)
+    reviews = PeerReviewClient(client, settings)
+    async with new_worker(client, settings, store):
+        r = referral("persistent")
+        await reviews.refer(r)
+        before = await triaged(reviews, r.referral_id)
+        handle = plain.get_workflow_handle(f"peer-review-{r.referral_id}")
+        with pytest.raises(WorkflowUpdateFailedError) as failed:
+            await handle.execute_update("approve", {"actor": "S100", "rationale": "plaintext"})
+        assert isinstance(failed.value.cause, ApplicationError)
+        # The message is sealed like every failure (this client cannot read it); the type says why.
+        assert failed.value.cause.type == "UnencryptedPayload"
+        await handle.signal("chair_decision", {"actor": "S100", "decision": "approve"})
+        # The review still answers and acts: the plaintext signal was dropped, not stuck in every workflow task.
+        assert await reviews.status(r.referral_id) == before
+        view = await reviews.act(r.referral_id, ActionName.APPROVE, Decision(actor="S100"))
+        assert view.status == "awaiting_reviewer"
+        assert not [e for e in await reviews.audit_trail(r.referral_id) if e.detail == "plaintext"]
+        started = await plain.start_workflow(
+            "PeerReviewWorkflow",
+            {"referral": referral("persistent").model_dump(mode="json"), "policy": settings.policy.model_dump()},
+            id=f"peer-review-plain-{r.referral_id}",
+            task_queue=settings.task_queue,
+        )
+        with pytest.raises(WorkflowFailureError) as start_failed:
+            await started.result()
+        cause = start_failed.value.cause
+        assert isinstance(cause, ApplicationError) and cause.type == "UnencryptedPayload"
 
 
 async def test_tampering_and_unknown_keys_are_refused(ring_file: Path, tmp_path: Path) -> None:
@@ -74,7 +120,13 @@ async def test_reviews_started_under_an_old_key_keep_working_after_rotation(
 
     old_ring = KeyRing.load(ring_file)
     before = connect(old_ring)
-    settings = settings.model_copy(update={"key_file": ring_file})
+    settings = settings.model_copy(
+        update={
+            "key_file": ring_file,
+            "chain_key_file": settings.chain_keys_path,
+            "signing_key_file": settings.signing_keys_path,
+        }
+    )
     r = referral("persistent")
     async with new_worker(before, settings, store):
         await PeerReviewClient(before, settings).refer(r)

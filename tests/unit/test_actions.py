@@ -42,4 +42,4 @@ def test_every_action_is_a_cli_command_with_the_actions_options() -> None:
 @pytest.mark.parametrize("action", ACTIONS, ids=[action.command for action in ACTIONS])
 def test_every_action_is_an_http_route(action: Action) -> None:
     paths = json.loads(documents()["openapi.json"])["paths"]
-    assert "post" in paths[f"/referrals/{{referral_id}}/{action.command}"]
+    assert "post" in paths[f"/referrals/{{referral_id}}/{action.path}"]

@@ -15,6 +15,8 @@ from peer_review.domain.staff_directory import Directory, DirectoryError, load_d
 from tests.helpers import EXAMPLES
 from tests.unit.support import CHAIR, DEPUTY, FOCAL, REFERRER, REVIEWER, make_referral
 
+NATIONAL_LEAD = "S600"
+
 
 def member(staff_id: str, **changes: Any) -> dict[str, Any]:
     data: dict[str, Any] = {
@@ -43,8 +45,9 @@ def directory() -> Directory:
 
 
 def test_example_directory_is_valid(directory: Directory) -> None:
-    assert len(directory.staff) == 11
+    assert len(directory.staff) == 13  # with the integration I900
     assert directory.deputies == {"north-east": [DEPUTY]}
+    assert [team.id for team in directory.teams] == ["T-LEEDS-COMPLAINTS", "T-COMPLAINTS-POLICY"]
 
 
 def test_duplicate_staff_ids_are_rejected() -> None:
@@ -113,7 +116,14 @@ def test_chair_of_each_osn(directory: Directory) -> None:
 
 def test_contacts_for_a_north_east_referral(directory: Directory) -> None:
     contacts = directory.contacts_for(make_referral("persistent"))
-    assert contacts == ReviewContacts(referrer_known=True, chair=CHAIR, deputies=[DEPUTY], focal_points=[FOCAL])
+    assert contacts == ReviewContacts(
+        referrer_known=True,
+        chair=CHAIR,
+        deputies=[DEPUTY],
+        focal_points=[FOCAL],
+        national_leads=[NATIONAL_LEAD],
+        site_contacts=["S302"],  # the Leeds complaints team's contact
+    )
 
 
 def test_contacts_for_an_osn_without_deputies(directory: Directory) -> None:
@@ -124,8 +134,10 @@ def test_contacts_for_an_osn_without_deputies(directory: Directory) -> None:
 
 
 def test_contacts_for_an_unknown_referrer_and_osn(directory: Directory) -> None:
-    contacts = directory.contacts_for(make_referral("persistent", referred_by="S999", osn="nowhere"))
-    assert contacts == ReviewContacts(referrer_known=False, chair=None, deputies=[], focal_points=[FOCAL])
+    contacts = directory.contacts_for(make_referral("persistent", referred_by="S999", osn="nowhere", site="Hull"))
+    assert contacts == ReviewContacts(
+        referrer_known=False, chair=None, deputies=[], focal_points=[FOCAL], national_leads=[NATIONAL_LEAD]
+    )
 
 
 def test_contacts_do_not_share_the_directorys_deputy_list(directory: Directory) -> None:
@@ -151,6 +163,21 @@ def test_every_problem_is_reported(directory: Directory) -> None:
     referral = make_referral("persistent", referred_by="S999", osn="nowhere")
     problems = directory.referral_problems(referral)
     assert [p.split(":")[0] for p in problems] == ["referred_by", "osn"]
+
+
+@pytest.mark.parametrize("changes", [{"referred_by": "S999"}, {"osn": "nowhere"}, {"referred_by": "S999", "osn": "x"}])
+def test_a_mandatory_referral_always_starts_whatever_the_directory_lacks(
+    directory: Directory, changes: dict[str, str]
+) -> None:
+    """The gaps are still found (the review audits and escalates them), but they never stop a suicide referral."""
+    referral = make_referral("suicide", **changes)
+    assert directory.referral_problems(referral) == []
+    assert len(directory.referral_gaps(referral)) == len(changes)
+
+
+def test_a_reason_other_than_suicide_keeps_the_directory_check(directory: Directory) -> None:
+    for kind in ("persistent", "complex-issue", "additional-needs", "other"):
+        assert directory.referral_problems(make_referral(kind, osn="nowhere")) != []
 
 
 def test_referrer_is_known_only_by_exact_id(directory: Directory) -> None:
@@ -272,3 +299,52 @@ def test_a_deputy_holding_the_chair_role_is_never_taken_for_the_chair() -> None:
 def test_two_chairs_of_one_osn_are_refused() -> None:
     with pytest.raises(ValidationError, match="more than one Chair"):
         Directory.model_validate({"staff": [member("S1", roles=["osn_chair"]), member("S2", roles=["osn_chair"])]})
+
+
+# --- Teams: owners of recommendations -----------------------------------------------------------
+
+
+def team(team_id: str, **changes: Any) -> dict[str, Any]:
+    return {"id": team_id, "function": "Complaints handling", "site": "Leeds", "contacts": ["S1"], **changes}
+
+
+def test_teams_are_optional() -> None:
+    assert Directory.model_validate({"staff": [member("S1")]}).teams == []
+
+
+@pytest.mark.parametrize(
+    ("teams", "message"),
+    [
+        ([team("T1"), team("T1")], "teams: id(s) T1 used more than once"),
+        ([team("S1")], "teams: id(s) S1 used more than once"),
+        ([team("T1", contacts=["S404"])], "teams.T1.contacts: unknown staff id(s) S404"),
+        ([team("T1", function="Leeds complaints team")], "teams.T1.function: must name neither a site nor a person"),
+        ([team("T1", function="Person S1's team")], "teams.T1.function: must name neither a site nor a person"),
+        ([team("T1", phone="0113")], "phone"),
+    ],
+)
+def test_malformed_teams_are_refused_naming_the_field(teams: list[dict[str, Any]], message: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        Directory.model_validate({"staff": [member("S1")], "teams": teams})
+    assert message in str(caught.value)
+
+
+def test_owners_are_staff_or_team_ids(directory: Directory) -> None:
+    lookup = directory.owners(["T-LEEDS-COMPLAINTS", REVIEWER, "Leeds complaints team", "T-NONE", REVIEWER])
+    assert lookup.unknown == ["Leeds complaints team", "T-NONE"]
+    assert lookup.contacts == {"T-LEEDS-COMPLAINTS": ["S302"], REVIEWER: [REVIEWER]}
+
+
+def test_an_owner_is_disclosed_as_a_function_never_a_name_or_site(directory: Directory) -> None:
+    assert directory.owner_label("T-LEEDS-COMPLAINTS") == "Complaints handling"
+    assert directory.owner_label("T-COMPLAINTS-POLICY") == "Complaints policy"
+    for owner in (CHAIR, REVIEWER, "T-GONE"):
+        label = directory.owner_label(owner)
+        assert owner not in label
+        assert not any(part in label for m in directory.staff for part in (m.name, m.site, m.id))
+
+
+def test_site_contacts_are_the_contacts_of_teams_at_the_site(directory: Directory) -> None:
+    assert directory.site_contacts("Leeds") == ["S302"]
+    assert directory.site_contacts("leeds") == ["S302"]
+    assert directory.site_contacts("Bristol") == []

@@ -7,9 +7,10 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
-from peer_review.domain.findings import findings_problems
-from peer_review.domain.models import Findings, RecommendationLevel
+from peer_review.domain.findings import findings_problems, required_sections
+from peer_review.domain.models import Findings, Reason, RecommendationLevel
 from peer_review.settings import DEFAULT_JOURNEY_STAGES
 from tests.unit.support import PROPERTY, findings_data, make_findings, make_referral
 
@@ -203,3 +204,49 @@ def test_all_problems_are_reported_together() -> None:
         "issues_addressed",
         "national_improvements_identified",
     ]
+
+
+# --- What the guidance asks per reason (issue 14): these field names are the contract ----------------
+
+SECTION_OF = {
+    Reason.PERSISTENT_OR_VEXATIOUS: "communications_assessment",
+    Reason.ADDITIONAL_NEEDS: "impact_assessment",
+}
+NO_SECTIONS: dict[str, Any] = {"communications_assessment": None, "impact_assessment": None, "underlying_error": None}
+
+
+@pytest.mark.parametrize("reasons", [[r] for r in Reason] + [list(Reason)], ids=lambda rs: "+".join(rs))
+def test_each_reason_needs_its_own_section_named_by_field(reasons: list[Reason]) -> None:
+    bare = make_findings(**NO_SECTIONS)
+    found = findings_problems(bare, journey_stages=DEFAULT_JOURNEY_STAGES, issues_raised=ISSUES, reasons=reasons)
+    expected = [SECTION_OF[r] for r in SECTION_OF if r in reasons]
+    assert [p.split(":")[0] for p in found] == expected
+    assert required_sections(reasons) == expected
+    complete = make_findings(**{field: "Assessed." for field in expected})
+    assert (
+        findings_problems(complete, journey_stages=DEFAULT_JOURNEY_STAGES, issues_raised=ISSUES, reasons=reasons) == []
+    )
+
+
+def test_the_sections_are_optional_for_other_reasons() -> None:
+    bare = make_findings(**NO_SECTIONS)
+    for reason in (Reason.COMPLEX_ISSUE, Reason.OTHER, Reason.SUICIDE):
+        found = findings_problems(bare, journey_stages=DEFAULT_JOURNEY_STAGES, issues_raised=ISSUES, reasons=[reason])
+        assert found == []
+
+
+def test_an_identified_underlying_error_must_be_explained() -> None:
+    with pytest.raises(ValidationError) as caught:
+        make_findings(underlying_error_identified=True, underlying_error=None)
+    assert "underlying_error: required when underlying_error_identified is true" in str(caught.value)
+    explained = make_findings(underlying_error_identified=True, underlying_error="Deduction applied twice.")
+    assert explained.underlying_error == "Deduction applied twice."
+    assert make_findings(underlying_error_identified=False, underlying_error=None).underlying_error is None
+
+
+@pytest.mark.parametrize("owner", ["Leeds complaints team", "", "a" * 65])
+def test_a_recommendation_owner_is_an_id_never_free_text(owner: str) -> None:
+    data = findings_data()
+    data["recommendations"][0]["owner"] = owner
+    with pytest.raises(ValidationError, match="owner"):
+        Findings.model_validate(data)

@@ -48,10 +48,11 @@ WHO_MAY: dict[ActionName, frozenset[Relation]] = {
     A.SIGN_OFF: frozenset({R.CHAIR, R.DEPUTY}),
     A.RETURN_FOR_REWORK: frozenset({R.CHAIR, R.DEPUTY}),
     A.WITHDRAW: frozenset({R.REFERRER, R.CHAIR, R.DEPUTY}),
+    A.ADD_REASON: frozenset({R.REFERRER, R.CHAIR, R.DEPUTY, R.FOCAL_POINT}),
 }
 
 # Where each action may be taken from and where it leads (DESIGN §3 diagram).
-FROM_TO: dict[ActionName, tuple[set[Status], Status, Outcome | None]] = {
+FROM_TO: dict[ActionName, tuple[set[Status], Status | None, Outcome | None]] = {
     A.APPROVE: ({Status.AWAITING_CHAIR_DECISION}, Status.AWAITING_REVIEWER, None),
     A.DECLINE: ({Status.AWAITING_CHAIR_DECISION}, Status.CLOSED, Outcome.DECLINED),
     A.ASSIGN_REVIEWER: ({Status.AWAITING_REVIEWER}, Status.UNDER_REVIEW, None),
@@ -64,6 +65,28 @@ FROM_TO: dict[ActionName, tuple[set[Status], Status, Outcome | None]] = {
         Status.CLOSED,
         Outcome.WITHDRAWN,
     ),
+    # A reason may be added at any time until closure; the review stays where it is.
+    A.ADD_REASON: (
+        {
+            Status.AWAITING_CHAIR_DECISION,
+            Status.AWAITING_REVIEWER,
+            Status.UNDER_REVIEW,
+            Status.AWAITING_LEGAL_CLEARANCE,
+            Status.AWAITING_SIGN_OFF,
+        },
+        None,
+        None,
+    ),
+}
+
+# Separation of duties, written out from issue 14: the relations that bar a person from an action.
+BARRED: dict[ActionName, frozenset[Relation]] = {
+    A.APPROVE: frozenset({R.REFERRER}),
+    A.DECLINE: frozenset({R.REFERRER}),
+    A.SUBMIT_FINDINGS: frozenset({R.REFERRER}),
+    A.CLEAR: frozenset({R.ASSIGNED_REVIEWER}),
+    A.SIGN_OFF: frozenset({R.ASSIGNED_REVIEWER, R.REFERRER}),
+    A.RETURN_FOR_REWORK: frozenset({R.ASSIGNED_REVIEWER}),
 }
 
 ALL_RELATION_SETS: list[frozenset[Relation]] = [
@@ -136,6 +159,10 @@ def test_rules_match_the_design(action: ActionName) -> None:
 def test_an_action_leads_to_closed_exactly_when_it_has_an_outcome(action: ActionName) -> None:
     to_status, outcome = next_status(action)
     assert (to_status is Status.CLOSED) == (outcome is not None)
+
+
+def test_only_adding_a_reason_leaves_the_status_as_it_is() -> None:
+    assert [a for a in ActionName if next_status(a)[0] is None] == [A.ADD_REASON]
 
 
 @pytest.mark.parametrize("action", list(ActionName))
@@ -234,6 +261,7 @@ def test_check_action_is_exactly_the_specification(action: ActionName) -> None:
     ):
         expected = (
             bool(relations & WHO_MAY[action])
+            and not relations & BARRED.get(action, frozenset())
             and status in FROM_TO[action][0]
             and not (mandatory and action in (A.DECLINE, A.WITHDRAW))
             and not (action is A.WITHDRAW and findings_submitted)
@@ -284,7 +312,8 @@ class Review:
             )
         except Rejection:
             return False
-        to_status, outcome = next_status(action, contentious=contentious)
+        moved_to, outcome = next_status(action, contentious=contentious)
+        to_status = moved_to or self.status
         self.history.append((action, self.status, to_status))
         self.status, self.outcome = to_status, outcome
         if action is A.SUBMIT_FINDINGS:
@@ -328,7 +357,7 @@ guided_steps = st.lists(
     st.builds(
         Intent,
         fit=st.sampled_from([True, True, True, True, False]),
-        pick=st.integers(0, 7),
+        pick=st.integers(0, len(ActionName) - 1),
         entitled=st.sampled_from([True, True, True, False]),
         relations=st.frozensets(st.sampled_from(list(Relation))),
         contentious=st.booleans(),
@@ -350,6 +379,7 @@ def step_and_check(review: Review, action: ActionName, relations: frozenset[Rela
     assert from_status in RULES[action].from_statuses
     assert not was_closed, f"{action} accepted on a closed review"
     assert relations & RULES[action].who
+    assert not relations & BARRED.get(action, frozenset())
     if review.mandatory:
         assert action not in (A.DECLINE, A.WITHDRAW)
         assert from_status is not Status.AWAITING_CHAIR_DECISION

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from peer_review.domain.models import (
     MAX_ITEMS,
+    MAX_JSON_BYTES,
     MAX_LONG_TEXT,
     MAX_SHORT_TEXT,
     ChairDecision,
@@ -418,3 +419,24 @@ def test_findings_optional_fields_default_to_empty() -> None:
     findings = Findings.model_validate(data)
     assert findings.recommendations == [] and findings.issues_addressed == []
     assert findings.contentious is False
+
+
+def test_findings_over_the_total_size_limit_are_refused_naming_the_size() -> None:
+    """Field limits alone allow about 5 MB of findings, over Temporal's 2 MB payload limit."""
+    biggest = findings_data(
+        lessons_learned=["x" * MAX_LONG_TEXT] * MAX_ITEMS,
+        chronology=[{"date": "2026-03-02", "event": "x" * MAX_LONG_TEXT}] * MAX_ITEMS,
+    )
+    with pytest.raises(ValidationError) as refused:
+        Findings.model_validate(biggest)
+    message = str(refused.value)
+    assert "findings: 2,0" in message and "bytes of JSON" in message and "limit of 262,144 bytes (256 KB)" in message
+    # Just under the limit is accepted.
+    assert Findings.model_validate(findings_data(lessons_learned=["x" * MAX_LONG_TEXT] * 25))
+
+
+def test_a_referral_stays_within_the_total_size_limit() -> None:
+    referral = Referral.model_validate(
+        referral_data(summary="x" * MAX_LONG_TEXT, issues_raised=["y" * MAX_SHORT_TEXT] * MAX_ITEMS)
+    )
+    assert len(referral.model_dump_json()) < MAX_JSON_BYTES

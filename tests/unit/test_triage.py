@@ -74,3 +74,16 @@ def test_additional_needs_reason_alone_makes_priority_high() -> None:
 @pytest.mark.parametrize("reason", [Reason.COMPLEX_ISSUE, Reason.PERSISTENT_OR_VEXATIOUS, Reason.OTHER])
 def test_other_reasons_are_normal_priority_and_need_the_chair(reason: Reason) -> None:
     assert triage(referral_with_reasons([reason])) == TriageResult(mandatory=False, priority=Priority.NORMAL)
+
+
+@PROPERTY
+@given(reasons=reason_sets, added=st.lists(st.sampled_from(list(Reason)), unique=True))
+def test_an_added_reason_counts_like_one_given_at_the_start(reasons: list[Reason], added: list[Reason]) -> None:
+    start = referral_with_reasons(reasons)
+    later = triage(start, added)
+    together = triage(referral_with_reasons(list(dict.fromkeys([*reasons, *added]))))
+    assert later == together
+    # Reasons are only ever added: a review never stops being mandatory, and its priority never falls.
+    before = triage(start)
+    assert later.mandatory >= before.mandatory
+    assert not (before.priority is Priority.HIGH and later.priority is Priority.NORMAL)

@@ -19,7 +19,7 @@ from peer_review.settings import Settings
 from peer_review.temporal import search_attributes as sa
 from peer_review.temporal.client import ListFilter, PeerReviewClient
 from tests.faults.reviews import settle
-from tests.helpers import EXAMPLES, TEST_KEY_FILE, new_worker, referral, triaged
+from tests.helpers import EXAMPLES, TEST_KEY_FILE, new_worker, referral, skipping_reviews, triaged
 from worker import PeerReviewWorker
 
 # England and Wales, Christmas: the chair decision of a referral made at 10:00 on the 23rd is due five
@@ -68,7 +68,7 @@ async def test_reminder_and_escalations_fall_on_working_days_across_christmas(
     year = next(y for y in sorted(CHRISTMAS) if datetime(y, 12, 23, 9, tzinfo=UTC) > now)
     reminder_day, due_day, second_escalation_day = CHRISTMAS[year]
     await skip_to(skipping_env, datetime(year, 12, 23, 10, tzinfo=UTC))
-    reviews = PeerReviewClient(skipping_env.client, skipping_settings)
+    reviews = skipping_reviews(skipping_env, skipping_settings)
     async with new_worker(skipping_env.client, skipping_settings, skipping_store):
         r = referral("persistent")
         await reviews.refer(r)
@@ -102,7 +102,7 @@ async def test_reminder_and_escalations_fall_on_working_days_across_christmas(
 async def test_acting_before_the_deadline_cancels_the_alarms(
     skipping_env: WorkflowEnvironment, skipping_settings: Settings, skipping_store: RecordsStore
 ) -> None:
-    reviews = PeerReviewClient(skipping_env.client, skipping_settings)
+    reviews = skipping_reviews(skipping_env, skipping_settings)
     async with new_worker(skipping_env.client, skipping_settings, skipping_store):
         r = referral("persistent")
         await reviews.refer(r)
@@ -115,7 +115,7 @@ async def test_acting_before_the_deadline_cancels_the_alarms(
 async def test_a_restarted_worker_neither_loses_nor_repeats_an_alarm(
     skipping_env: WorkflowEnvironment, skipping_settings: Settings, skipping_store: RecordsStore
 ) -> None:
-    reviews = PeerReviewClient(skipping_env.client, skipping_settings)
+    reviews = skipping_reviews(skipping_env, skipping_settings)
     r = referral("persistent")
 
     def fresh_worker() -> PeerReviewWorker:

@@ -24,6 +24,7 @@ from peer_review.temporal.client import ReferralNotFound, ReviewError
 from peer_review.web.deps import Person, ServicesDep
 from peer_review.web.errors import Forbidden, status_of
 from peer_review.web.pages_common import PagePerson, checked_form, done_message, live_status
+from peer_review.web.reads import check_recorded_read
 from peer_review.web.render import render
 from peer_review.web.routes.referrals import RefPath
 from peer_review.web.services import Services
@@ -63,6 +64,8 @@ async def inbox(request: Request, person: PagePerson, services: ServicesDep) -> 
 
 
 async def _context(services: Services, person: Person, referral_id: str) -> dict[str, Any]:
+    _chair(person)
+    await check_recorded_read(services, person, "review", referral_id)
     async with services.records() as store:
         record = await read_model.review_record(store, referral_id)
     if record is None:
@@ -109,7 +112,7 @@ async def act(
     label = DONE[action]
     try:
         name, payload = _payload(action, person, form)
-        view: StatusView = await (await services.reviews()).act(referral_id, name, payload)
+        view: StatusView = await (await services.reviews_for(person.credentials)).act(referral_id, name, payload)
     except ValidationError as error:
         problem = error.errors()[0]
         field = str(problem["loc"][0]) if problem["loc"] else "form"

@@ -1,4 +1,5 @@
-"""Pages for everyone: home, the dev sign-in, and the auditor's search and timeline."""
+"""Pages for everyone: home, the dev sign-in, a closed review's local feedback, and the auditor's search and
+timeline."""
 
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ from peer_review.records import read_model
 from peer_review.web.auth import SESSION_COOKIE
 from peer_review.web.deps import ServicesDep
 from peer_review.web.pages_common import PagePerson, require
+from peer_review.web.reads import check_recorded_read
 from peer_review.web.render import STATUS_LABELS, render
 from peer_review.web.routes import chair, reviewer
-from peer_review.web.routes.referrals import RefPath, read_audit
+from peer_review.web.routes.referrals import RefPath, read_audit, read_feedback
 
 router = APIRouter(include_in_schema=False)
 router.include_router(chair.router)
@@ -26,6 +28,12 @@ router.include_router(reviewer.router)
 @router.get("/", response_class=HTMLResponse)
 async def home(request: Request, person: PagePerson) -> HTMLResponse:
     return render(request, "home.html", person)
+
+
+@router.get("/feedback/{referral_id}", response_class=HTMLResponse)
+async def feedback(request: Request, referral_id: RefPath, person: PagePerson, services: ServicesDep) -> HTMLResponse:
+    """Where the closing e-mail sends the referrer and the site's contacts."""
+    return render(request, "feedback.html", person, feedback=await read_feedback(services, referral_id, person))
 
 
 # --- Dev sign-in: only with PEER_REVIEW_DEV_LOGIN=true; production signs in at the identity provider. ------
@@ -144,7 +152,7 @@ async def audit_search(
 async def audit_timeline(
     request: Request, referral_id: RefPath, person: PagePerson, services: ServicesDep
 ) -> HTMLResponse:
-    require(person, *AUDITORS, what="The audit pages")
+    await check_recorded_read(services, person, "audit", referral_id)
     export = await read_audit(services, referral_id)
     async with services.records() as store:
         record = await read_model.review_record(store, referral_id)

@@ -1,4 +1,5 @@
-"""The JSON API: start a review, act on it, read its status, its audit record and lists of reviews.
+"""The JSON API: start a review, act on it, read its status, its audit record, related reviews, its local
+feedback and lists of reviews.
 
 Action bodies carry no `actor`: the acting person is the token's subject (peer_review.web.deps), and the
 payload models of peer_review.domain.models are built here with it. Errors are raised as the client's exceptions
@@ -11,29 +12,45 @@ import csv
 import inspect
 import io
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Path, Query, Response
-from pydantic import BaseModel, create_model
+from fastapi import APIRouter, Body, Header, Path, Query, Response
+from pydantic import BaseModel, ConfigDict, create_model
 
 from peer_review.domain.actions import ACTIONS, Action, Input
-from peer_review.domain.lifecycle import may_read_full_record
+from peer_review.domain.lifecycle import Parties
 from peer_review.domain.models import (
     IDENTIFIER,
     AuditEvent,
+    ChairDecision,
     Contract,
     Findings,
     LongText,
     Reason,
     Referral,
+    RelatedReview,
+    Role,
     Status,
     StatusView,
 )
-from peer_review.temporal.client import ListedReview, ListFilter, ReferralNotFound, ReferResult
+from peer_review.records import read_model
+from peer_review.records.feedback import FeedbackRefused, LocalFeedback, local_feedback
+from peer_review.temporal.client import (
+    ActionRejected,
+    InvalidInput,
+    ListedReview,
+    ListFilter,
+    ReferralNotFound,
+    ReferResult,
+)
 from peer_review.web.deps import Actor, Person, Reader, ServicesDep
 from peer_review.web.errors import Forbidden, error_responses
 from peer_review.web.examples import ACTION_EXAMPLES, FINDINGS_EXAMPLE, REFERRAL_EXAMPLE
-from peer_review.web.services import Services
+from peer_review.web.reads import check_read, check_recorded_read, log_read, scope_of
+from peer_review.web.services import RecordsUnavailable, Services
+
+if TYPE_CHECKING:
+    from peer_review.records.store import RecordsStore
 
 router = APIRouter(prefix="/referrals", tags=["referrals"])
 
@@ -48,6 +65,18 @@ RefPath = Annotated[
     ),
 ]
 ACTION_ERRORS = error_responses(401, 403, 404, 409, 422, 503)
+# A retry of a request with the same key (and the same body) is the same action: it returns the first result.
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=200,
+        pattern=r"^[\x21-\x7e]+$",
+        description="Any unique text (a UUID, say). Sending the request again with the same key and body returns "
+        "the first result instead of acting twice.",
+    ),
+]
 
 
 class AuditExport(BaseModel):
@@ -77,10 +106,23 @@ async def start_review(
     services: ServicesDep,
     response: Response,
 ) -> ReferResult:
-    """Answers as soon as the workflow has started; triage runs after. `referred_by` must be the caller."""
-    if referral.referred_by != person.id:
+    """Answers as soon as the workflow has started; triage runs after. `referred_by` must be the caller, unless the
+    caller is an integration (role `integration`), which refers on behalf of the referrer it names."""
+    integration = person.id if person.has(Role.INTEGRATION) and referral.referred_by != person.id else None
+    if referral.referred_by != person.id and integration is None:
         raise Forbidden(f"referred_by: you are signed in as {person.id}; a referral is made in your own name")
-    result = await (await services.reviews()).refer(referral)
+    reviews = await services.reviews_for(person.credentials)
+    result = await reviews.refer(referral, integration=integration)
+    # Other reviews of the same case or customer are reported, never a refusal; null if the records are down.
+    result.related = await _related_or_none(
+        services,
+        lambda store: read_model.related_reviews(
+            store,
+            case_reference=referral.case_reference,
+            customer_reference=referral.customer.reference,
+            excluding=referral.referral_id,
+        ),
+    )
     response.headers["Location"] = f"/referrals/{result.referral_id}"
     if result.already_started:
         response.status_code = 200
@@ -97,14 +139,109 @@ async def list_reviews(
     overdue: bool = False,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[ListedReview]:
-    """Reviews found by Temporal's visibility store (search attributes), newest first."""
-    selection = ListFilter(status=status, osn=osn, reason=reason, overdue=overdue)
+    """Reviews found by Temporal's visibility store (search attributes), newest first: only those the caller may
+    read (all for auditors and the Focal Point; a Chair's OSN; the reviews assigned to or referred by them)."""
+    scope, readable = await scope_of(services, person)
+    selection = ListFilter(status=status, osn=osn, reason=reason, overdue=overdue, scope=scope, readable_ids=readable)
+    await log_read(services, person, "list", None, allowed=True)
     return await (await services.reviews()).list(selection, limit=limit)
 
 
 @router.get("/{referral_id}", summary="Where a review stands", responses=error_responses(401, 403, 404, 422, 503))
 async def review_status(referral_id: RefPath, person: Reader, services: ServicesDep) -> StatusView:
-    return await (await services.reviews()).status(referral_id)
+    view = await (await services.reviews()).status(referral_id)
+    await check_read(services, person, "status", referral_id, Parties.of(view))
+    return view
+
+
+async def _related_or_none(
+    services: Services, query: Callable[[RecordsStore], Awaitable[list[RelatedReview]]]
+) -> list[RelatedReview] | None:
+    try:
+        async with services.records() as store:
+            return await query(store)
+    except RecordsUnavailable:
+        return None
+
+
+@router.get(
+    "/{referral_id}/related",
+    summary="Other reviews of the same case or customer (ids, dates and outcomes only)",
+    responses=error_responses(401, 403, 404, 422, 503),
+)
+async def related_reviews(referral_id: RefPath, person: Reader, services: ServicesDep) -> list[RelatedReview]:
+    await check_recorded_read(services, person, "related", referral_id)
+    async with services.records() as store:
+        related = await read_model.related_to(store, referral_id)
+    if related is None:
+        raise ReferralNotFound(f"no records for referral {referral_id}")
+    return related
+
+
+@router.get(
+    "/{referral_id}/feedback",
+    summary="A closed review's outcome and local recommendations (its referrer and the site's contacts)",
+    responses=error_responses(401, 403, 404, 409, 422, 503),
+)
+async def review_feedback(referral_id: RefPath, person: Reader, services: ServicesDep) -> LocalFeedback:
+    return await read_feedback(services, referral_id, person)
+
+
+async def read_feedback(services: Services, referral_id: str, person: Person) -> LocalFeedback:
+    async with services.records() as store:
+        record = await read_model.review_record(store, referral_id)
+    if record is None:
+        raise ReferralNotFound(f"no records for referral {referral_id}")
+    try:
+        found = local_feedback(record, services.directory(), person.staff)
+    except FeedbackRefused as refused:
+        await log_read(services, person, "feedback", referral_id, allowed=False)
+        raise ActionRejected(str(refused), refused.kind) from None
+    await log_read(services, person, "feedback", referral_id, allowed=True)
+    return found
+
+
+class DecisionRequest(Contract):
+    """The Chair's decision, sent as the `chair_decision` signal."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"decision": "approve", "rationale": "Several issues to check"}]}
+    )
+
+    decision: Literal["approve", "decline"]
+    rationale: LongText | None = None
+
+
+class DecisionSent(BaseModel):
+    referral_id: str
+    decision: Literal["approve", "decline"]
+    sent: bool
+    detail: str
+
+
+@router.post(
+    "/{referral_id}/decision",
+    status_code=202,
+    summary="The Chair's decision by signal: 202 once accepted; the review applies it after the usual checks",
+    responses={202: {"description": "The signal was accepted"}, **ACTION_ERRORS},
+)
+async def decide(
+    referral_id: RefPath, body: DecisionRequest, person: Actor, services: ServicesDep, response: Response
+) -> DecisionSent:
+    """Fire and forget, for integrations: answers as soon as Temporal has accepted the signal. The review runs
+    the same checks as approve/decline; a refused decision is kept in the audit record, and
+    `GET /referrals/{id}` shows whether it was applied."""
+    if body.decision == "decline" and not body.rationale:
+        raise InvalidInput("rationale: a decline needs a rationale")
+    decision = ChairDecision(actor=person.id, decision=body.decision, rationale=body.rationale)
+    await (await services.reviews_for(person.credentials)).signal_chair_decision(referral_id, decision)
+    response.headers["Location"] = f"/referrals/{referral_id}"
+    return DecisionSent(
+        referral_id=referral_id,
+        decision=body.decision,
+        sent=True,
+        detail="decision sent; the review applies it after the same checks as approve/decline",
+    )
 
 
 @router.get(
@@ -122,8 +259,7 @@ async def audit_record(
     services: ServicesDep,
     export_format: Annotated[Literal["json", "csv"], Query(alias="format")] = "json",
 ) -> AuditExport | Response:
-    if not may_read_full_record(person.staff.roles):
-        raise Forbidden("only auditors and the Focal Point may read audit records")
+    await check_recorded_read(services, person, "audit", referral_id)
     export = await read_audit(services, referral_id)
     if export_format == "csv":
         return Response(
@@ -139,7 +275,7 @@ async def read_audit(services: Services, referral_id: str) -> AuditExport:
         record = await store.audit_record(referral_id)
     if record is None:
         raise ReferralNotFound(f"no records for referral {referral_id}")
-    check = record.verify()
+    check = record.verify(services.chain_keys())
     return AuditExport(
         referral_id=referral_id,
         events=[row.event for row in record.events],
@@ -190,10 +326,13 @@ def _route(action: Action) -> Callable[..., Awaitable[StatusView]]:
         body_type = _request_body(action)
         optional = not any(info.is_required() for info in body_type.model_fields.values())
 
-    async def endpoint(referral_id: str, person: Person, services: Services, body: Any) -> StatusView:
+    async def endpoint(
+        referral_id: str, person: Person, services: Services, body: Any, idempotency_key: str | None
+    ) -> StatusView:
         fields = {"findings": body} if action.needs is Input.FINDINGS else (body.model_dump() if body else {})
         payload = action.payload.model_validate({"actor": person.id, **fields})
-        return await (await services.reviews()).act(referral_id, action.name, payload)
+        reviews = await services.reviews_for(person.credentials)
+        return await reviews.act(referral_id, action.name, payload, request_id=idempotency_key)
 
     def parameter(name: str, annotation: Any, default: Any = inspect.Parameter.empty) -> inspect.Parameter:
         return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=default)
@@ -204,6 +343,7 @@ def _route(action: Action) -> Callable[..., Awaitable[StatusView]]:
             parameter("person", Actor),
             parameter("services", ServicesDep),
             parameter("body", body_type | None, None) if optional else parameter("body", body_type),
+            parameter("idempotency_key", IdempotencyKey, None),
         ],
         return_annotation=StatusView,
     )
@@ -212,7 +352,7 @@ def _route(action: Action) -> Callable[..., Awaitable[StatusView]]:
 
 for _action in ACTIONS:
     router.add_api_route(
-        f"/{{referral_id}}/{_action.command}",
+        f"/{{referral_id}}/{_action.path}",
         _route(_action),
         methods=["POST"],
         name=_action.name.value,
