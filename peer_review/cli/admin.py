@@ -1,8 +1,10 @@
-"""Operator commands: the payload key ring (`keys`), the codec server and the HTTP API (`api`)."""
+"""Operator commands: the key rings (`keys`), the codec server and the HTTP API (`api`)."""
 
 from __future__ import annotations
 
+from enum import StrEnum
 from functools import partial
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -21,44 +23,79 @@ def register(app: typer.Typer) -> None:
     app.command("api")(api)
 
 
-keys = typer.Typer(help="The payload encryption key ring (PEER_REVIEW_KEY_FILE): list, add, activate.")
+keys = typer.Typer(
+    help="The key rings: payload encryption (PEER_REVIEW_KEY_FILE), the audit chain (PEER_REVIEW_CHAIN_KEY_FILE) and "
+    "proof signing (PEER_REVIEW_SIGNING_KEY_FILE): list, add, activate."
+)
+
+
+class Ring(StrEnum):
+    PAYLOAD = "payload"
+    CHAIN = "chain"
+    SIGNING = "signing"
+
+
+class Signer(StrEnum):
+    OPERATOR = "operator"
+    API = "api"
+
+
+RingOption = Annotated[Ring, typer.Option("--ring", help="Which key ring.")]
+
+
+def ring_path(ring: Ring) -> Path:
+    settings = Settings()
+    return {
+        Ring.PAYLOAD: settings.key_file,
+        Ring.CHAIN: settings.chain_keys_path,
+        Ring.SIGNING: settings.signing_keys_path,
+    }[ring]
 
 
 @keys.command("list")
-def keys_list(as_json: JsonFlag = False) -> None:
-    """The key ids in the ring; the last one encrypts. Never prints key material."""
-    settings = Settings()
+def keys_list(ring: RingOption = Ring.PAYLOAD, as_json: JsonFlag = False) -> None:
+    """The key ids in the ring; the last one (of each kind, for signing keys) is used. Never prints key material."""
+    path = ring_path(ring)
     try:
-        ring = KeyRing.load(settings.key_file)
+        loaded = KeyRing.load(path, f"{ring.value} key ring")
     except KeyRingError as error:
         fail(ReviewError(str(error)))
-    ids = list(ring.keys)
+    ids = list(loaded.keys)
     if as_json:
-        emit_json({"key_file": str(settings.key_file), "keys": ids, "encrypting": ring.newest})
+        emit_json({"key_file": str(path), "keys": ids, "encrypting": loaded.newest})
         return
     for key_id in ids:
-        out.print(f"{key_id}{'  (encrypts)' if key_id == ring.newest else ''}")
+        out.print(f"{key_id}{'  (newest)' if key_id == loaded.newest else ''}")
 
 
 @keys.command("add")
 def keys_add(
+    ring: RingOption = Ring.PAYLOAD,
+    signer: Annotated[
+        Signer | None, typer.Option("--signer", help="With --ring signing: a key for operator tooling or the API.")
+    ] = None,
     staged: Annotated[
-        bool, typer.Option("--staged", help="Decrypt-only until `keys activate`: the first step of a rotation.")
+        bool, typer.Option("--staged", help="Unused until `keys activate`: the first step of a rotation.")
     ] = False,
 ) -> None:
     """Add a new key. Rotation: `keys add --staged`, restart everything, `keys activate ID`, restart again."""
-    key_id = KeyRing.add_key(Settings().key_file, staged=staged)
-    out.print(f"Added {key_id}{' (staged: decrypts only)' if staged else ' (encrypts from now on)'}")
+    if (ring is Ring.SIGNING) != (signer is not None):
+        fail(InvalidInput("--signer: say operator or api with --ring signing, and only then"))
+    prefix = f"{signer.value}-" if signer else ""
+    key_id = KeyRing.add_key(ring_path(ring), staged=staged, prefix=prefix)
+    out.print(f"Added {key_id}{' (staged: not used yet)' if staged else ' (used from now on)'}")
 
 
 @keys.command("activate")
-def keys_activate(key_id: Annotated[str, typer.Argument(help="A key id from `keys list`.")]) -> None:
-    """Make a staged key the one that encrypts."""
+def keys_activate(
+    key_id: Annotated[str, typer.Argument(help="A key id from `keys list`.")], ring: RingOption = Ring.PAYLOAD
+) -> None:
+    """Make a staged key the one that is used."""
     try:
-        KeyRing.activate(Settings().key_file, key_id)
+        KeyRing.activate(ring_path(ring), key_id)
     except KeyRingError as error:
         fail(InvalidInput(str(error)))
-    out.print(f"{key_id} now encrypts; restart workers, the codec server, the API and CLI hosts.")
+    out.print(f"{key_id} is now used; restart workers, the codec server, the API and CLI hosts.")
 
 
 def codec_server() -> None:

@@ -76,7 +76,8 @@ async def eventually(probe: Callable[[], Awaitable[T | None]], what: str, tries:
 
 async def wait_for_status(http: httpx.AsyncClient, referral_id: str, status: str) -> dict[str, Any]:
     async def probe() -> dict[str, Any] | None:
-        response = await http.get(f"/referrals/{referral_id}", headers=as_(CHAIR))
+        # An auditor reads every review (the read rule); a Chair only their OSN's.
+        response = await http.get(f"/referrals/{referral_id}", headers=as_(AUDITOR))
         view: dict[str, Any] = response.json()
         return view if response.status_code == 200 and view["status"] == status else None
 
