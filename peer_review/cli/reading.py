@@ -45,7 +45,6 @@ from peer_review.domain.models import Reason, RecommendationLevel, RelatedReview
 from peer_review.domain.notices import is_internal
 from peer_review.domain.proofs import os_user_name
 from peer_review.domain.staff_directory import Directory, DirectoryError, load_directory
-from peer_review.records import export as exports
 from peer_review.settings import Settings
 from peer_review.temporal.client import (
     ActionRejected,
@@ -280,6 +279,9 @@ def export(
     record = read_records(lambda store: review_record(store, ref))
     if record is None:
         fail(ReferralNotFound(f"no records for referral {ref}"))
+    # Imported here: the export pulls in SQLAlchemy, which every other command would pay for at start-up.
+    from peer_review.records import export as exports
+
     document = exports.redacted(record, directory().owner_label) if redacted else exports.full(record, chain_keys())
     rendered = exports.render(document, fmt.value)
     if output:
