@@ -192,3 +192,15 @@ async def test_404_unknown_referral(http: httpx.AsyncClient) -> None:
     for action, body in (("approve", {}), ("withdraw", {"reason": "x"}), ("sign-off", None)):
         response = await http.post(f"/referrals/{ref}/{action}", json=body, headers=as_(CHAIR))
         assert response.status_code == 404 and response.json()["kind"] == "NotFound", action
+
+
+async def test_findings_over_the_size_limit_are_422_naming_the_size(http: httpx.AsyncClient) -> None:
+    body = {
+        **example("findings.json"),
+        "lessons_learned": ["x" * 10_000] * 100,
+        "chronology": [{"date": "2026-03-02", "event": "y" * 10_000}] * 100,
+    }
+    refused = await http.post("/referrals/PR-ANY/submit-findings", json=body, headers=as_(REVIEWER))
+    assert refused.status_code == 422
+    problem = refused.json()
+    assert "bytes of JSON" in problem["detail"] and "256 KB" in problem["detail"]

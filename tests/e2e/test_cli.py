@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
 from tests.e2e.conftest import Cli
-from tests.helpers import EXAMPLES
+from tests.helpers import EXAMPLES, example
 
 
 def test_full_path_through_the_command_line(cli: Cli) -> None:
@@ -119,3 +120,16 @@ def test_an_unreachable_server_is_said_plainly(cli: Cli) -> None:
     cli.variables = {**cli.variables, "TEMPORAL_ADDRESS": "127.0.0.1:1"}
     done = cli.run("status", "PR-1")
     assert done.returncode == 1 and "cannot reach the Temporal server" in done.stderr
+
+
+def test_findings_over_the_size_limit_exit_2_naming_the_size(cli: Cli, tmp_path: Path) -> None:
+    document = {
+        **example("findings.json"),
+        "lessons_learned": ["x" * 10_000] * 100,
+        "chronology": [{"date": "2026-03-02", "event": "y" * 10_000}] * 100,
+    }
+    path = tmp_path / "huge-findings.json"
+    path.write_text(json.dumps(document))
+    done = cli.run("submit-findings", "PR-ANY", str(path), "--as", "S400")
+    assert done.returncode == 2, done.stderr
+    assert "findings:" in done.stderr and "bytes of JSON" in done.stderr and "256 KB" in done.stderr
