@@ -91,7 +91,7 @@ async def test_as_of_matches_the_timeline_at_five_moments(
                 assert len(view.findings_submitted_at) == submitted
                 assert (view.deadline.due_at if view.deadline else None) == due
                 assert view.overdue is False
-            assert view.outcome is not None and view.outcome.value == "completed"
+            assert view is not None and view.outcome is not None and view.outcome.value == "completed"
             assert view.decisions[0].detail == "Check every issue"
             # Before it was referred there is nothing to show.
             assert await as_it_stood_on(store, ref, at["triaged"] - timedelta(seconds=5)) is None

@@ -9,8 +9,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-import asyncpg
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
 from temporalio.client import Client
 
 from peer_review.domain.lifecycle import ActionName
@@ -33,17 +34,16 @@ def postgres_base() -> str | None:
 @asynccontextmanager
 async def fresh_postgres(base: str) -> AsyncIterator[str]:
     """A new, empty PostgreSQL database for one test, dropped afterwards; yields its URL."""
-    url = make_url(base)
     name = f"retention_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(
-        host=url.host, port=url.port or 5432, user=url.username, password=url.password, database=url.database
-    )
+    admin = create_async_engine(base, isolation_level="AUTOCOMMIT")
     try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        yield url.set(database=name).render_as_string(hide_password=False)
+        async with admin.connect() as connection:
+            await connection.execute(text(f'CREATE DATABASE "{name}"'))
+        yield make_url(base).set(database=name).render_as_string(hide_password=False)
     finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+        async with admin.connect() as connection:
+            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()
 
 
 @asynccontextmanager
