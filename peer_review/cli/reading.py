@@ -16,7 +16,7 @@ import getpass
 import json
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import UTC, date, datetime, time
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
@@ -41,6 +41,7 @@ from peer_review.cli.common import (
     show_status,
 )
 from peer_review.domain import lifecycle
+from peer_review.domain.as_of import parse_moment as as_of_moment
 from peer_review.domain.lifecycle import Parties, RejectionKind, may_read, read_scope
 from peer_review.domain.models import Reason, RecommendationLevel, RelatedReview, Staff, Status
 from peer_review.domain.notices import is_internal
@@ -170,12 +171,9 @@ def status(ref: Ref, actor: OptionalReader = None, as_of: AsOf = None, as_json: 
 def parse_moment(value: str) -> datetime:
     """An ISO 8601 moment (UTC unless it says otherwise); a date alone is the end of that day."""
     try:
-        if len(value) == len("2026-01-31"):
-            return datetime.combine(date.fromisoformat(value), time.max, UTC)
-        moment = datetime.fromisoformat(value)
+        return as_of_moment(value)
     except ValueError:
         fail(InvalidInput(f"--as-of: {value!r} is not an ISO 8601 date or date and time"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def status_as_of(ref: str, person: lifecycle.Reader, moment: datetime, as_json: bool) -> None:
@@ -595,14 +593,10 @@ def list_reviews(
 
 def list_held(scope: lifecycle.ReadScope, criteria: Search, as_json: bool) -> None:
     """Held reviews are mostly closed ones, which Temporal may have deleted: they are listed from the records."""
-    from peer_review.records.read_model import search
+    from peer_review.records.read_model import held_reviews
 
     log_read(scope.staff_id, "list", None, allowed=True)
-    rows = [
-        row
-        for row in read_records(lambda store: search(store, criteria))
-        if scope.allows(Parties(row.osn, row.referred_by, row.reviewer))
-    ]
+    rows = read_records(lambda store: held_reviews(store, criteria, scope))
     if as_json:
         emit_json(
             [

@@ -8,7 +8,7 @@ the findings submitted by then, and each decision with its reasons.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, date, datetime, time
 
 from pydantic import BaseModel
 
@@ -42,6 +42,15 @@ class AsOfView(BaseModel):
     findings_submitted_at: list[datetime]
     # Every action a person took by then (with its rationale or reason), in order.
     decisions: list[AuditEvent]
+
+
+def parse_moment(value: str) -> datetime:
+    """An ISO 8601 moment, UTC unless it names a zone; a date alone is the end of that day (what was known by then).
+    Raises ValueError."""
+    if len(value) == len("2026-01-31"):
+        return datetime.combine(date.fromisoformat(value), time.max, UTC)
+    moment = datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def as_it_stood(

@@ -8,7 +8,7 @@ closed histories.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import ColumnElement, Select, false, literal, or_, select
@@ -327,3 +327,10 @@ async def as_it_stood_on(store: RecordsStore, referral_id: str, moment: datetime
     referral = Referral.model_validate_json(found.referral_json)
     policy = ReviewPolicy.model_validate_json(found.policy_json) if found.policy_json else None
     return as_it_stood(referral, policy, [row.event for row in audit.events], found.chair, moment)
+
+
+async def held_reviews(store: RecordsStore, criteria: Search, scope: ReadScope) -> list[ReviewRow]:
+    """The reviews under a legal hold that `scope` may read. From the records: held reviews are mostly closed ones,
+    whose Temporal history may be long gone."""
+    rows = await search(store, replace(criteria, held=True))
+    return [row for row in rows if scope.allows(Parties(row.osn, row.referred_by, row.reviewer))]
