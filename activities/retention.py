@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from temporalio import activity
 
 from peer_review.domain.audit_chain import ChainKey
@@ -19,6 +21,17 @@ from peer_review.temporal.codec import KeyRing
 from peer_review.temporal.names import DISPOSAL_CANDIDATES, DISPOSE_BATCH, RETENTION_COUNTS
 
 
+# A batch heartbeats while its transaction runs, so a batch on a worker that died is tried again within the
+# workflow's heartbeat timeout rather than its much longer start-to-close timeout.
+HEARTBEAT_EVERY_SECONDS = 3.0
+
+
+async def _heartbeat() -> None:
+    while True:
+        activity.heartbeat()
+        await asyncio.sleep(HEARTBEAT_EVERY_SECONDS)
+
+
 class RetentionActivities:
     def __init__(self, store: RecordsStore, chain_ring: KeyRing, years: int) -> None:
         self.store = store
@@ -34,15 +47,19 @@ class RetentionActivities:
 
     @activity.defn(name=DISPOSE_BATCH)
     async def dispose_batch(self, batch: DisposalBatch) -> int:
-        disposed = await retention.dispose_batch(
-            self.store,
-            cutoff=retention_cutoff(batch.now, self.years),
-            run=batch.run,
-            at=batch.now,
-            limit=batch.limit,
-            chain_key=self.chain_key,
-            chain_keys=self.chain_keys,
-        )
+        beating = asyncio.create_task(_heartbeat())
+        try:
+            disposed = await retention.dispose_batch(
+                self.store,
+                cutoff=retention_cutoff(batch.now, self.years),
+                run=batch.run,
+                at=batch.now,
+                limit=batch.limit,
+                chain_key=self.chain_key,
+                chain_keys=self.chain_keys,
+            )
+        finally:
+            beating.cancel()
         activity.logger.info("disposed of reviews past retention", extra={"reviews": disposed})
         return disposed
 

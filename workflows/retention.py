@@ -28,6 +28,9 @@ with workflow.unsafe.imports_passed_through():
     from peer_review.temporal.names import DISPOSAL_CANDIDATES, DISPOSE_BATCH, RETENTION_COUNTS, RETENTION_WORKFLOW
 
 BATCH_TIMEOUT = timedelta(minutes=5)
+# A disposal batch heartbeats while it runs: one on a worker that died is tried again after this, not BATCH_TIMEOUT.
+# A retried batch is safe: each is one transaction, and it disposes only of what is still past retention.
+BATCH_HEARTBEAT_TIMEOUT = timedelta(seconds=20)
 # The database being down only delays a run: batches retry until it answers (tomorrow's run starts regardless).
 BATCH_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=5))
 
@@ -90,6 +93,7 @@ class RetentionWorkflow:
             batch,
             result_type=int,
             start_to_close_timeout=BATCH_TIMEOUT,
+            heartbeat_timeout=BATCH_HEARTBEAT_TIMEOUT,
             retry_policy=BATCH_RETRY,
         )
         return disposed
