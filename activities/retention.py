@@ -20,7 +20,6 @@ from peer_review.records.store import RecordsStore
 from peer_review.temporal.codec import KeyRing
 from peer_review.temporal.names import DISPOSAL_CANDIDATES, DISPOSE_BATCH, RETENTION_COUNTS
 
-
 # A batch heartbeats while its transaction runs, so a batch on a worker that died is tried again within the
 # workflow's heartbeat timeout rather than its much longer start-to-close timeout.
 HEARTBEAT_EVERY_SECONDS = 3.0
