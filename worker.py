@@ -20,6 +20,7 @@ from temporalio.worker import Replayer, Worker
 from activities.directory import DirectoryActivities
 from activities.notifications import NotificationActivities, mailer_from
 from activities.records import RecordActivities
+from activities.retention import RetentionActivities
 from peer_review.foreground import run_until_signalled
 from peer_review.logs import configure_logging
 from peer_review.records.store import RecordsStore
@@ -32,6 +33,7 @@ from peer_review.temporal.names import NOTIFICATIONS_QUEUE_SUFFIX, RECORDS_QUEUE
 from peer_review.temporal.proof_checks import ProofChecker
 from peer_review.temporal.proofs import with_sealed_headers
 from workflows.peer_review import PeerReviewWorkflow
+from workflows.retention import RetentionWorkflow
 
 log = structlog.get_logger(__name__)
 
@@ -91,10 +93,19 @@ def build_worker(client: Client, settings: Settings, store: RecordsStore, **tuni
         sticky_queue_schedule_to_start_timeout=STICKY_QUEUE_TIMEOUT,
         **{"max_cached_workflows": settings.max_cached_workflows, **tuning},
     )
+    # The retention workflow runs here, beside record writes: it is started by a schedule (with no proof of a person,
+    # and it needs none: it only ever disposes of what is past retention) and never competes with decisions.
+    retention = RetentionActivities(store, load_chain_ring(settings), settings.retention_years)
     record_keeping = Worker(
         client,
         task_queue=settings.task_queue + RECORDS_QUEUE_SUFFIX,
-        activities=[records.record_batch],
+        workflows=[RetentionWorkflow],
+        activities=[
+            records.record_batch,
+            retention.dispose_batch,
+            retention.disposal_candidates,
+            retention.retention_counts,
+        ],
         graceful_shutdown_timeout=grace,
     )
     mail = Worker(

@@ -17,6 +17,7 @@ from benchmarks.lifecycle import measure_lifecycle
 from benchmarks.options import Options
 from benchmarks.procfs import machine_memory_gb
 from benchmarks.proofs import measure_proof_cost
+from benchmarks.retention import measure_retention
 from benchmarks.scale import measure_scale
 from benchmarks.server import start_dev_server, temporal_binary
 from benchmarks.stack import ROOT, Stack, bench_converter
@@ -77,6 +78,8 @@ def _parameters(options: Options) -> dict[str, Any]:
             "recovery_decisions",
             "recovery_burst_seconds",
             "recovery_patience",
+            "retention_reviews",
+            "retention_decisions",
             "in_process_workers",
         )
     } | {"worker_tuning": options.tuning}
@@ -105,6 +108,11 @@ async def run_benchmark(options: Options, keep: Path | None = None) -> dict[str,
                 rounds=30 if options.quick else 300,
             )
             scale = await measure_scale(stack, options, server.pid) if options.at_rest else {}
+            retention = (
+                (await measure_retention(stack, options.retention_reviews, options.retention_decisions)).as_dict()
+                if options.retention_reviews
+                else None
+            )
         finally:
             server.stop()
             if keep is not None:
@@ -120,6 +128,7 @@ async def run_benchmark(options: Options, keep: Path | None = None) -> dict[str,
         "proofs": proofs.as_dict(),
         "scale": {key: value for key, value in scale.items() if key not in ("at_rest",)},
         "at_rest": scale.get("at_rest"),
+        "retention": retention,
     }
 
 

@@ -28,6 +28,8 @@ FULL: dict[str, Any] = {
     "recovery_decisions": 20,
     "recovery_burst_seconds": 1.0,
     "recovery_patience": 150,
+    "retention_reviews": 100_000,
+    "retention_decisions": 20,
 }
 QUICK: dict[str, Any] = {
     "reviews": 6,
@@ -46,6 +48,8 @@ QUICK: dict[str, Any] = {
     "recovery_decisions": 3,
     "recovery_burst_seconds": 0.5,
     "recovery_patience": 12,
+    "retention_reviews": 200,
+    "retention_decisions": 3,
 }
 
 
@@ -58,6 +62,8 @@ class Options:
     latency_reviews: int
     low_concurrency: int
     at_rest: int
+    retention_reviews: int
+    retention_decisions: int
     history_sample: int
     idle_one: int
     idle_five: int
@@ -117,6 +123,13 @@ def parse(argv: list[str] | None = None) -> Options:
     )
     scale.add_argument("--recovery-burst-seconds", type=float, help="from the burst's start to the kill (1; quick 0.5)")
     scale.add_argument("--recovery-patience", type=float, help="longest wait after the kill (150 s; quick 12)")
+    retention = parser.add_argument_group("retention: closed reviews written straight into the records database")
+    retention.add_argument(
+        "--retention-reviews", type=int, help="closed reviews to verify and dispose of (100,000; quick 200; 0 skips)"
+    )
+    retention.add_argument(
+        "--retention-decisions", type=int, help="Chair decisions timed idle, and again during the run (20; quick 3)"
+    )
     parser.add_argument("--output", type=Path, help=f"where latest.json/png go ({RESULTS}; quick: {QUICK_RESULTS})")
     parser.add_argument(
         "--in-process-workers",
@@ -154,6 +167,8 @@ def parse(argv: list[str] | None = None) -> Options:
         latency_reviews=pick("latency_reviews"),
         low_concurrency=args.low_concurrency,
         at_rest=pick("at_rest"),
+        retention_reviews=pick("retention_reviews"),
+        retention_decisions=pick("retention_decisions"),
         history_sample=pick("history_sample"),
         idle_one=pick("idle_one"),
         idle_five=pick("idle_five"),

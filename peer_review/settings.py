@@ -9,6 +9,7 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from peer_review.domain.models import ReviewPolicy
+from peer_review.domain.retention import DEFAULT_RETENTION_YEARS
 
 # The Customer Journey's key stages. ASSUMPTION: the department's guidance names the stages but this
 # project was not given the list; these follow the usual complaint journey and are meant to be replaced
@@ -75,6 +76,8 @@ class Settings(BaseSettings):
     # history now and then is cheaper than holding thousands of idle reviews in memory (the SDK's default
     # is 1000; the benchmark's scale-at-rest figure is what this trades against).
     max_cached_workflows: int = 300
+    # ASSUMPTION (peer_review.domain.retention): the department's period was not available; 7 years after closure.
+    retention_years: int = Field(DEFAULT_RETENTION_YEARS, ge=0, le=100)
 
     @field_validator("internal_domains", "journey_stages", "codec_allowed_origins", mode="before")
     @classmethod

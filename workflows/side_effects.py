@@ -119,6 +119,7 @@ class RecordKeeper:
     ) -> None:
         self.events: list[AuditEvent] = []
         self._referral = review.referral
+        self._policy = review.policy
         self._notification_give_up = timedelta(hours=review.policy.notification_give_up_hours)
         self._view = view
         self._findings = findings
@@ -240,6 +241,7 @@ class RecordKeeper:
             await self._write(
                 RecordBatch(
                     referral=self._referral if self._recorded == 0 else None,
+                    policy=self._policy if self._recorded == 0 else None,
                     view=self._view(),
                     events=batch,
                     findings=findings,

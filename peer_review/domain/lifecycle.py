@@ -246,6 +246,30 @@ class ReadScope:
         )
 
 
+class RecordAction(StrEnum):
+    """Actions on a review's record rather than on the review: they apply whatever its status, even closed."""
+
+    HOLD = "hold"
+    RELEASE = "release"
+
+
+# Who may place and release a legal hold (a held review's record is never disposed of): the Focal Point, who gives
+# legal clearance, and auditors.
+RECORD_RULES: dict[RecordAction, frozenset[Role]] = {
+    RecordAction.HOLD: frozenset({Role.FOCAL_POINT, Role.AUDITOR}),
+    RecordAction.RELEASE: frozenset({Role.FOCAL_POINT, Role.AUDITOR}),
+}
+
+
+def check_record_action(action: RecordAction, staff_id: str, roles: Collection[Role]) -> None:
+    allowed = RECORD_RULES[action]
+    if not allowed.intersection(roles):
+        who = " or ".join(sorted(role.value.replace("_", " ") for role in allowed))
+        raise Rejection(
+            RejectionKind.NOT_PERMITTED, f"only the {who} may {action.value} a review's record; {staff_id} is neither"
+        )
+
+
 def read_scope(reader: Reader) -> ReadScope:
     """The one rule for reads: auditors and the Focal Point see every review; a Chair and deputies their OSN's;
     a reviewer the reviews assigned to them; a referrer their own referrals; anyone else nothing."""

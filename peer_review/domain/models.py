@@ -395,6 +395,8 @@ class RecordBatch(Contract):
     view: StatusView
     events: list[AuditEvent]
     findings: Findings | None = None
+    # The deadlines the review runs with travel with the referral, so the record alone can tell what was due when.
+    policy: ReviewPolicy | None = None
 
 
 class NotificationRequest(Contract):

@@ -8,14 +8,24 @@ closed histories.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import ColumnElement, Select, false, literal, or_, select
 
+from peer_review.domain.as_of import AsOfView, as_it_stood
 from peer_review.domain.audit_chain import AuditRecord
 from peer_review.domain.lifecycle import Parties, ReadScope
-from peer_review.domain.models import Findings, Outcome, Reason, Recommendation, Referral, RelatedReview, Status
+from peer_review.domain.models import (
+    Findings,
+    Outcome,
+    Reason,
+    Recommendation,
+    Referral,
+    RelatedReview,
+    ReviewPolicy,
+    Status,
+)
 from peer_review.records.schema import recommendations, referrals
 from peer_review.records.store import RecordsStore, as_utc
 
@@ -39,6 +49,7 @@ class ReviewRow:
     overdue: bool
     created_at: datetime
     updated_at: datetime
+    held: bool = False
 
 
 @dataclass(frozen=True)
@@ -66,6 +77,7 @@ class Search:
     osn: str | None = None
     reason: Reason | None = None
     overdue: bool = False
+    held: bool = False
     created_from: date | None = None
     created_to: date | None = None
 
@@ -88,10 +100,11 @@ def _row(values: object) -> ReviewRow:
         overdue=bool(r["overdue"]),
         created_at=as_utc(r["created_at"]),
         updated_at=as_utc(r["updated_at"]),
+        held=bool(r["held"]),
     )
 
 
-_COLUMNS = [c for c in referrals.c if c.name not in ("referral_json", "findings_json")]
+_COLUMNS = [c for c in referrals.c if c.name not in ("referral_json", "findings_json", "policy_json")]
 
 
 async def _rows(store: RecordsStore, query: Select[tuple[object, ...]]) -> list[ReviewRow]:
@@ -111,6 +124,8 @@ async def search(store: RecordsStore, criteria: Search) -> list[ReviewRow]:
         query = query.where((literal(",") + referrals.c.reasons + literal(",")).like(f"%,{criteria.reason.value},%"))
     if criteria.overdue:
         query = query.where(referrals.c.overdue.is_(True))
+    if criteria.held:
+        query = query.where(referrals.c.held.is_(True))
     if criteria.created_from:
         query = query.where(referrals.c.created_at >= datetime.combine(criteria.created_from, time(), UTC))
     if criteria.created_to:
@@ -293,3 +308,29 @@ async def earlier_reviews_of_customer(store: RecordsStore, record: ReviewRecord)
         excluding=record.referral.referral_id,
     )
     return [item for item in related if "customer_reference" in item.same and item.referred_at <= record.row.created_at]
+
+
+async def as_it_stood_on(store: RecordsStore, referral_id: str, moment: datetime) -> AsOfView | None:
+    """The review as it stood at `moment`, from the record alone; None if nothing is recorded or it was not yet
+    referred then."""
+    async with store.engine.connect() as connection:
+        found = (
+            await connection.execute(
+                select(referrals.c.referral_json, referrals.c.policy_json, referrals.c.chair).where(
+                    referrals.c.referral_id == referral_id
+                )
+            )
+        ).first()
+    audit = await store.audit_record(referral_id)
+    if found is None or audit is None:
+        return None
+    referral = Referral.model_validate_json(found.referral_json)
+    policy = ReviewPolicy.model_validate_json(found.policy_json) if found.policy_json else None
+    return as_it_stood(referral, policy, [row.event for row in audit.events], found.chair, moment)
+
+
+async def held_reviews(store: RecordsStore, criteria: Search, scope: ReadScope) -> list[ReviewRow]:
+    """The reviews under a legal hold that `scope` may read. From the records: held reviews are mostly closed ones,
+    whose Temporal history may be long gone."""
+    rows = await search(store, replace(criteria, held=True))
+    return [row for row in rows if scope.allows(Parties(row.osn, row.referred_by, row.reviewer))]

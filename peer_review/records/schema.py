@@ -9,7 +9,7 @@ against the contracts), so no valid input can make a batch fail on a database th
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, DateTime, Integer, MetaData, String, Table, Text, UniqueConstraint
+from sqlalchemy import Boolean, Column, DateTime, Index, Integer, MetaData, String, Table, Text, UniqueConstraint
 
 from peer_review.domain.proofs import MAX_ATTRIBUTION
 
@@ -38,9 +38,15 @@ referrals = Table(
     Column("overdue", Boolean, nullable=False, default=False),
     Column("referral_json", Text, nullable=False),
     Column("findings_json", Text),
+    # The deadlines in force for this review (a ReviewPolicy), so `status --as-of` can say what was due when.
+    Column("policy_json", Text),
+    # Under a legal hold: never disposed of until released (the holds themselves are in the retention register).
+    Column("held", Boolean),
     Column("last_seq", Integer, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # The retention run looks for closed reviews by when they were last recorded.
+    Index("ix_referrals_status_updated_at", "status", "updated_at"),
 )
 
 audit_events = Table(
@@ -112,15 +118,71 @@ access_log = Table(
 )
 
 
+# Legal holds, releases and disposal certificates, in one keyed chain (peer_review.domain.register): what remains
+# of a disposed review, and the record of every hold on one.
+retention_register = Table(
+    "retention_register",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("referral_id", String(64), nullable=False, index=True),
+    Column("actor", String(MAX_ATTRIBUTION), nullable=False),
+    Column("document", Text, nullable=False),
+    Column("previous_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("key_id", String(64), nullable=False),
+)
+
+# One aggregate row per disposed review, with no personal data: what the learning reports count once the record
+# itself is gone. `run` names the retention run that disposed of it, so a run's counts are read back exactly even
+# when a batch was retried after a crash.
+disposed_reviews = Table(
+    "disposed_reviews",
+    metadata,
+    Column("referral_id", String(64), primary_key=True),
+    Column("osn", String(64), nullable=False),
+    Column("referral_level", String(16), nullable=False),
+    Column("reasons", String(200), nullable=False),
+    Column("mandatory", Boolean),
+    Column("outcome", String(16)),
+    Column("referred_at", DateTime(timezone=True), nullable=False),
+    Column("closed_at", DateTime(timezone=True), nullable=False),
+    Column("disposed_at", DateTime(timezone=True), nullable=False),
+    Column("run", String(200), nullable=False, index=True),
+    Column("local_recommendations", Integer, nullable=False),
+    Column("national_recommendations", Integer, nullable=False),
+    Column("audit_events", Integer, nullable=False),
+    Column("notifications", Integer, nullable=False),
+    Column("access_log", Integer, nullable=False),
+)
+
+
 # On PostgreSQL the database itself refuses to change or remove an audit row; the hash chain still catches
 # anyone who disables the trigger first.
 APPEND_ONLY_TRIGGER = [
     """CREATE OR REPLACE FUNCTION peer_review_audit_is_append_only() RETURNS trigger AS $$
     BEGIN
+        -- Disposal at the end of the retention period is the one removal allowed, and only once the review's
+        -- disposal certificate is in the retention register (written in the same transaction, before the rows go).
+        IF TG_OP = 'DELETE' AND EXISTS (
+            SELECT 1 FROM retention_register WHERE referral_id = OLD.referral_id AND kind = 'disposal'
+        ) THEN
+            RETURN OLD;
+        END IF;
         RAISE EXCEPTION 'audit_events is append-only: % refused', TG_OP;
     END;
     $$ LANGUAGE plpgsql""",
     "DROP TRIGGER IF EXISTS audit_events_append_only ON audit_events",
     """CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events
     FOR EACH ROW EXECUTE FUNCTION peer_review_audit_is_append_only()""",
+    # The retention register is append-only outright.
+    """CREATE OR REPLACE FUNCTION peer_review_register_is_append_only() RETURNS trigger AS $$
+    BEGIN
+        RAISE EXCEPTION 'retention_register is append-only: % refused', TG_OP;
+    END;
+    $$ LANGUAGE plpgsql""",
+    "DROP TRIGGER IF EXISTS retention_register_append_only ON retention_register",
+    """CREATE TRIGGER retention_register_append_only BEFORE UPDATE OR DELETE ON retention_register
+    FOR EACH ROW EXECUTE FUNCTION peer_review_register_is_append_only()""",
 ]

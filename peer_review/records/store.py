@@ -153,6 +153,8 @@ class RecordsStore:
                 "reasons": ",".join(r.value for r in referral.reasons),
                 "referral_json": referral.model_dump_json(),
             }
+        if batch.policy is not None:
+            values["policy_json"] = batch.policy.model_dump_json()
         if batch.findings is not None:
             values["findings_json"] = batch.findings.model_dump_json()
         current = (
@@ -207,24 +209,7 @@ class RecordsStore:
             result = await connection.execute(
                 select(audit_events).where(audit_events.c.referral_id == referral_id).order_by(audit_events.c.id)
             )
-            rows = [
-                ChainedEvent(
-                    event=AuditEvent(
-                        seq=row.seq,
-                        at=as_utc(row.at),
-                        actor=row.actor,
-                        action=row.action,
-                        from_status=Status(row.from_status) if row.from_status else None,
-                        to_status=Status(row.to_status) if row.to_status else None,
-                        detail=row.detail,
-                        proven_by=row.proven_by,
-                    ),
-                    previous_hash=row.previous_hash,
-                    hash=row.hash,
-                    key_id=row.key_id or "",
-                )
-                for row in result
-            ]
+            rows = [chained_event(row) for row in result]
         if last_seq is None and not rows:
             return None
         return AuditRecord(referral_id, rows, last_seq)
@@ -308,6 +293,25 @@ async def _stored_findings(connection: AsyncConnection, referral_id: str) -> Fin
         await connection.execute(select(referrals.c.findings_json).where(referrals.c.referral_id == referral_id))
     ).scalar()
     return Findings.model_validate_json(stored) if stored else None
+
+
+def chained_event(row: Any) -> ChainedEvent:
+    """One audit_events row as the chain sees it."""
+    return ChainedEvent(
+        event=AuditEvent(
+            seq=row.seq,
+            at=as_utc(row.at),
+            actor=row.actor,
+            action=row.action,
+            from_status=Status(row.from_status) if row.from_status else None,
+            to_status=Status(row.to_status) if row.to_status else None,
+            detail=row.detail,
+            proven_by=row.proven_by,
+        ),
+        previous_hash=row.previous_hash,
+        hash=row.hash,
+        key_id=row.key_id or "",
+    )
 
 
 def as_utc(moment: datetime) -> datetime:

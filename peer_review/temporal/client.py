@@ -145,6 +145,12 @@ class PeerReviewClient:
         self.client = with_sealed_headers(client, ProofAttacher(self.signer))
 
     @property
+    def system(self) -> Client:
+        """The connection without proofs of a person: for the system's own workflows (retention), which no person
+        starts and whose worker checks no proofs."""
+        return self._connection
+
+    @property
     def connection(self) -> Client:
         """The Temporal client this one wraps, which signs nothing: what any client with the codec can do."""
         return self._connection

@@ -14,3 +14,10 @@ NOTIFY = "notify"
 
 RECORDS_QUEUE_SUFFIX = "-records"
 NOTIFICATIONS_QUEUE_SUFFIX = "-notifications"
+
+# Retention: the workflow and its activities run on the records queue, beside record writes and away from decisions.
+RETENTION_WORKFLOW = "RetentionWorkflow"
+RETENTION_SCHEDULE_ID = "peer-review-retention"
+DISPOSE_BATCH = "dispose_batch"
+DISPOSAL_CANDIDATES = "disposal_candidates"
+RETENTION_COUNTS = "retention_counts"

@@ -26,7 +26,7 @@ from peer_review.web.auth import Unauthenticated
 from peer_review.web.config import ApiSettings
 from peer_review.web.errors import Forbidden, Problem, problem_for, validation_problem
 from peer_review.web.render import STATIC, render
-from peer_review.web.routes import pages, referrals
+from peer_review.web.routes import holds, pages, referrals
 from peer_review.web.services import Services
 
 __all__ = ["ApiSettings", "create_app", "local_api_settings", "serve"]
@@ -76,6 +76,7 @@ def create_app(
     )
     app.state.services = services
     app.include_router(referrals.router)
+    app.include_router(holds.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _install_error_handlers(app)
