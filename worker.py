@@ -32,6 +32,7 @@ from peer_review.temporal.names import NOTIFICATIONS_QUEUE_SUFFIX, RECORDS_QUEUE
 from peer_review.temporal.proof_checks import ProofChecker
 from peer_review.temporal.proofs import with_sealed_headers
 from workflows.peer_review import PeerReviewWorkflow
+from workflows.recommendation import RecommendationWorkflow
 
 log = structlog.get_logger(__name__)
 
@@ -79,8 +80,13 @@ def build_worker(client: Client, settings: Settings, store: RecordsStore, **tuni
     decisions = Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[PeerReviewWorkflow],
-        activities=[directory.resolve_contacts, directory.find_staff, directory.resolve_owners],
+        workflows=[PeerReviewWorkflow, RecommendationWorkflow],
+        activities=[
+            directory.resolve_contacts,
+            directory.find_staff,
+            directory.resolve_owners,
+            directory.resolve_recommendation_contacts,
+        ],
         interceptors=[ProofChecker(load_signing_ring(settings))],
         graceful_shutdown_timeout=grace,
         **{"max_cached_workflows": settings.max_cached_workflows, **tuning},
@@ -88,7 +94,7 @@ def build_worker(client: Client, settings: Settings, store: RecordsStore, **tuni
     record_keeping = Worker(
         client,
         task_queue=settings.task_queue + RECORDS_QUEUE_SUFFIX,
-        activities=[records.record_batch],
+        activities=[records.record_batch, records.record_recommendation],
         graceful_shutdown_timeout=grace,
     )
     mail = Worker(
@@ -103,7 +109,7 @@ def build_worker(client: Client, settings: Settings, store: RecordsStore, **tuni
 def build_replayer(settings: Settings) -> Replayer:
     """Replays saved histories exactly as the worker runs them: same converter, header sealing and proof checks."""
     return Replayer(
-        workflows=[PeerReviewWorkflow],
+        workflows=[PeerReviewWorkflow, RecommendationWorkflow],
         data_converter=encrypted_converter(settings.key_file),
         interceptors=[ProofChecker(load_signing_ring(settings))],
         header_codec_behavior=HeaderCodecBehavior.CODEC,

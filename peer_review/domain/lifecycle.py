@@ -184,13 +184,15 @@ SYSTEM_ACTIONS = (
     "notification_sent",
     "notification_failed",
     "notification_refused",
+    # At closure: a recommendation of the signed-off findings is now tracked by a workflow of its own.
+    "recommendation_tracked",
 )
 # Proven people's refusals beyond this many a day (per review) are counted, not written one by one: a person
 # whose requests are all refused cannot grow a review's history and record without limit.
 REFUSALS_RECORDED_PER_DAY = 100
 
 
-def refusal_action(action: ActionName) -> str:
+def refusal_action(action: StrEnum) -> str:
     return f"{action.value}_rejected"
 
 

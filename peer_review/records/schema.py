@@ -9,11 +9,14 @@ against the contracts), so no valid input can make a batch fail on a database th
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, DateTime, Integer, MetaData, String, Table, Text, UniqueConstraint
+from sqlalchemy import Boolean, Column, DateTime, Index, Integer, MetaData, String, Table, Text, UniqueConstraint
 
 from peer_review.domain.proofs import MAX_ATTRIBUTION
 
 metadata = MetaData()
+
+# A record's id: a referral id (at most 64 characters) or a recommendation id (a referral id and "-R100").
+RECORD_ID_WIDTH = 72
 
 referrals = Table(
     "referrals",
@@ -47,7 +50,8 @@ audit_events = Table(
     "audit_events",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("referral_id", String(64), nullable=False, index=True),
+    # A referral id, or a tracked recommendation's id (RECORD_ID_WIDTH): each has a chain of its own.
+    Column("referral_id", String(RECORD_ID_WIDTH), nullable=False, index=True),
     Column("seq", Integer, nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),
     Column("actor", String(64), nullable=False),
@@ -65,25 +69,45 @@ audit_events = Table(
     UniqueConstraint("referral_id", "seq", name="uq_audit_referral_seq"),
 )
 
+# The register of tracked recommendations: one row per recommendation of signed-off findings, kept up to date by
+# its RecommendationWorkflow (whose audit events are in audit_events under recommendation_id).
 recommendations = Table(
     "recommendations",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("referral_id", String(64), nullable=False, index=True),
     Column("position", Integer, nullable=False),
+    Column("recommendation_id", String(RECORD_ID_WIDTH), unique=True),
     Column("level", String(16), nullable=False),
     Column("text", Text, nullable=False),
     Column("owner", String(200), nullable=False),
-    Column("status", String(16), nullable=False, default="open"),
+    Column("theme", String(64)),
+    Column("stage", String(200)),
+    Column("osn", String(64)),
+    Column("status", String(16), nullable=False, default="proposed"),
+    Column("due_at", DateTime(timezone=True)),
+    Column("overdue", Boolean),
+    Column("rationale", Text),
+    Column("evidence", Text),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("decided_at", DateTime(timezone=True)),
+    Column("implemented_at", DateTime(timezone=True)),
+    Column("verified_at", DateTime(timezone=True)),
+    Column("updated_at", DateTime(timezone=True)),
     UniqueConstraint("referral_id", "position", name="uq_recommendation_position"),
+    # The register: one owner's items, overdue first; by status and level; reports by theme and month.
+    Index("ix_recommendations_owner_status", "owner", "status"),
+    Index("ix_recommendations_status_overdue_due", "status", "overdue", "due_at"),
+    Index("ix_recommendations_level_status", "level", "status"),
+    Index("ix_recommendations_osn", "osn"),
+    Index("ix_recommendations_theme_recorded", "theme", "recorded_at"),
 )
 
 notifications = Table(
     "notifications",
     metadata,
     Column("idempotency_key", String(200), primary_key=True),
-    Column("referral_id", String(64), nullable=False, index=True),
+    Column("referral_id", String(RECORD_ID_WIDTH), nullable=False, index=True),
     Column("recipient", String(64), nullable=False),
     Column("address", String(254)),
     Column("step", String(64), nullable=False),

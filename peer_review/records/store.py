@@ -15,7 +15,17 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from peer_review.domain.audit_chain import GENESIS, AuditRecord, ChainedEvent, ChainKey, event_mac
-from peer_review.domain.models import AuditEvent, Findings, Outcome, RecordBatch, Referral, Status
+from peer_review.domain.models import (
+    AuditEvent,
+    Findings,
+    Outcome,
+    RecommendationBatch,
+    RecommendationStatus,
+    RecordBatch,
+    Referral,
+    Status,
+    recommendation_id,
+)
 from peer_review.records.schema import (
     APPEND_ONLY_TRIGGER,
     access_log,
@@ -184,17 +194,62 @@ class RecordsStore:
             {
                 "referral_id": referral_id,
                 "position": position,
+                "recommendation_id": recommendation_id(referral_id, position),
                 "level": item.level.value,
                 "text": item.text,
                 "owner": item.owner,
-                "status": "open",
+                "theme": item.theme,
+                "stage": item.stage,
+                "osn": batch.view.osn,
+                "status": RecommendationStatus.PROPOSED.value,
+                "overdue": False,
                 "recorded_at": now,
+                "updated_at": now,
             }
             for position, item in enumerate(findings.recommendations, start=1)
             if position not in existing
         ]
         if rows:
             await connection.execute(recommendations.insert(), rows)
+
+    async def write_recommendation_batch(self, batch: RecommendationBatch, chain_key: ChainKey) -> int:
+        """Write one batch of a tracked recommendation atomically: its audit events (a chain of their own, under
+        its id) and its row in the register. Idempotent like write_batch."""
+        view = batch.view
+        now = datetime.now(UTC)
+        values: dict[str, object] = {
+            "recommendation_id": view.recommendation_id,
+            "level": view.level.value,
+            "text": view.text,
+            "owner": view.owner,
+            "theme": view.theme,
+            "stage": view.stage,
+            "osn": view.osn,
+            "status": view.status.value,
+            "due_at": view.due_at,
+            "overdue": view.overdue,
+            "rationale": view.rationale,
+            "evidence": view.evidence,
+            "updated_at": now,
+        }
+        for event in batch.events:
+            moment = _MOMENTS.get(event.to_status) if event.from_status != event.to_status else None
+            if moment is not None:
+                values[moment] = event.at
+        async with self.transaction() as connection:
+            added = await self._append_events(connection, view.recommendation_id, batch.events, chain_key)
+            where = (recommendations.c.referral_id == view.referral_id) & (recommendations.c.position == view.position)
+            found = (await connection.execute(select(recommendations.c.id).where(where))).first()
+            if found is None:
+                recorded_at = batch.events[0].at if batch.events else now
+                await connection.execute(
+                    recommendations.insert().values(
+                        referral_id=view.referral_id, position=view.position, recorded_at=recorded_at, **values
+                    )
+                )
+            else:
+                await connection.execute(recommendations.update().where(where).values(**values))
+        return added
 
     async def audit_record(self, referral_id: str) -> AuditRecord | None:
         async with self.engine.connect() as connection:
@@ -211,8 +266,8 @@ class RecordsStore:
                         at=as_utc(row.at),
                         actor=row.actor,
                         action=row.action,
-                        from_status=Status(row.from_status) if row.from_status else None,
-                        to_status=Status(row.to_status) if row.to_status else None,
+                        from_status=_status(row.from_status),
+                        to_status=_status(row.to_status),
                         detail=row.detail,
                         proven_by=row.proven_by,
                     ),
@@ -305,6 +360,23 @@ async def _stored_findings(connection: AsyncConnection, referral_id: str) -> Fin
         await connection.execute(select(referrals.c.findings_json).where(referrals.c.referral_id == referral_id))
     ).scalar()
     return Findings.model_validate_json(stored) if stored else None
+
+
+# When a recommendation reached a status that reports measure from, by the column that keeps it.
+_MOMENTS: dict[Status | RecommendationStatus | None, str] = {
+    RecommendationStatus.ACCEPTED: "decided_at",
+    RecommendationStatus.NOT_ACCEPTED: "decided_at",
+    RecommendationStatus.IMPLEMENTED: "implemented_at",
+    RecommendationStatus.VERIFIED: "verified_at",
+}
+_STATUS_VALUES = {s.value for s in Status}
+
+
+def _status(value: str | None) -> Status | RecommendationStatus | None:
+    """A recorded status: a review's, or a tracked recommendation's."""
+    if not value:
+        return None
+    return Status(value) if value in _STATUS_VALUES else RecommendationStatus(value)
 
 
 def as_utc(moment: datetime) -> datetime:

@@ -14,3 +14,9 @@ NOTIFY = "notify"
 
 RECORDS_QUEUE_SUFFIX = "-records"
 NOTIFICATIONS_QUEUE_SUFFIX = "-notifications"
+RESOLVE_RECOMMENDATION_CONTACTS = "resolve_recommendation_contacts"
+RECORD_RECOMMENDATION = "record_recommendation"
+
+# Workflow types, as clients start and query them.
+REVIEW_WORKFLOW = "PeerReviewWorkflow"
+RECOMMENDATION_WORKFLOW = "RecommendationWorkflow"
