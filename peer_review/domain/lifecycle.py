@@ -254,6 +254,45 @@ def read_scope(reader: Reader) -> ReadScope:
     return ReadScope(reader.staff_id, bool(reader.roles & FULL_RECORD_READERS), reader.chair_osns)
 
 
+# Who may read every tracked recommendation, and the reports over all reviews: auditors, the Focal Point and the
+# national leads (who verify national recommendations and act on what the reports show).
+RECOMMENDATION_READERS = FULL_RECORD_READERS | {Role.NATIONAL_LEAD}
+
+
+@dataclass(frozen=True)
+class RecommendationScope:
+    """The tracked recommendations one person may read: all of them; those of the OSNs they chair; those they own
+    (themselves or a team they are a contact of); and those of the reviews they may read."""
+
+    everything: bool
+    osns: frozenset[str]
+    owners: frozenset[str]
+    reviews: ReadScope
+
+    def allows(self, *, osn: str, owner: str, review: Parties | None) -> bool:
+        return (
+            self.everything
+            or osn in self.osns
+            or owner in self.owners
+            or (review is not None and self.reviews.allows(review))
+        )
+
+
+def recommendation_scope(reader: Reader, owned: frozenset[str]) -> RecommendationScope:
+    """The one rule for reading recommendations; `owned`: the owner ids the reader acts for."""
+    return RecommendationScope(
+        everything=bool(reader.roles & RECOMMENDATION_READERS),
+        osns=reader.chair_osns,
+        owners=owned,
+        reviews=read_scope(reader),
+    )
+
+
+def may_read_reports(reader: Reader) -> bool:
+    """Reports cover every review: only those who may read every recommendation read them."""
+    return bool(reader.roles & RECOMMENDATION_READERS)
+
+
 def may_read(reader: Reader, parties: Parties) -> bool:
     return read_scope(reader).allows(parties)
 
