@@ -488,6 +488,7 @@ class PeerReviewWorkflow:
             journey_stages=self._policy.journey_stages,
             issues_raised=self._referral.issues_raised,
             reasons=self._reasons,
+            themes=self._policy.themes,
         )
         if problems:
             raise _rejected(Rejection(RejectionKind.INVALID_INPUT, "; ".join(problems)))

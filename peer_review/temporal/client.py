@@ -257,16 +257,19 @@ class PeerReviewClient:
 
     async def recommendation(self, rec_id: str) -> RecommendationView:
         """Where a tracked recommendation stands (its workflow's `status` query)."""
+        handle = self._recommendation_handle(rec_id)
         try:
-            view: RecommendationView = await self._recommendation_handle(rec_id).query(
-                "status", result_type=RecommendationView
-            )
+            try:
+                view: RecommendationView = await handle.query("status", result_type=RecommendationView)
+            except RPCError as error:
+                await self._raise_for_finished_recommendation(rec_id, error)
+                # Started between the query and the look that followed it: ask again.
+                view = await handle.query("status", result_type=RecommendationView)
             return view
         except WorkflowQueryFailedError as error:
             raise ReviewError(f"status query failed: {error}") from None
         except RPCError as error:
-            await self._raise_for_finished_recommendation(rec_id, error)
-            raise
+            raise _service_error(error) from None
 
     def _recommendation_handle(self, rec_id: str) -> WorkflowHandle[object, RecommendationView]:
         return self.client.get_workflow_handle(recommendation_workflow_id(rec_id), result_type=RecommendationView)

@@ -35,7 +35,9 @@ def expected(action: RecommendationAction, level: RecommendationLevel) -> tuple[
 
 
 @pytest.mark.parametrize(("action", "level"), list(itertools.product(list(A), list(L))))
-def test_exactly_the_table_s_people_in_the_table_s_statuses(action: RecommendationAction, level: L) -> None:
+def test_exactly_the_table_s_people_in_the_table_s_statuses(
+    action: RecommendationAction, level: RecommendationLevel
+) -> None:
     statuses, who = expected(action, level)
     for status, party in itertools.product(list(S), list(Party)):
         try:
