@@ -38,6 +38,7 @@ from peer_review.domain.models import (
     RecommendationLevel,
     RecommendationStatus,
     RecommendationView,
+    RegisterEntry,
 )
 from peer_review.domain.recommendations import STEPS, Needs, Step
 from peer_review.temporal.client import ActionRejected, InvalidInput
@@ -120,33 +121,11 @@ def recommendations(
     out.print(table)
 
 
-REGISTER_FIELDS = (
-    "recommendation_id",
-    "referral_id",
-    "level",
-    "text",
-    "owner",
-    "theme",
-    "stage",
-    "osn",
-    "status",
-    "due_at",
-    "overdue",
-    "recorded_at",
-)
+REGISTER_FIELDS = tuple(RegisterEntry.model_fields)
 
 
 def register_row(item: RegisteredRecommendation) -> dict[str, Any]:
-    return {
-        "referral_id": item.referral_id,
-        **item.recommendation.model_dump(mode="json"),
-        "status": item.status,
-        "recorded_at": item.recorded_at.isoformat(),
-        "recommendation_id": item.recommendation_id,
-        "osn": item.osn,
-        "due_at": item.due_at.isoformat() if item.due_at else None,
-        "overdue": item.overdue,
-    }
+    return item.entry().model_dump(mode="json")
 
 
 def checked_rec_id(rec_id: str) -> str:

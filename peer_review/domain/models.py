@@ -540,6 +540,23 @@ class RecommendationView(Contract):
     evidence: str | None = None
 
 
+class RegisterEntry(BaseModel):
+    """One row of the recommendations register, as the CLI, the API and the register page show it."""
+
+    recommendation_id: str | None
+    referral_id: str
+    level: str
+    text: str
+    owner: str
+    theme: str | None
+    stage: str | None
+    osn: str | None
+    status: str
+    due_at: datetime | None
+    overdue: bool
+    recorded_at: datetime
+
+
 class RecommendationBatch(Contract):
     """One write of a recommendation's record: its current state and the audit events since the last."""
 

@@ -208,3 +208,8 @@ def escalation_recipients(level: RecommendationLevel, contacts: RecommendationCo
     if escalations > 1 or not first:
         first += [c for c in [*contacts.national_leads, *contacts.focal_points] if c not in first]
     return first
+
+
+def steps_open_to(parties: frozenset[Party], status: RecommendationStatus, level: RecommendationLevel) -> list[Step]:
+    """The steps someone standing in `parties` may take now (what the register page offers them as forms)."""
+    return [step for step in STEPS if status in step.from_statuses and parties & allowed(step, level)]

@@ -15,7 +15,16 @@ from sqlalchemy import ColumnElement, Select, false, func, literal, or_, select
 
 from peer_review.domain.audit_chain import AuditRecord
 from peer_review.domain.lifecycle import Parties, ReadScope, RecommendationScope
-from peer_review.domain.models import Findings, Outcome, Reason, Recommendation, Referral, RelatedReview, Status
+from peer_review.domain.models import (
+    Findings,
+    Outcome,
+    Reason,
+    Recommendation,
+    Referral,
+    RegisterEntry,
+    RelatedReview,
+    Status,
+)
 from peer_review.records.schema import recommendations, referrals
 from peer_review.records.store import RecordsStore, as_utc
 
@@ -53,6 +62,19 @@ class RegisteredRecommendation:
     overdue: bool = False
     implemented_at: datetime | None = None
     verified_at: datetime | None = None
+
+    def entry(self) -> RegisterEntry:
+        """This row as the CLI, the API and the page show it."""
+        return RegisterEntry(
+            **self.recommendation.model_dump(mode="json"),
+            recommendation_id=self.recommendation_id,
+            referral_id=self.referral_id,
+            osn=self.osn,
+            status=self.status,
+            due_at=self.due_at,
+            overdue=self.overdue,
+            recorded_at=self.recorded_at,
+        )
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ referrals = Table(
     Column("referral_json", Text, nullable=False),
     Column("findings_json", Text),
     Column("last_seq", Integer, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
@@ -67,6 +67,24 @@ audit_events = Table(
     Column("hash", String(64), nullable=False),
     Column("key_id", String(64)),
     UniqueConstraint("referral_id", "seq", name="uq_audit_referral_seq"),
+    # Reports: reviews closed in a period, and the moves into each status.
+    Index("ix_audit_events_to_status_at", "to_status", "at"),
+)
+
+# The Customer Journey stages of signed-off findings, one row per stage: the reports count the stages found not
+# followed by stage and OSN without reading any findings document.
+journey_stages = Table(
+    "journey_stages",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("referral_id", String(64), nullable=False),
+    Column("osn", String(64), nullable=False),
+    Column("stage", String(200), nullable=False),
+    # yes, partly or no (peer_review.domain.models.JourneyStage).
+    Column("followed", String(8), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("referral_id", "stage", name="uq_journey_stage"),
+    Index("ix_journey_stages_followed_recorded", "followed", "recorded_at"),
 )
 
 # The register of tracked recommendations: one row per recommendation of signed-off findings, kept up to date by
@@ -101,6 +119,7 @@ recommendations = Table(
     Index("ix_recommendations_level_status", "level", "status"),
     Index("ix_recommendations_osn", "osn"),
     Index("ix_recommendations_theme_recorded", "theme", "recorded_at"),
+    Index("ix_recommendations_recorded", "recorded_at"),
 )
 
 notifications = Table(

@@ -30,6 +30,7 @@ from peer_review.records.schema import (
     APPEND_ONLY_TRIGGER,
     access_log,
     audit_events,
+    journey_stages,
     metadata,
     recommendations,
     referrals,
@@ -96,6 +97,7 @@ class RecordsStore:
             await self._upsert_referral(connection, batch, now)
             if batch.view.outcome is Outcome.COMPLETED:
                 await self._register_recommendations(connection, batch, now)
+                await self._record_journey(connection, batch, now)
         return added
 
     async def _append_events(
@@ -211,6 +213,30 @@ class RecordsStore:
         ]
         if rows:
             await connection.execute(recommendations.insert(), rows)
+
+    async def _record_journey(self, connection: AsyncConnection, batch: RecordBatch, now: datetime) -> None:
+        """The signed-off findings' Customer Journey stages, once per review (for the reports)."""
+        referral_id = batch.view.referral_id
+        done = (
+            await connection.execute(
+                select(journey_stages.c.id).where(journey_stages.c.referral_id == referral_id).limit(1)
+            )
+        ).first()
+        findings = None if done else batch.findings or await _stored_findings(connection, referral_id)
+        if findings is None or not findings.customer_journey:
+            return
+        osn = batch.view.osn or ""
+        rows = [
+            {
+                "referral_id": referral_id,
+                "osn": osn,
+                "stage": stage.stage,
+                "followed": stage.followed,
+                "recorded_at": now,
+            }
+            for stage in findings.customer_journey
+        ]
+        await connection.execute(journey_stages.insert(), rows)
 
     async def write_recommendation_batch(self, batch: RecommendationBatch, chain_key: ChainKey) -> int:
         """Write one batch of a tracked recommendation atomically: its audit events (a chain of their own, under

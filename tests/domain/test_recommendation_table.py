@@ -10,7 +10,7 @@ import pytest
 from peer_review.domain.lifecycle import Rejection, RejectionKind
 from peer_review.domain.models import RecommendationAct, RecommendationLevel, RecommendationPolicy
 from peer_review.domain.models import RecommendationStatus as S
-from peer_review.domain.recommendations import STEPS, Party, RecommendationAction, check_step, next_wait
+from peer_review.domain.recommendations import STEPS, Party, RecommendationAction, check_step, next_wait, steps_open_to
 
 A, L = RecommendationAction, RecommendationLevel
 OWNER, LEAD, CHAIR = Party.OWNER, Party.NATIONAL_LEAD, Party.CHAIR
@@ -106,3 +106,16 @@ def test_deadlines_decide_then_implement_from_acceptance_then_verify() -> None:
     assert accepted is not None and accepted.due_at == datetime(2026, 4, 29, 9, tzinfo=UTC)
     assert next_wait(S.IN_PROGRESS, datetime(2026, 3, 9, tzinfo=UTC), policy, accepted) is accepted
     assert next_wait(S.VERIFIED, monday, policy, accepted) is None
+
+
+def test_the_register_offers_each_party_only_the_steps_open_to_them() -> None:
+    def offered(parties: set[Party], status: S, level: RecommendationLevel) -> list[str]:
+        return [step.command for step in steps_open_to(frozenset(parties), status, level)]
+
+    assert offered({Party.OWNER}, S.PROPOSED, RecommendationLevel.LOCAL) == ["accept", "decline"]
+    assert offered({Party.CHAIR}, S.PROPOSED, RecommendationLevel.LOCAL) == []
+    assert offered({Party.NATIONAL_LEAD}, S.PROPOSED, RecommendationLevel.LOCAL) == ["reassign"]
+    assert offered({Party.CHAIR}, S.IMPLEMENTED, RecommendationLevel.LOCAL) == ["verify", "reopen"]
+    assert offered({Party.CHAIR}, S.IMPLEMENTED, RecommendationLevel.NATIONAL) == []
+    assert offered({Party.NATIONAL_LEAD}, S.IMPLEMENTED, RecommendationLevel.LOCAL) == ["reopen"]
+    assert offered({Party.OWNER, Party.NATIONAL_LEAD}, S.VERIFIED, RecommendationLevel.NATIONAL) == []

@@ -1,0 +1,316 @@
+"""Reports for the national team, as SQL aggregates over the records database (never records loaded into Python).
+
+For a period (from one date to another, both included):
+- reviews referred and closed, by month, reason, OSN or outcome;
+- time in each status (median and 90th percentile, in days), from the moves in the audit record: where work waits;
+- the Customer Journey stages found not followed (or only partly), by stage and OSN;
+- recommendations by status, how many are overdue, and the median time from recording to implementation;
+- recommendations by theme and month.
+
+Percentiles are nearest-rank (the value at rank ceil(p·n) of n, ordered), computed in SQL with window functions so
+the same query runs on SQLite and PostgreSQL. Only time differences and month labels differ between the two.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Select,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.sql.expression import Subquery
+
+from peer_review.domain.models import Reason, Status
+from peer_review.records.schema import audit_events, journey_stages, recommendations, referrals
+from peer_review.records.store import RecordsStore
+
+DAY_SECONDS = 86400
+# Any SELECT of the reports, whatever its columns.
+Query = Select[*tuple[Any, ...]]
+
+
+class GroupBy(StrEnum):
+    """How the reviews are grouped (`--by`); `stage` and `theme` show only their own table."""
+
+    MONTH = "month"
+    REASON = "reason"
+    OSN = "osn"
+    STAGE = "stage"
+    THEME = "theme"
+    OUTCOME = "outcome"
+
+
+class ReviewCount(BaseModel):
+    group: str
+    referred: int
+    closed: int
+
+
+class TimeInStatus(BaseModel):
+    status: str
+    moves: int
+    median_days: float
+    p90_days: float
+
+
+class StagesNotFollowed(BaseModel):
+    stage: str
+    osn: str
+    not_followed: int
+    partly: int
+
+
+class RecommendationCount(BaseModel):
+    status: str
+    count: int
+    overdue: int
+
+
+class ThemeCount(BaseModel):
+    month: str
+    theme: str
+    count: int
+
+
+class Report(BaseModel):
+    start: date
+    end: date
+    by: GroupBy
+    reviews: list[ReviewCount] = []
+    time_in_status: list[TimeInStatus] = []
+    stages_not_followed: list[StagesNotFollowed] = []
+    recommendations: list[RecommendationCount] = []
+    median_days_to_implementation: float | None = None
+    themes: list[ThemeCount] = []
+
+
+class Period:
+    """From the start of `start` to the end of `end` (UTC)."""
+
+    def __init__(self, start: date, end: date) -> None:
+        self.start, self.end = start, end
+        self.since = datetime.combine(start, time.min, tzinfo=UTC)
+        self.until = datetime.combine(end + timedelta(days=1), time.min, tzinfo=UTC)
+
+    def holds(self, column: Any) -> ColumnElement[bool]:
+        return and_(column >= self.since, column < self.until)
+
+
+class Dialect:
+    """The two expressions SQLite and PostgreSQL spell differently."""
+
+    def __init__(self, name: str) -> None:
+        self.postgres = name == "postgresql"
+
+    def month(self, column: Any) -> ColumnElement[str]:
+        if self.postgres:
+            return func.to_char(func.timezone("UTC", column), "YYYY-MM")
+        return func.strftime("%Y-%m", column)
+
+    def seconds(self, later: Any, earlier: Any) -> ColumnElement[float]:
+        if self.postgres:
+            return cast(func.extract("epoch", later - earlier), Float)
+        return (func.julianday(later) - func.julianday(earlier)) * DAY_SECONDS
+
+
+async def report(store: RecordsStore, start: date, end: date, by: GroupBy = GroupBy.MONTH) -> Report:
+    period = Period(start, end)
+    dialect = Dialect(store.engine.dialect.name)
+    found = Report(start=start, end=end, by=by)
+    async with store.engine.connect() as connection:
+
+        async def rows(query: Query) -> list[Any]:
+            return list((await connection.execute(query)).all())
+
+        if by in (GroupBy.STAGE, GroupBy.THEME):
+            if by is GroupBy.STAGE:
+                found.stages_not_followed = [StagesNotFollowed(**r._mapping) for r in await rows(_stages(period))]
+            else:
+                found.themes = [ThemeCount(**r._mapping) for r in await rows(_themes(period, dialect))]
+            return found
+        referred = {r.group: r.count for r in await rows(_referred(period, dialect, by))}
+        closed = {r.group: r.count for r in await rows(_closed(period, dialect, by))}
+        found.reviews = [
+            ReviewCount(group=group, referred=referred.get(group, 0), closed=closed.get(group, 0))
+            for group in sorted(referred.keys() | closed.keys())
+        ]
+        found.time_in_status = [
+            TimeInStatus(status=r.key, moves=r.n, median_days=_days(r.median), p90_days=_days(r.p90))
+            for r in await rows(_percentiles(_status_spans(period, dialect)))
+        ]
+        found.stages_not_followed = [StagesNotFollowed(**r._mapping) for r in await rows(_stages(period))]
+        found.recommendations = [RecommendationCount(**r._mapping) for r in await rows(_recommendations(period))]
+        implementation = await rows(_percentiles(_implementation_spans(period, dialect)))
+        found.median_days_to_implementation = _days(implementation[0].median) if implementation else None
+        found.themes = [ThemeCount(**r._mapping) for r in await rows(_themes(period, dialect))]
+    return found
+
+
+def _days(seconds: float | None) -> float:
+    return round(float(seconds or 0) / DAY_SECONDS, 2)
+
+
+# --- Reviews referred and closed. ---------------------------------------------------------------------------
+
+
+def _reasons() -> Subquery:
+    """The reasons as a one-column table, to join reviews to each of their (comma-separated) reasons."""
+    return union_all(*(select(literal(reason.value).label("reason")) for reason in Reason)).subquery("reasons")
+
+
+def _grouped(query: Query, group: ColumnElement[Any], by: GroupBy) -> Query:
+    if by is GroupBy.REASON:
+        reasons = _reasons()
+        # Reasons are stored comma-separated; wrapping both sides in commas matches whole values only.
+        listed = (literal(",") + referrals.c.reasons + literal(",")).like(
+            literal("%,") + reasons.c.reason + literal(",%")
+        )
+        query = query.join(reasons, listed)
+        group = reasons.c.reason
+    return query.add_columns(group.label("group")).group_by(group)
+
+
+def _group_column(by: GroupBy, month: ColumnElement[str]) -> ColumnElement[Any]:
+    if by is GroupBy.OSN:
+        return referrals.c.osn
+    if by is GroupBy.OUTCOME:
+        return func.coalesce(referrals.c.outcome, "open")
+    return month
+
+
+def _referred(period: Period, dialect: Dialect, by: GroupBy) -> Query:
+    query = select(func.count().label("count")).select_from(referrals).where(period.holds(referrals.c.created_at))
+    return _grouped(query, _group_column(by, dialect.month(referrals.c.created_at)), by)
+
+
+def _closed(period: Period, dialect: Dialect, by: GroupBy) -> Query:
+    """Reviews closed in the period: the move into `closed` in each review's audit record."""
+    query = (
+        select(func.count().label("count"))
+        .select_from(audit_events.join(referrals, referrals.c.referral_id == audit_events.c.referral_id))
+        .where(
+            audit_events.c.to_status == Status.CLOSED.value,
+            or_(audit_events.c.from_status.is_(None), audit_events.c.from_status != Status.CLOSED.value),
+            period.holds(audit_events.c.at),
+        )
+    )
+    return _grouped(query, _group_column(by, dialect.month(audit_events.c.at)), by)
+
+
+# --- Durations: time in each status, time to implementation. -------------------------------------------------
+
+
+def _status_spans(period: Period, dialect: Dialect) -> Subquery:
+    """Each stay in a status entered in the period and since left: the status and how long (seconds). Reviews and
+    recommendations alike (each record has its own chain of moves)."""
+    e = audit_events.c
+    left_at = func.lead(e.at).over(partition_by=e.referral_id, order_by=e.seq)
+    moves = (
+        select(e.to_status.label("key"), e.at.label("entered_at"), left_at.label("left_at"))
+        .where(
+            e.to_status.is_not(None),
+            or_(e.from_status.is_(None), e.from_status != e.to_status),
+            e.at >= period.since,
+        )
+        .subquery("moves")
+    )
+    m = moves.c
+    return (
+        select(m.key, dialect.seconds(m.left_at, m.entered_at).label("value"))
+        .where(m.left_at.is_not(None), m.entered_at < period.until)
+        .subquery("spans")
+    )
+
+
+def _implementation_spans(period: Period, dialect: Dialect) -> Subquery:
+    c = recommendations.c
+    return (
+        select(literal("implementation").label("key"), dialect.seconds(c.implemented_at, c.recorded_at).label("value"))
+        .where(c.implemented_at.is_not(None), period.holds(c.recorded_at))
+        .subquery("spans")
+    )
+
+
+def _rank_at(percent: int, count: ColumnElement[Any]) -> ColumnElement[Any]:
+    """The nearest rank of the `percent`th percentile of `count` values: ceil(percent·count/100), in integers."""
+    return (percent * count + 99) // 100
+
+
+def _percentiles(spans: Subquery) -> Query:
+    """Per key: how many values, their median and 90th percentile (nearest rank)."""
+    s = spans.c
+    ranked = select(
+        s.key,
+        s.value,
+        func.row_number().over(partition_by=s.key, order_by=s.value).label("rank"),
+        func.count().over(partition_by=s.key).label("n"),
+    ).subquery("ranked")
+    r = ranked.c
+    return (
+        select(
+            r.key,
+            func.max(r.n).label("n"),
+            func.max(case((r.rank == _rank_at(50, r.n), r.value))).label("median"),
+            func.max(case((r.rank == _rank_at(90, r.n), r.value))).label("p90"),
+        )
+        .group_by(r.key)
+        .order_by(r.key)
+    )
+
+
+# --- Stages, recommendations, themes. --------------------------------------------------------------------------
+
+
+def _count_where(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def _stages(period: Period) -> Query:
+    j = journey_stages.c
+    return (
+        select(
+            j.stage,
+            j.osn,
+            _count_where(j.followed == "no").label("not_followed"),
+            _count_where(j.followed == "partly").label("partly"),
+        )
+        .where(j.followed != "yes", period.holds(j.recorded_at))
+        .group_by(j.stage, j.osn)
+        .order_by(j.stage, j.osn)
+    )
+
+
+def _recommendations(period: Period) -> Query:
+    c = recommendations.c
+    return (
+        select(c.status, func.count().label("count"), _count_where(c.overdue.is_(True)).label("overdue"))
+        .where(period.holds(c.recorded_at))
+        .group_by(c.status)
+        .order_by(c.status)
+    )
+
+
+def _themes(period: Period, dialect: Dialect) -> Query:
+    c = recommendations.c
+    month = dialect.month(c.recorded_at)
+    theme = func.coalesce(c.theme, literal_column("'(none)'"))
+    return (
+        select(month.label("month"), theme.label("theme"), func.count().label("count"))
+        .where(period.holds(c.recorded_at))
+        .group_by(month, theme)
+        .order_by(month, theme)
+    )
