@@ -314,3 +314,29 @@ def _themes(period: Period, dialect: Dialect) -> Query:
         .group_by(month, theme)
         .order_by(month, theme)
     )
+
+
+class PanelRecommendation(BaseModel):
+    """A recommendation as the panel pack shows it: its words, level, theme, stage and status; no ids or owner."""
+
+    level: str
+    theme: str | None
+    stage: str | None
+    status: str
+    text: str
+
+
+PANEL_ITEMS = 500
+
+
+async def panel_recommendations(store: RecordsStore, start: date, end: date) -> list[PanelRecommendation]:
+    """The recommendations recorded in the period, national first (at most PANEL_ITEMS): the pack's only free text."""
+    period, c = Period(start, end), recommendations.c
+    query = (
+        select(c.level, c.theme, c.stage, c.status, c.text)
+        .where(period.holds(c.recorded_at))
+        .order_by(c.level.desc(), c.theme, c.recorded_at)
+        .limit(PANEL_ITEMS)
+    )
+    async with store.engine.connect() as connection:
+        return [PanelRecommendation(**row._mapping) for row in await connection.execute(query)]

@@ -27,7 +27,7 @@ from peer_review.web.config import ApiSettings
 from peer_review.web.deps import API_PREFIXES
 from peer_review.web.errors import Forbidden, Problem, problem_for, validation_problem
 from peer_review.web.render import STATIC, render
-from peer_review.web.routes import pages, recommendations, referrals
+from peer_review.web.routes import pages, recommendations, referrals, reports
 from peer_review.web.services import Services
 
 __all__ = ["ApiSettings", "create_app", "local_api_settings", "serve"]
@@ -78,6 +78,8 @@ def create_app(
     app.state.services = services
     app.include_router(referrals.router)
     app.include_router(recommendations.router)
+    app.include_router(reports.router)
+    app.include_router(reports.pages)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _install_error_handlers(app)

@@ -122,6 +122,7 @@ async def write_fixture(store: RecordsStore) -> None:
                 referrals.insert().values(
                     referral_id=ref,
                     case_reference=f"CASE-{ref}",
+                    customer_reference=f"CUST-{ref}",
                     referred_by="S300",
                     osn=review["osn"],
                     site="Leeds",
