@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import uuid
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.enums.v1 import EventType
+from temporalio.api.workflowservice.v1 import ResetWorkflowExecutionRequest
 from temporalio.client import Client
 
 from peer_review.domain.models import RecommendationAct, RecommendationStatus, recommendation_id
@@ -176,3 +180,57 @@ async def test_closing_a_review_tracks_exactly_one_item_per_recommendation(
             f"{r.referral_id}-R1",
             f"{r.referral_id}-R2",
         ]
+
+
+async def test_a_review_closed_again_tracks_no_second_item(
+    reviews: PeerReviewClient, settings: Settings, store: RecordsStore
+) -> None:
+    """A review reset to the step that started its recommendations (as an operator retrying a close would) makes
+    that start again: it is refused by id and noted, and each recommendation keeps its one workflow and row."""
+    async with new_worker(reviews.client, settings, store):
+        r = await signed_off(reviews)
+        review = reviews.client.get_workflow_handle(f"peer-review-{r.referral_id}")
+        await review.result()
+        first_runs = {}
+        for position in (1, 2):
+            rec_id = recommendation_id(r.referral_id, position)
+            await tracked(reviews, rec_id)
+            first_runs[rec_id] = (
+                await reviews.client.get_workflow_handle(f"recommendation-{rec_id}").describe()
+            ).run_id
+        history = await review.fetch_history()
+        started = [
+            e.start_child_workflow_execution_initiated_event_attributes.workflow_task_completed_event_id
+            for e in history.events
+            if e.event_type == EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED
+        ]
+        assert len(started) == 2
+        reset = await reviews.client.workflow_service.reset_workflow_execution(
+            ResetWorkflowExecutionRequest(
+                namespace=reviews.client.namespace,
+                workflow_execution=WorkflowExecution(workflow_id=review.id, run_id=history.run_id),
+                reason="closing again",
+                workflow_task_finish_event_id=min(started),
+                request_id=str(uuid.uuid4()),
+            )
+        )
+        await reviews.client.get_workflow_handle(review.id, run_id=reset.run_id).result()
+        trail = await reviews.audit_trail(r.referral_id)
+        assert [e.detail for e in trail if e.action == "recommendation_tracked"] == [
+            f"{r.referral_id}-R1 (already tracked)",
+            f"{r.referral_id}-R2 (already tracked)",
+        ]
+        for rec_id, run_id in first_runs.items():
+            runs = [
+                execution.run_id
+                async for execution in reviews.client.list_workflows(f"WorkflowId = 'recommendation-{rec_id}'")
+            ]
+            assert runs == [run_id]
+        async with store.engine.connect() as connection:
+            rows = await connection.execute(
+                select(recommendations.c.recommendation_id, func.count())
+                .where(recommendations.c.referral_id == r.referral_id)
+                .group_by(recommendations.c.recommendation_id)
+                .order_by(recommendations.c.recommendation_id)
+            )
+            assert [tuple(row) for row in rows] == [(f"{r.referral_id}-R1", 1), (f"{r.referral_id}-R2", 1)]
