@@ -28,6 +28,7 @@ FULL: dict[str, Any] = {
     "recovery_decisions": 20,
     "recovery_burst_seconds": 1.0,
     "recovery_patience": 150,
+    "reports_reviews": 100_000,
 }
 QUICK: dict[str, Any] = {
     "reviews": 6,
@@ -46,6 +47,7 @@ QUICK: dict[str, Any] = {
     "recovery_decisions": 3,
     "recovery_burst_seconds": 0.5,
     "recovery_patience": 12,
+    "reports_reviews": 30,
 }
 
 
@@ -70,6 +72,7 @@ class Options:
     recovery_decisions: int
     recovery_burst_seconds: float
     recovery_patience: float
+    reports_reviews: int
     output: Path
     tuning: dict[str, Any]
     in_process_workers: bool
@@ -117,6 +120,12 @@ def parse(argv: list[str] | None = None) -> Options:
     )
     scale.add_argument("--recovery-burst-seconds", type=float, help="from the burst's start to the kill (1; quick 0.5)")
     scale.add_argument("--recovery-patience", type=float, help="longest wait after the kill (150 s; quick 12)")
+    parser.add_argument(
+        "--reports-reviews",
+        type=int,
+        help="the reports phase: closed reviews (3 recommendations each) written straight into the records database "
+        "(100000; quick 30; 0 skips it); PostgreSQL too when PEER_REVIEW_BENCH_POSTGRES_URL is set",
+    )
     parser.add_argument("--output", type=Path, help=f"where latest.json/png go ({RESULTS}; quick: {QUICK_RESULTS})")
     parser.add_argument(
         "--in-process-workers",
@@ -166,6 +175,7 @@ def parse(argv: list[str] | None = None) -> Options:
         recovery_decisions=pick("recovery_decisions"),
         recovery_burst_seconds=pick("recovery_burst_seconds"),
         recovery_patience=pick("recovery_patience"),
+        reports_reviews=pick("reports_reviews"),
         output=args.output or (QUICK_RESULTS if args.quick else RESULTS),
         tuning={name: getattr(args, name) for name in names if getattr(args, name) is not None},
         in_process_workers=args.in_process_workers,
