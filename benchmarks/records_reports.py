@@ -18,7 +18,6 @@ import random
 import statistics
 import tempfile
 import time
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, field
@@ -27,14 +26,13 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Table, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from peer_review.domain.lifecycle import ReadScope, RecommendationScope
 from peer_review.domain.models import DEFAULT_THEMES, Outcome, Reason, RecommendationStatus, Status
 from peer_review.records.read_model import RegisterFilter, recommendation_register
 from peer_review.records.reports import GroupBy, report
 from peer_review.records.schema import audit_events, journey_stages, recommendations, referrals
+from peer_review.records.scratch import scratch_database
 from peer_review.records.store import RecordsStore
 from peer_review.settings import DEFAULT_JOURNEY_STAGES
 
@@ -289,24 +287,14 @@ async def time_reports(store: RecordsStore) -> list[Timing]:
 async def _database(backend: str, workdir: Path) -> AsyncIterator[RecordsStore]:
     if backend == "sqlite":
         store = RecordsStore.from_url(f"sqlite+aiosqlite:///{workdir / 'reports.db'}")
+        await store.create_schema()
         try:
             yield store
         finally:
             await store.close()
         return
-    url = make_url(os.environ[POSTGRES_ENV])
-    name = f"bench_reports_{uuid.uuid4().hex[:12]}"
-    admin = create_async_engine(url, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as connection:
-        await connection.execute(text(f'CREATE DATABASE "{name}"'))
-    store = RecordsStore.from_url(url.set(database=name).render_as_string(hide_password=False))
-    try:
+    async with scratch_database(os.environ[POSTGRES_ENV], "bench_reports") as store:
         yield store
-    finally:
-        await store.close()
-        async with admin.connect() as connection:
-            await connection.execute(text(f'DROP DATABASE "{name}"'))
-        await admin.dispose()
 
 
 def backends() -> list[str]:
@@ -319,7 +307,6 @@ async def measure_reports(reviews: int) -> list[dict[str, Any]]:
     with tempfile.TemporaryDirectory(prefix="peer-review-bench-reports-") as tmp:
         for backend in backends():
             async with _database(backend, Path(tmp)) as store:
-                await store.create_schema()
                 began = time.perf_counter()
                 written = await fill(store, reviews)
                 filled = time.perf_counter() - began

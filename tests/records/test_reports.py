@@ -16,19 +16,16 @@ Recommendations: A-R1 proposed 01-20, accepted 01-22, in_progress 01-23, impleme
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from peer_review.records.reports import GroupBy, report
 from peer_review.records.schema import audit_events, journey_stages, recommendations, referrals
+from peer_review.records.scratch import scratch_database
 from peer_review.records.store import RecordsStore
 from tests.conftest import postgres_url
 
@@ -50,20 +47,8 @@ async def records(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
         await store.close()
         return
     # The shared test database holds other tests' reviews: the figures need a database of their own.
-    url = make_url(postgres_url() or "")
-    name = f"reports_{uuid.uuid4().hex[:12]}"
-    admin = create_async_engine(url, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as connection:
-        await connection.execute(text(f'CREATE DATABASE "{name}"'))
-    store = RecordsStore.from_url(url.set(database=name).render_as_string(hide_password=False))
-    try:
-        await store.create_schema()
+    async with scratch_database(postgres_url() or "", "reports") as store:
         yield store
-    finally:
-        await store.close()
-        async with admin.connect() as connection:
-            await connection.execute(text(f'DROP DATABASE "{name}"'))
-        await admin.dispose()
 
 
 REVIEWS: dict[str, dict[str, Any]] = {
