@@ -17,16 +17,24 @@ from matplotlib.figure import Figure
 from peer_review.records.reports import PanelRecommendation, Report
 
 COLOURS = ("#1f5fa8", "#c0392b", "#e08a2e", "#00703c", "#6f4e9c", "#9aa5b1")
-# matplotlib's SVG carries a <style> element, which the pages' Content-Security-Policy would refuse.
+# matplotlib's SVG carries a <style> element and style attributes, which the pages' Content-Security-Policy refuses
+# (a refused `style="fill: #ffffff"` leaves a shape black): the element is dropped, and each attribute becomes the
+# presentation attributes it sets (fill, stroke, opacity, ...), which no policy blocks.
 STYLE = re.compile(r"<style[^>]*>.*?</style>", re.DOTALL)
+STYLE_ATTRIBUTE = re.compile(r'style="([^"]*)"')
 PROLOGUE = re.compile(r"^.*?(?=<svg)", re.DOTALL)
+
+
+def _presentation_attributes(found: re.Match[str]) -> str:
+    pairs = (part.split(":", 1) for part in found.group(1).split(";") if ":" in part)
+    return " ".join(f'{name.strip()}="{value.strip()}"' for name, value in pairs)
 
 
 def _svg(figure: Figure) -> str:
     buffer = io.StringIO()
     figure.savefig(buffer, format="svg", bbox_inches="tight")
     plt.close(figure)
-    return STYLE.sub("", PROLOGUE.sub("", buffer.getvalue()))
+    return STYLE_ATTRIBUTE.sub(_presentation_attributes, STYLE.sub("", PROLOGUE.sub("", buffer.getvalue())))
 
 
 def _bars(title: str, groups: list[str], series: dict[str, list[float]], ylabel: str) -> str:

@@ -48,6 +48,7 @@ async def test_the_reports_page_and_the_redacted_panel_pack(http: httpx.AsyncCli
     page = await http.get("/report", params=PERIOD, headers=page_as(NATIONAL_LEAD))
     assert page.status_code == 200
     assert page.text.count("<svg") == 3 and "<script" not in page.text and "<style" not in page.text
+    assert "style=" not in page.text  # refused by the Content-Security-Policy: shapes would draw black
     assert "Acknowledgement" in page.text and "/report/panel-pack?from=2026-01-01" in page.text
     refused = await http.get("/report", params=PERIOD, headers=page_as(CHAIR))
     assert refused.status_code == 403

@@ -15,6 +15,7 @@ from peer_review.domain.models import (
     RecommendationLevel,
     RecommendationParties,
     RecommendationStatus,
+    RecommendationView,
     RegisterEntry,
 )
 from peer_review.domain.recommendations import STEPS, Needs, RecommendationAction, parties_of, steps_open_to
@@ -77,16 +78,28 @@ def _offers(services: Services, person: Person, entries: list[RegisterEntry]) ->
     return offers
 
 
+def _as_acted(entry: RegisterEntry, acted: RecommendationView) -> RegisterEntry:
+    """The recommendation just acted on as its workflow answered: the records database trails it by a moment, and
+    the page must not show the old status (and offer the step just taken) beside "done"."""
+    if entry.recommendation_id != acted.recommendation_id:
+        return entry
+    now = {"status": acted.status.value, "owner": acted.owner, "due_at": acted.due_at, "overdue": acted.overdue}
+    return entry.model_copy(update=now)
+
+
 async def _page(
     request: Request,
     person: Person,
     services: Services,
     values: dict[str, str],
     status_code: int = 200,
+    acted: RecommendationView | None = None,
     **extra: Any,
 ) -> HTMLResponse:
     chosen, problems = _filter(values["level"], values["status"], values["owner"], values["theme"], values["overdue"])
     entries = [] if problems else await read_register(services, person, chosen)
+    if acted is not None:
+        entries = [_as_acted(entry, acted) for entry in entries]
     error = extra.get("error")
     error_items = [(problem.split(":")[0], problem) for problem in problems] + ([(None, error)] if error else [])
     return render(
@@ -145,4 +158,4 @@ async def act(
         status, _ = status_of(error)
         return await _page(request, person, services, BLANK, status, error=f"{rec_id}: {error}")
     done = f"{rec_id}: {command.value} done. It is now {view.status.value.replace('_', ' ')}."
-    return await _page(request, person, services, BLANK, done=done)
+    return await _page(request, person, services, BLANK, acted=view, done=done)
