@@ -28,14 +28,11 @@ from sqlalchemy import (
     func,
     literal,
     literal_column,
-    or_,
     select,
-    union_all,
 )
-from sqlalchemy.sql.expression import Subquery
 
-from peer_review.domain.models import Reason, Status
-from peer_review.records.schema import audit_events, journey_stages, recommendations, referrals
+from peer_review.domain.models import Reason
+from peer_review.records.schema import journey_stages, recommendations, referrals, status_spans
 from peer_review.records.store import RecordsStore
 
 DAY_SECONDS = 86400
@@ -142,20 +139,27 @@ async def report(store: RecordsStore, start: date, end: date, by: GroupBy = Grou
             else:
                 found.themes = [ThemeCount(**r._mapping) for r in await rows(_themes(period, dialect))]
             return found
-        referred = {r.group: r.count for r in await rows(_referred(period, dialect, by))}
-        closed = {r.group: r.count for r in await rows(_closed(period, dialect, by))}
+        referred = _counts(await rows(_referred(period, dialect, by)), by)
+        closed = _counts(await rows(_closed(period, dialect, by)), by)
         found.reviews = [
             ReviewCount(group=group, referred=referred.get(group, 0), closed=closed.get(group, 0))
             for group in sorted(referred.keys() | closed.keys())
         ]
-        found.time_in_status = [
-            TimeInStatus(status=r.key, moves=r.n, median_days=_days(r.median), p90_days=_days(r.p90))
-            for r in await rows(_percentiles(_status_spans(period, dialect)))
-        ]
+        spans = status_spans.c
+        found.time_in_status = []
+        for status, n in await rows(_stays(period)):
+            stays = select(spans.seconds).where(spans.status == status, period.holds(spans.entered_at))
+            median, p90 = [(await rows(_nearest_rank(stays, spans.seconds, percent, n)))[0][0] for percent in (50, 90)]
+            found.time_in_status.append(
+                TimeInStatus(status=status, moves=n, median_days=_days(median), p90_days=_days(p90))
+            )
         found.stages_not_followed = [StagesNotFollowed(**r._mapping) for r in await rows(_stages(period))]
         found.recommendations = [RecommendationCount(**r._mapping) for r in await rows(_recommendations(period))]
-        implementation = await rows(_percentiles(_implementation_spans(period, dialect)))
-        found.median_days_to_implementation = _days(implementation[0].median) if implementation else None
+        implemented, took = _implementation_times(period, dialect)
+        n = (await rows(select(func.count()).select_from(implemented.subquery())))[0][0]
+        if n:
+            median = (await rows(_nearest_rank(implemented, took, 50, n)))[0][0]
+            found.median_days_to_implementation = _days(median)
         found.themes = [ThemeCount(**r._mapping) for r in await rows(_themes(period, dialect))]
     return found
 
@@ -167,21 +171,23 @@ def _days(seconds: float | None) -> float:
 # --- Reviews referred and closed. ---------------------------------------------------------------------------
 
 
-def _reasons() -> Subquery:
-    """The reasons as a one-column table, to join reviews to each of their (comma-separated) reasons."""
-    return union_all(*(select(literal(reason.value).label("reason")) for reason in Reason)).subquery("reasons")
-
-
 def _grouped(query: Query, group: ColumnElement[Any], by: GroupBy) -> Query:
     if by is GroupBy.REASON:
-        reasons = _reasons()
-        # Reasons are stored comma-separated; wrapping both sides in commas matches whole values only.
-        listed = (literal(",") + referrals.c.reasons + literal(",")).like(
-            literal("%,") + reasons.c.reason + literal(",%")
+        # Reasons are stored comma-separated; wrapping both sides in commas matches whole values only. One pass,
+        # one count per reason (a review with two reasons counts under each).
+        listed = literal(",") + referrals.c.reasons + literal(",")
+        return query.with_only_columns(
+            *(_count_where(listed.like(f"%,{reason.value},%")).label(reason.value) for reason in Reason)
         )
-        query = query.join(reasons, listed)
-        group = reasons.c.reason
     return query.add_columns(group.label("group")).group_by(group)
+
+
+def _counts(found: list[Any], by: GroupBy) -> dict[str, int]:
+    """Counts by group: from one row per group, or (by reason) from the one row with a column per reason."""
+    if by is GroupBy.REASON:
+        counted = {reason.value: int(found[0]._mapping[reason.value] or 0) for reason in Reason} if found else {}
+        return {reason: count for reason, count in counted.items() if count}
+    return {row.group: row.count for row in found}
 
 
 def _group_column(by: GroupBy, month: ColumnElement[str]) -> ColumnElement[Any]:
@@ -198,78 +204,33 @@ def _referred(period: Period, dialect: Dialect, by: GroupBy) -> Query:
 
 
 def _closed(period: Period, dialect: Dialect, by: GroupBy) -> Query:
-    """Reviews closed in the period: the move into `closed` in each review's audit record."""
-    query = (
-        select(func.count().label("count"))
-        .select_from(audit_events.join(referrals, referrals.c.referral_id == audit_events.c.referral_id))
-        .where(
-            audit_events.c.to_status == Status.CLOSED.value,
-            or_(audit_events.c.from_status.is_(None), audit_events.c.from_status != Status.CLOSED.value),
-            period.holds(audit_events.c.at),
-        )
-    )
-    return _grouped(query, _group_column(by, dialect.month(audit_events.c.at)), by)
+    """Reviews closed in the period: when each moved into `closed` (kept on its row as the move is appended)."""
+    query = select(func.count().label("count")).select_from(referrals).where(period.holds(referrals.c.closed_at))
+    return _grouped(query, _group_column(by, dialect.month(referrals.c.closed_at)), by)
 
 
 # --- Durations: time in each status, time to implementation. -------------------------------------------------
 
 
-def _status_spans(period: Period, dialect: Dialect) -> Subquery:
-    """Each stay in a status entered in the period and since left: the status and how long (seconds). Reviews and
-    recommendations alike (each record has its own chain of moves)."""
-    e = audit_events.c
-    left_at = func.lead(e.at).over(partition_by=e.referral_id, order_by=e.seq)
-    moves = (
-        select(e.to_status.label("key"), e.at.label("entered_at"), left_at.label("left_at"))
-        .where(
-            e.to_status.is_not(None),
-            or_(e.from_status.is_(None), e.from_status != e.to_status),
-            e.at >= period.since,
-        )
-        .subquery("moves")
-    )
-    m = moves.c
-    return (
-        select(m.key, dialect.seconds(m.left_at, m.entered_at).label("value"))
-        .where(m.left_at.is_not(None), m.entered_at < period.until)
-        .subquery("spans")
-    )
+def _stays(period: Period) -> Query:
+    """How many stays in each status were entered in the period and since left (the database pairs each record's
+    moves as they are written: status_spans). Reviews and recommendations alike."""
+    c = status_spans.c
+    return select(c.status, func.count()).where(period.holds(c.entered_at)).group_by(c.status).order_by(c.status)
 
 
-def _implementation_spans(period: Period, dialect: Dialect) -> Subquery:
+def _implementation_times(period: Period, dialect: Dialect) -> tuple[Query, ColumnElement[float]]:
+    """The seconds from recording to implementation of each recommendation recorded in the period, and that column."""
     c = recommendations.c
-    return (
-        select(literal("implementation").label("key"), dialect.seconds(c.implemented_at, c.recorded_at).label("value"))
-        .where(c.implemented_at.is_not(None), period.holds(c.recorded_at))
-        .subquery("spans")
-    )
+    took = dialect.seconds(c.implemented_at, c.recorded_at)
+    return select(took).where(c.implemented_at.is_not(None), period.holds(c.recorded_at)), took
 
 
-def _rank_at(percent: int, count: ColumnElement[Any]) -> ColumnElement[Any]:
-    """The nearest rank of the `percent`th percentile of `count` values: ceil(percent·count/100), in integers."""
-    return (percent * count + 99) // 100
-
-
-def _percentiles(spans: Subquery) -> Query:
-    """Per key: how many values, their median and 90th percentile (nearest rank)."""
-    s = spans.c
-    ranked = select(
-        s.key,
-        s.value,
-        func.row_number().over(partition_by=s.key, order_by=s.value).label("rank"),
-        func.count().over(partition_by=s.key).label("n"),
-    ).subquery("ranked")
-    r = ranked.c
-    return (
-        select(
-            r.key,
-            func.max(r.n).label("n"),
-            func.max(case((r.rank == _rank_at(50, r.n), r.value))).label("median"),
-            func.max(case((r.rank == _rank_at(90, r.n), r.value))).label("p90"),
-        )
-        .group_by(r.key)
-        .order_by(r.key)
-    )
+def _nearest_rank(values: Query, value: ColumnElement[Any], percent: int, count: int) -> Query:
+    """The `percent`th percentile of `count` values (nearest rank: the value at rank ceil(percent·count/100), in
+    order): read in order and stepped over, served by a covering index where there is one, never sorted whole."""
+    rank = (percent * count + 99) // 100
+    return values.order_by(value).offset(rank - 1).limit(1)
 
 
 # --- Stages, recommendations, themes. --------------------------------------------------------------------------
@@ -288,7 +249,7 @@ def _stages(period: Period) -> Query:
             _count_where(j.followed == "no").label("not_followed"),
             _count_where(j.followed == "partly").label("partly"),
         )
-        .where(j.followed != "yes", period.holds(j.recorded_at))
+        .where(j.followed.in_(["no", "partly"]), period.holds(j.recorded_at))
         .group_by(j.stage, j.osn)
         .order_by(j.stage, j.osn)
     )

@@ -9,7 +9,19 @@ against the contracts), so no valid input can make a batch fail on a database th
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, DateTime, Index, Integer, MetaData, String, Table, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 
 from peer_review.domain.proofs import MAX_ATTRIBUTION
 
@@ -42,8 +54,15 @@ referrals = Table(
     Column("referral_json", Text, nullable=False),
     Column("findings_json", Text),
     Column("last_seq", Integer, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # When the review moved into `closed` (set by the database as that move is appended: SPAN_TRIGGERS); the
+    # reports count closures from it.
+    Column("closed_at", DateTime(timezone=True)),
+    # Covering: the reports count reviews referred or closed in a period, by month, OSN, outcome or reason, from
+    # the index alone (the rows are wide: the referral and findings documents).
+    Index("ix_referrals_referred_period", "created_at", "osn", "outcome", "reasons"),
+    Index("ix_referrals_closed_period", "closed_at", "osn", "outcome", "reasons"),
 )
 
 audit_events = Table(
@@ -84,7 +103,8 @@ journey_stages = Table(
     Column("followed", String(8), nullable=False),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("referral_id", "stage", name="uq_journey_stage"),
-    Index("ix_journey_stages_followed_recorded", "followed", "recorded_at"),
+    # Covering: the stages report reads the index alone.
+    Index("ix_journey_stages_followed_recorded", "followed", "recorded_at", "stage", "osn"),
 )
 
 # The register of tracked recommendations: one row per recommendation of signed-off findings, kept up to date by
@@ -119,7 +139,23 @@ recommendations = Table(
     Index("ix_recommendations_level_status", "level", "status"),
     Index("ix_recommendations_osn", "osn"),
     Index("ix_recommendations_theme_recorded", "theme", "recorded_at"),
-    Index("ix_recommendations_recorded", "recorded_at"),
+    # Covering: the reports on recommendations of a period (by status, theme, time to implementation) read it alone.
+    Index("ix_recommendations_recorded", "recorded_at", "status", "overdue", "theme", "implemented_at"),
+)
+
+# Each stay in a status, from the move into it to the next move out (reviews and recommendations alike): the
+# reports' time in each status, read in order of length from the covering index instead of pairing the moves of the
+# whole audit table at report time. Written by the database itself as each move is appended (SPAN_TRIGGERS).
+status_spans = Table(
+    "status_spans",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("record_id", String(RECORD_ID_WIDTH), nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("entered_at", DateTime(timezone=True), nullable=False),
+    Column("left_at", DateTime(timezone=True), nullable=False),
+    Column("seconds", Float, nullable=False),
+    Index("ix_status_spans_status_seconds", "status", "seconds", "entered_at"),
 )
 
 notifications = Table(
@@ -167,3 +203,52 @@ APPEND_ONLY_TRIGGER = [
     """CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events
     FOR EACH ROW EXECUTE FUNCTION peer_review_audit_is_append_only()""",
 ]
+
+# The database derives what the reports read from each audit event as it is appended (so no writer can forget it,
+# and a test that writes events directly gets them too): a review's referral row is written before its events.
+# A move is an event with a status that differs from the one it came from; the stay it ends began at the record's
+# previous move (the highest seq below it). `{seconds}` is the dialect's difference of two moments in seconds.
+_PREVIOUS_MOVE = """
+    INSERT INTO status_spans (record_id, status, entered_at, left_at, seconds)
+    SELECT NEW.referral_id, previous.to_status, previous.at, NEW.at, {seconds}
+    FROM audit_events AS previous
+    WHERE previous.referral_id = NEW.referral_id AND previous.seq < NEW.seq AND previous.to_status IS NOT NULL
+      AND (previous.from_status IS NULL OR previous.from_status <> previous.to_status)
+    ORDER BY previous.seq DESC LIMIT 1"""
+_IS_MOVE = "NEW.to_status IS NOT NULL AND (NEW.from_status IS NULL OR NEW.from_status <> NEW.to_status)"
+
+CLOSED_AT = """
+    UPDATE referrals SET closed_at = NEW.at
+    WHERE referral_id = NEW.referral_id AND closed_at IS NULL"""
+# Rows of a database from before closed_at was kept get it from their audit record.
+FILL_CLOSED_AT = """
+    UPDATE referrals SET closed_at = (
+        SELECT min(at) FROM audit_events
+        WHERE audit_events.referral_id = referrals.referral_id AND audit_events.to_status = 'closed'
+    )
+    WHERE status = 'closed' AND closed_at IS NULL"""
+_IS_CLOSING = "NEW.to_status = 'closed' AND (NEW.from_status IS NULL OR NEW.from_status <> 'closed')"
+
+SPAN_TRIGGERS = {
+    "sqlite": [
+        "DROP TRIGGER IF EXISTS audit_events_spans",
+        f"""CREATE TRIGGER audit_events_spans AFTER INSERT ON audit_events WHEN {_IS_MOVE}
+        BEGIN {_PREVIOUS_MOVE.format(seconds="(julianday(NEW.at) - julianday(previous.at)) * 86400")}; END""",
+        "DROP TRIGGER IF EXISTS audit_events_closed",
+        f"CREATE TRIGGER audit_events_closed AFTER INSERT ON audit_events WHEN {_IS_CLOSING} BEGIN {CLOSED_AT}; END",
+    ],
+    "postgresql": [
+        f"""CREATE OR REPLACE FUNCTION peer_review_status_span() RETURNS trigger AS $$
+        BEGIN
+            IF {_IS_MOVE} THEN {_PREVIOUS_MOVE.format(seconds="EXTRACT(EPOCH FROM NEW.at - previous.at)")};
+            END IF;
+            IF {_IS_CLOSING} THEN {CLOSED_AT};
+            END IF;
+            RETURN NULL;
+        END;
+        $$ LANGUAGE plpgsql""",
+        "DROP TRIGGER IF EXISTS audit_events_spans ON audit_events",
+        """CREATE TRIGGER audit_events_spans AFTER INSERT ON audit_events
+        FOR EACH ROW EXECUTE FUNCTION peer_review_status_span()""",
+    ],
+}

@@ -28,6 +28,8 @@ from peer_review.domain.models import (
 )
 from peer_review.records.schema import (
     APPEND_ONLY_TRIGGER,
+    FILL_CLOSED_AT,
+    SPAN_TRIGGERS,
     access_log,
     audit_events,
     journey_stages,
@@ -72,6 +74,9 @@ class RecordsStore:
             await connection.run_sync(metadata.create_all)
             await connection.run_sync(_add_missing_columns)
             await _fill_from_referrals(connection)
+            await connection.execute(text(FILL_CLOSED_AT))
+            for statement in SPAN_TRIGGERS.get(connection.dialect.name, []):
+                await connection.execute(text(statement))
             if connection.dialect.name == "postgresql":
                 for statement in APPEND_ONLY_TRIGGER:
                     await connection.execute(text(statement))
@@ -93,8 +98,9 @@ class RecordsStore:
         """Write one batch atomically, sealing new audit rows with `chain_key`; returns how many rows were new."""
         now = datetime.now(UTC)
         async with self.transaction() as connection:
-            added = await self._append_events(connection, batch.view.referral_id, batch.events, chain_key)
+            # The row first: appending a closing move sets its closed_at (CLOSED_TRIGGERS in the schema).
             await self._upsert_referral(connection, batch, now)
+            added = await self._append_events(connection, batch.view.referral_id, batch.events, chain_key)
             if batch.view.outcome is Outcome.COMPLETED:
                 await self._register_recommendations(connection, batch, now)
                 await self._record_journey(connection, batch, now)
