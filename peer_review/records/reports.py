@@ -116,7 +116,9 @@ class Dialect:
     def month(self, column: Any) -> ColumnElement[str]:
         if self.postgres:
             return func.to_char(func.timezone("UTC", column), "YYYY-MM")
-        return func.strftime("%Y-%m", column)
+        # SQLAlchemy keeps SQLite datetimes as ISO text ("2026-01-20 10:00:00.000000", UTC here): the month is its
+        # first seven characters, read without parsing each row's date as strftime would.
+        return func.substr(column, 1, 7)
 
     def seconds(self, later: Any, earlier: Any) -> ColumnElement[float]:
         if self.postgres:
