@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import getpass
 import uuid
+from datetime import UTC
 
 import pytest
 from sqlalchemy import func, select
@@ -16,7 +17,7 @@ from temporalio.client import Client
 
 from peer_review.domain.models import RecommendationAct, RecommendationStatus, recommendation_id
 from peer_review.domain.recommendations import RecommendationAction
-from peer_review.records.schema import recommendations
+from peer_review.records.schema import recommendations, referrals, status_spans
 from peer_review.records.store import RecordsStore
 from peer_review.settings import Settings
 from peer_review.temporal.client import ActionRejected, PeerReviewClient
@@ -234,3 +235,36 @@ async def test_a_review_closed_again_tracks_no_second_item(
                 .order_by(recommendations.c.recommendation_id)
             )
             assert [tuple(row) for row in rows] == [(f"{r.referral_id}-R1", 1), (f"{r.referral_id}-R2", 1)]
+
+
+async def test_a_signed_off_review_leaves_its_stays_and_closure_for_the_reports(
+    reviews: PeerReviewClient, settings: Settings, store: RecordsStore
+) -> None:
+    """Written by the real worker, the records hold what the reports read: each stay of the review (the database
+    pairs its moves as they are appended) and when it closed, the moment of its move into `closed`."""
+    async with new_worker(reviews.client, settings, store):
+        r = await signed_off(reviews)
+        await reviews.client.get_workflow_handle(f"peer-review-{r.referral_id}").result()
+    record = await store.audit_record(r.referral_id)
+    assert record is not None
+    closing = [e.event.at for e in record.events if e.event.to_status == "closed"]
+    async with store.engine.connect() as connection:
+        closed_at = (
+            await connection.execute(select(referrals.c.closed_at).where(referrals.c.referral_id == r.referral_id))
+        ).scalar_one()
+        stays = (
+            await connection.execute(
+                select(status_spans.c.status)
+                .where(status_spans.c.record_id == r.referral_id)
+                .order_by(status_spans.c.entered_at)
+            )
+        ).all()
+    assert closed_at is not None and closed_at.replace(tzinfo=UTC) == closing[0]
+    assert [row[0] for row in stays] == [
+        "referred",
+        "triage",
+        "awaiting_chair_decision",
+        "awaiting_reviewer",
+        "under_review",
+        "awaiting_sign_off",
+    ]
