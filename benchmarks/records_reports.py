@@ -40,7 +40,7 @@ POSTGRES_ENV = "PEER_REVIEW_BENCH_POSTGRES_URL"
 RECOMMENDATIONS_PER_REVIEW = 3
 OWNERS = 200
 OSNS = ("north-east", "north-west", "midlands", "south-west", "south-east", "london", "wales")
-# Reviews are referred over two years; the reports are asked for the whole of it (the largest period).
+# Reviews are referred over two years; the reports are asked for all of it (the largest period) and for one year.
 FIRST_DAY = date(2024, 1, 1)
 SPAN_DAYS = 730
 CHUNK = 20_000
