@@ -33,6 +33,7 @@ from peer_review.temporal.names import NOTIFICATIONS_QUEUE_SUFFIX, RECORDS_QUEUE
 from peer_review.temporal.proof_checks import ProofChecker
 from peer_review.temporal.proofs import with_sealed_headers
 from workflows.peer_review import PeerReviewWorkflow
+from workflows.recommendation import RecommendationWorkflow
 from workflows.retention import RetentionWorkflow
 
 log = structlog.get_logger(__name__)
@@ -86,8 +87,13 @@ def build_worker(client: Client, settings: Settings, store: RecordsStore, **tuni
     decisions = Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[PeerReviewWorkflow],
-        activities=[directory.resolve_contacts, directory.find_staff, directory.resolve_owners],
+        workflows=[PeerReviewWorkflow, RecommendationWorkflow],
+        activities=[
+            directory.resolve_contacts,
+            directory.find_staff,
+            directory.resolve_owners,
+            directory.resolve_recommendation_contacts,
+        ],
         interceptors=[ProofChecker(load_signing_ring(settings))],
         graceful_shutdown_timeout=grace,
         sticky_queue_schedule_to_start_timeout=STICKY_QUEUE_TIMEOUT,
@@ -102,6 +108,7 @@ def build_worker(client: Client, settings: Settings, store: RecordsStore, **tuni
         workflows=[RetentionWorkflow],
         activities=[
             records.record_batch,
+            records.record_recommendation,
             retention.dispose_batch,
             retention.disposal_candidates,
             retention.retention_counts,
@@ -120,7 +127,7 @@ def build_worker(client: Client, settings: Settings, store: RecordsStore, **tuni
 def build_replayer(settings: Settings) -> Replayer:
     """Replays saved histories exactly as the worker runs them: same converter, header sealing and proof checks."""
     return Replayer(
-        workflows=[PeerReviewWorkflow],
+        workflows=[PeerReviewWorkflow, RecommendationWorkflow],
         data_converter=encrypted_converter(settings.key_file),
         interceptors=[ProofChecker(load_signing_ring(settings))],
         header_codec_behavior=HeaderCodecBehavior.CODEC,

@@ -17,6 +17,7 @@ from benchmarks.lifecycle import measure_lifecycle
 from benchmarks.options import Options
 from benchmarks.procfs import machine_memory_gb
 from benchmarks.proofs import measure_proof_cost
+from benchmarks.records_reports import measure_reports
 from benchmarks.retention import measure_retention
 from benchmarks.scale import measure_scale
 from benchmarks.server import start_dev_server, temporal_binary
@@ -80,6 +81,7 @@ def _parameters(options: Options) -> dict[str, Any]:
             "recovery_patience",
             "retention_reviews",
             "retention_decisions",
+            "reports_reviews",
             "in_process_workers",
         )
     } | {"worker_tuning": options.tuning}
@@ -117,6 +119,10 @@ async def run_benchmark(options: Options, keep: Path | None = None) -> dict[str,
             server.stop()
             if keep is not None:
                 _keep(workdir, keep)
+    # Database only (no servers): after the others, so its disk writes do not disturb their timings.
+    began = time.perf_counter()
+    reports = await measure_reports(options.reports_reviews) if options.reports_reviews else []
+    reports_seconds = round(time.perf_counter() - began, 1)
     about["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
     return {
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -129,6 +135,8 @@ async def run_benchmark(options: Options, keep: Path | None = None) -> dict[str,
         "scale": {key: value for key, value in scale.items() if key not in ("at_rest",)},
         "at_rest": scale.get("at_rest"),
         "retention": retention,
+        "reports": reports,
+        "reports_seconds": reports_seconds,
     }
 
 

@@ -30,6 +30,7 @@ FULL: dict[str, Any] = {
     "recovery_patience": 150,
     "retention_reviews": 100_000,
     "retention_decisions": 20,
+    "reports_reviews": 100_000,
 }
 QUICK: dict[str, Any] = {
     "reviews": 6,
@@ -50,6 +51,7 @@ QUICK: dict[str, Any] = {
     "recovery_patience": 12,
     "retention_reviews": 200,
     "retention_decisions": 3,
+    "reports_reviews": 30,
 }
 
 
@@ -76,6 +78,7 @@ class Options:
     recovery_decisions: int
     recovery_burst_seconds: float
     recovery_patience: float
+    reports_reviews: int
     output: Path
     tuning: dict[str, Any]
     in_process_workers: bool
@@ -130,6 +133,12 @@ def parse(argv: list[str] | None = None) -> Options:
     retention.add_argument(
         "--retention-decisions", type=int, help="Chair decisions timed idle, and again during the run (20; quick 3)"
     )
+    parser.add_argument(
+        "--reports-reviews",
+        type=int,
+        help="the reports phase: closed reviews (3 recommendations each) written straight into the records database "
+        "(100000; quick 30; 0 skips it); PostgreSQL too when PEER_REVIEW_BENCH_POSTGRES_URL is set",
+    )
     parser.add_argument("--output", type=Path, help=f"where latest.json/png go ({RESULTS}; quick: {QUICK_RESULTS})")
     parser.add_argument(
         "--in-process-workers",
@@ -181,6 +190,7 @@ def parse(argv: list[str] | None = None) -> Options:
         recovery_decisions=pick("recovery_decisions"),
         recovery_burst_seconds=pick("recovery_burst_seconds"),
         recovery_patience=pick("recovery_patience"),
+        reports_reviews=pick("reports_reviews"),
         output=args.output or (QUICK_RESULTS if args.quick else RESULTS),
         tuning={name: getattr(args, name) for name in names if getattr(args, name) is not None},
         in_process_workers=args.in_process_workers,

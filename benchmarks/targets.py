@@ -6,6 +6,7 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from benchmarks.records_reports import REGISTER_LIMIT_S, REPORT_LIMIT_S
 from peer_review.domain.models import Status
 
 LOW_CONCURRENCY = 5
@@ -95,8 +96,19 @@ def _scale(scale: dict[str, Any]) -> list[Target]:
     return targets
 
 
+def _reports(reports: list[dict[str, Any]]) -> list[Target]:
+    targets = []
+    for database in reports:
+        size = f"{database['reviews']:,} reviews, {database['recommendations']:,} recommendations"
+        for timing in database["timings"]:
+            limit = REGISTER_LIMIT_S if timing["what"].startswith("register") else REPORT_LIMIT_S
+            name = f"{timing['what']} ({database['backend']}, {size})"
+            targets.append(Target(name, timing["seconds_median"], limit, "s"))
+    return targets
+
+
 def judge(results: dict[str, Any]) -> list[Target]:
-    targets = _lifecycle(results)
+    targets = _lifecycle(results) + _reports(results.get("reports") or [])
     if results.get("at_rest"):
         targets += _at_rest(results["at_rest"])
     if results.get("retention"):

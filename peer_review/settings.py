@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
+import yaml
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from peer_review.domain.models import ReviewPolicy
+from peer_review.domain.models import DEFAULT_THEMES, IDENTIFIER, ReviewPolicy
 from peer_review.domain.retention import DEFAULT_RETENTION_YEARS
 
 # The Customer Journey's key stages. ASSUMPTION: the department's guidance names the stages but this
@@ -65,6 +66,14 @@ class Settings(BaseSettings):
     sla_review_days: int = 20
     sla_legal_clearance_days: int = 5
     sla_sign_off_days: int = 5
+    # Tracked recommendations (ASSUMPTION, like the review's: the guidance sets none): working days to accept or
+    # decline, to implement (from acceptance), and to verify.
+    sla_recommendation_decide_days: int = 10
+    sla_recommendation_implement_local_days: int = 40
+    sla_recommendation_implement_national_days: int = 60
+    sla_recommendation_verify_days: int = 10
+    # The controlled vocabulary of recommendation themes (YAML: `themes: [...]`); unset, the documented default set.
+    themes_file: Path | None = None
     codec_host: str = "127.0.0.1"
     codec_port: int = 8234
     codec_allowed_origins: CommaList = ["http://localhost:8233", "http://127.0.0.1:8233"]
@@ -109,4 +118,25 @@ class Settings(BaseSettings):
             legal_clearance_days=self.sla_legal_clearance_days,
             sign_off_days=self.sla_sign_off_days,
             notification_give_up_hours=self.notify_give_up_hours,
+            themes=load_themes(self.themes_file) if self.themes_file else list(DEFAULT_THEMES),
+            recommendation_decide_days=self.sla_recommendation_decide_days,
+            recommendation_implement_local_days=self.sla_recommendation_implement_local_days,
+            recommendation_implement_national_days=self.sla_recommendation_implement_national_days,
+            recommendation_verify_days=self.sla_recommendation_verify_days,
         )
+
+
+def load_themes(path: Path) -> list[str]:
+    """The themes vocabulary from YAML (`themes: [communication, timeliness, ...]`); a bad file names the problem."""
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        raise ValueError(f"themes file {path}: {error}") from None
+    themes = document.get("themes") if isinstance(document, dict) else None
+    if (
+        not isinstance(themes, list)
+        or not themes
+        or not all(isinstance(t, str) and IDENTIFIER.fullmatch(t) for t in themes)
+    ):
+        raise ValueError(f"themes file {path}: `themes` must be a list of identifiers (letters, digits, . _ -)")
+    return list(dict.fromkeys(themes))

@@ -1,7 +1,8 @@
-"""Reading commands: `status`, `audit`, `export`, `feedback`, `recommendations`, `history` and `list`.
+"""Reading commands: `status`, `audit`, `export`, `feedback`, `history` and `list`
+(the recommendations register is peer_review/cli/recommendations.py).
 
 `status`, `history` and `list` ask Temporal (`status` adds the related reviews from the records database);
-`audit`, `export`, `feedback` and `recommendations` read the records database, the long-term system of record.
+`audit`, `export` and `feedback` read the records database, the long-term system of record.
 
 Each takes `--as STAFF` and shows only what that person may read, by the one read rule
 (peer_review.domain.lifecycle.read_scope); anyone else gets exit 3. Every read of a full record, allowed or not,
@@ -43,7 +44,7 @@ from peer_review.cli.common import (
 from peer_review.domain import lifecycle
 from peer_review.domain.as_of import parse_moment as as_of_moment
 from peer_review.domain.lifecycle import Parties, RejectionKind, may_read, read_scope
-from peer_review.domain.models import Reason, RecommendationLevel, RelatedReview, Staff, Status
+from peer_review.domain.models import Reason, RelatedReview, Staff, Status
 from peer_review.domain.notices import is_internal
 from peer_review.domain.proofs import os_user_name
 from peer_review.domain.staff_directory import Directory, DirectoryError, load_directory
@@ -73,7 +74,6 @@ def register(app: typer.Typer) -> None:
     app.command("audit")(audit)
     app.command("export")(export)
     app.command("feedback")(feedback)
-    app.command("recommendations")(recommendations)
     app.command("history")(history)
     app.command("list")(list_reviews)
 
@@ -473,44 +473,6 @@ def feedback(ref: Ref, actor: Reader, as_json: JsonFlag = False) -> None:
     for number, item in enumerate(found.local_recommendations, start=1):
         owner = f"{item.owner_function} ({item.owner})"
         table.add_row(str(number), Text(printable(item.text)), Text(printable(owner)), item.status)
-    out.print(table)
-
-
-def recommendations(
-    actor: Reader,
-    level: Annotated[RecommendationLevel | None, typer.Option(help="Only local or national ones.")] = None,
-    status_: Annotated[str | None, typer.Option("--status", help="Only this status, e.g. open.")] = None,
-    as_json: JsonFlag = False,
-) -> None:
-    """The recommendations register across the reviews you may read (national ones are what the organisation
-    must track)."""
-    from peer_review.records.read_model import recommendation_register
-
-    scope = read_scope(reader(actor))
-    log_read(actor, "recommendations", None, allowed=True)
-    level_value = level.value if level else None
-    items = read_records(lambda store: recommendation_register(store, level=level_value, status=status_, scope=scope))
-    if as_json:
-        emit_json(
-            [
-                {
-                    "referral_id": item.referral_id,
-                    **item.recommendation.model_dump(mode="json"),
-                    "status": item.status,
-                    "recorded_at": item.recorded_at.isoformat(),
-                }
-                for item in items
-            ]
-        )
-        return
-    table = Table(title=f"{len(items)} recommendation(s)", title_justify="left")
-    for column in ("Referral", "Level", "Recommendation", "Owner", "Status", "Recorded"):
-        table.add_column(column, overflow="fold")
-    for item in items:
-        rec = item.recommendation
-        table.add_row(
-            item.referral_id, rec.level.value, rec.text, rec.owner, item.status, item.recorded_at.strftime("%Y-%m-%d")
-        )
     out.print(table)
 
 

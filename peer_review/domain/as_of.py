@@ -72,7 +72,8 @@ def as_it_stood(
     reasons = [reason.value for reason in referral.reasons]
     reviewer: str | None = None
     for event in then:
-        if event.to_status is not None and event.to_status is not status:
+        # A review's record holds only review statuses (a recommendation's are filed under its own id).
+        if isinstance(event.to_status, Status) and event.to_status is not status:
             status, entered = event.to_status, event.at
         if event.action == "triaged":
             mandatory = False

@@ -11,17 +11,18 @@ import json
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import ColumnElement, Select, false, literal, or_, select
+from sqlalchemy import ColumnElement, Select, false, func, literal, or_, select
 
 from peer_review.domain.as_of import AsOfView, as_it_stood
 from peer_review.domain.audit_chain import AuditRecord
-from peer_review.domain.lifecycle import Parties, ReadScope
+from peer_review.domain.lifecycle import Parties, ReadScope, RecommendationScope
 from peer_review.domain.models import (
     Findings,
     Outcome,
     Reason,
     Recommendation,
     Referral,
+    RegisterEntry,
     RelatedReview,
     ReviewPolicy,
     Status,
@@ -58,6 +59,38 @@ class RegisteredRecommendation:
     recommendation: Recommendation
     status: str
     recorded_at: datetime
+    recommendation_id: str | None = None
+    osn: str | None = None
+    due_at: datetime | None = None
+    overdue: bool = False
+    implemented_at: datetime | None = None
+    verified_at: datetime | None = None
+
+    def entry(self) -> RegisterEntry:
+        """This row as the CLI, the API and the page show it."""
+        return RegisterEntry(
+            **self.recommendation.model_dump(mode="json"),
+            recommendation_id=self.recommendation_id,
+            referral_id=self.referral_id,
+            osn=self.osn,
+            status=self.status,
+            due_at=self.due_at,
+            overdue=self.overdue,
+            recorded_at=self.recorded_at,
+        )
+
+
+@dataclass(frozen=True)
+class RegisterFilter:
+    """What the register shows: by level, status, owner, OSN, theme, only overdue ones, or one review's."""
+
+    level: str | None = None
+    status: str | None = None
+    owner: str | None = None
+    osn: str | None = None
+    theme: str | None = None
+    overdue: bool = False
+    referral_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -198,36 +231,66 @@ async def recommendation_register(
     level: str | None = None,
     status: str | None = None,
     referral_id: str | None = None,
-    scope: ReadScope | None = None,
+    scope: ReadScope | RecommendationScope | None = None,
+    selection: RegisterFilter | None = None,
 ) -> list[RegisteredRecommendation]:
-    """The register, limited to the reviews `scope` may read (None: all of them)."""
-    query = select(recommendations).order_by(recommendations.c.recorded_at, recommendations.c.position)
+    """The register, limited to what `scope` may read (None: all of it): overdue first, then soonest due, then
+    oldest. One SQL query, served by the register's indexes."""
+    chosen = selection or RegisterFilter(level=level, status=status, referral_id=referral_id)
+    c = recommendations.c
+    query = select(recommendations).order_by(
+        func.coalesce(c.overdue, False).desc(), c.due_at.is_(None), c.due_at, c.recorded_at, c.position
+    )
     if scope is not None and not scope.everything:
-        readable = select(referrals.c.referral_id).where(
-            or_(
-                referrals.c.osn.in_(sorted(scope.osns)),
-                referrals.c.reviewer == scope.staff_id,
-                referrals.c.referred_by == scope.staff_id,
-            )
-        )
-        query = query.where(recommendations.c.referral_id.in_(readable))
-    if level:
-        query = query.where(recommendations.c.level == level)
-    if status:
-        query = query.where(recommendations.c.status == status)
-    if referral_id:
-        query = query.where(recommendations.c.referral_id == referral_id)
+        query = query.where(_readable(scope))
+    for column, value in (
+        (c.level, chosen.level),
+        (c.status, chosen.status),
+        (c.owner, chosen.owner),
+        (c.osn, chosen.osn),
+        (c.theme, chosen.theme),
+        (c.referral_id, chosen.referral_id),
+    ):
+        if value:
+            query = query.where(column == value)
+    if chosen.overdue:
+        query = query.where(c.overdue.is_(True))
     async with store.engine.connect() as connection:
-        rows = (await connection.execute(query)).all()
+        rows = (await connection.execute(query.limit(MAX_ROWS * 10))).all()
     return [
         RegisteredRecommendation(
             referral_id=row.referral_id,
-            recommendation=Recommendation(level=row.level, text=row.text, owner=row.owner),
+            recommendation=Recommendation(
+                level=row.level, text=row.text, owner=row.owner, theme=row.theme, stage=row.stage
+            ),
             status=row.status,
             recorded_at=as_utc(row.recorded_at),
+            recommendation_id=row.recommendation_id,
+            osn=row.osn,
+            due_at=as_utc(row.due_at) if row.due_at else None,
+            overdue=bool(row.overdue),
+            implemented_at=as_utc(row.implemented_at) if row.implemented_at else None,
+            verified_at=as_utc(row.verified_at) if row.verified_at else None,
         )
         for row in rows
     ]
+
+
+def _readable(scope: ReadScope | RecommendationScope) -> ColumnElement[bool]:
+    """The recommendations of the reviews `scope` may read, and with a RecommendationScope also those of the OSNs
+    the reader chairs and those the reader owns."""
+    reviews = scope.reviews if isinstance(scope, RecommendationScope) else scope
+    readable = select(referrals.c.referral_id).where(
+        or_(
+            referrals.c.osn.in_(sorted(reviews.osns)),
+            referrals.c.reviewer == reviews.staff_id,
+            referrals.c.referred_by == reviews.staff_id,
+        )
+    )
+    either = [recommendations.c.referral_id.in_(readable)]
+    if isinstance(scope, RecommendationScope):
+        either += [recommendations.c.osn.in_(sorted(scope.osns)), recommendations.c.owner.in_(sorted(scope.owners))]
+    return or_(*either)
 
 
 async def related_reviews(

@@ -14,6 +14,12 @@ NOTIFY = "notify"
 
 RECORDS_QUEUE_SUFFIX = "-records"
 NOTIFICATIONS_QUEUE_SUFFIX = "-notifications"
+RESOLVE_RECOMMENDATION_CONTACTS = "resolve_recommendation_contacts"
+RECORD_RECOMMENDATION = "record_recommendation"
+
+# Workflow types, as clients start and query them.
+REVIEW_WORKFLOW = "PeerReviewWorkflow"
+RECOMMENDATION_WORKFLOW = "RecommendationWorkflow"
 
 # Retention: the workflow and its activities run on the records queue, beside record writes and away from decisions.
 RETENTION_WORKFLOW = "RetentionWorkflow"

@@ -1,4 +1,5 @@
-"""A worker process on its own records database, for CLI tests that dispose of records (the e2e tests' database is
+"""The command-line fixtures: a real worker process beside the session's dev server (tests/e2e/conftest.py), and one
+on its own records database for CLI tests that dispose of records (the e2e tests' database is
 shared by the session, so a retention run there would destroy other tests' reviews)."""
 
 from __future__ import annotations
@@ -11,10 +12,10 @@ from pathlib import Path
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from tests.e2e.conftest import BIN, Cli, CliEnv, cli_env
+from tests.e2e.conftest import BIN, Cli, CliEnv, cli, cli_env
 from tests.helpers import ROOT
 
-__all__ = ["cli_env", "own_records_cli"]
+__all__ = ["cli", "cli_env", "own_records_cli"]
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,5 @@
-# The API tests' in-process app over a real worker (tests/api/conftest.py), shared rather than copied.
+"""The web fixtures: the app in-process over the session's dev server, with a real worker (tests/api/conftest.py)."""
+
 from tests.api.conftest import http
 
 __all__ = ["http"]

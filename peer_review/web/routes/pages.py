@@ -18,12 +18,13 @@ from peer_review.web.deps import Person, ServicesDep
 from peer_review.web.pages_common import PagePerson, require
 from peer_review.web.reads import check_recorded_read
 from peer_review.web.render import STATUS_LABELS, render
-from peer_review.web.routes import chair, reviewer
+from peer_review.web.routes import chair, register, reviewer
 from peer_review.web.routes.referrals import RefPath, read_audit, read_feedback
 
 router = APIRouter(include_in_schema=False)
 router.include_router(chair.router)
 router.include_router(reviewer.router)
+router.include_router(register.router)
 
 
 @router.get("/", response_class=HTMLResponse)

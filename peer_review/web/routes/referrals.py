@@ -356,11 +356,11 @@ def audit_csv(export: AuditExport) -> str:
     writer.writerow(["seq", "at", "actor", "action", "from_status", "to_status", "detail"])
     for e in export.events:
         row = [e.seq, e.at.isoformat(), e.actor, e.action, e.from_status or "", e.to_status or "", e.detail or ""]
-        writer.writerow([_no_formula(str(cell)) for cell in row])
+        writer.writerow([no_formula(str(cell)) for cell in row])
     return buffer.getvalue()
 
 
-def _no_formula(cell: str) -> str:
+def no_formula(cell: str) -> str:
     # Auditors open exports in spreadsheets: a rationale starting with "=" must not run as a formula.
     return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
 
