@@ -23,6 +23,7 @@ from sqlalchemy import (
     CompoundSelect,
     Float,
     Select,
+    Table,
     and_,
     case,
     cast,
@@ -34,7 +35,7 @@ from sqlalchemy import (
 )
 
 from peer_review.domain.models import Reason
-from peer_review.records.schema import journey_stages, recommendations, referrals, status_spans
+from peer_review.records.schema import disposed_reviews, journey_stages, recommendations, referrals, status_spans
 from peer_review.records.store import RecordsStore
 
 DAY_SECONDS = 86400
@@ -144,8 +145,8 @@ async def report(store: RecordsStore, start: date, end: date, by: GroupBy = Grou
             else:
                 found.themes = [ThemeCount(**r._mapping) for r in await rows(_themes(period, dialect))]
             return found
-        referred = _counts(await rows(_referred(period, dialect, by)), by)
-        closed = _counts(await rows(_closed(period, dialect, by)), by)
+        referred = _summed([_counts(await rows(query), by) for query in _referred(period, dialect, by)])
+        closed = _summed([_counts(await rows(query), by) for query in _closed(period, dialect, by)])
         found.reviews = [
             ReviewCount(group=group, referred=referred.get(group, 0), closed=closed.get(group, 0))
             for group in sorted(referred.keys() | closed.keys())
@@ -176,11 +177,11 @@ def _days(seconds: float | None) -> float:
 # --- Reviews referred and closed. ---------------------------------------------------------------------------
 
 
-def _grouped(query: Query, group: ColumnElement[Any], by: GroupBy) -> Query:
+def _grouped(query: Query, table: Table, group: ColumnElement[Any], by: GroupBy) -> Query:
     if by is GroupBy.REASON:
         # Reasons are stored comma-separated; wrapping both sides in commas matches whole values only. One pass,
         # one count per reason (a review with two reasons counts under each).
-        listed = literal(",") + referrals.c.reasons + literal(",")
+        listed = literal(",") + table.c.reasons + literal(",")
         return query.with_only_columns(
             *(_count_where(listed.like(f"%,{reason.value},%")).label(reason.value) for reason in Reason)
         )
@@ -195,23 +196,39 @@ def _counts(found: list[Any], by: GroupBy) -> dict[str, int]:
     return {row.group: row.count for row in found}
 
 
-def _group_column(by: GroupBy, month: ColumnElement[str]) -> ColumnElement[Any]:
+def _group_column(by: GroupBy, table: Table, month: ColumnElement[str]) -> ColumnElement[Any]:
     if by is GroupBy.OSN:
-        return referrals.c.osn
+        return table.c.osn
     if by is GroupBy.OUTCOME:
-        return func.coalesce(referrals.c.outcome, "open")
+        return func.coalesce(table.c.outcome, "open")
     return month
 
 
-def _referred(period: Period, dialect: Dialect, by: GroupBy) -> Query:
-    query = select(func.count().label("count")).select_from(referrals).where(period.holds(referrals.c.created_at))
-    return _grouped(query, _group_column(by, dialect.month(referrals.c.created_at)), by)
+# Where reviews are counted, with the column that says when each was referred: the records of a review past
+# retention are destroyed, but its aggregates stay behind in disposed_reviews, so the counts never fall.
+_COUNTED: tuple[tuple[Table, str], ...] = ((referrals, "created_at"), (disposed_reviews, "referred_at"))
 
 
-def _closed(period: Period, dialect: Dialect, by: GroupBy) -> Query:
+def _referred(period: Period, dialect: Dialect, by: GroupBy) -> list[Query]:
+    return [_counted(table, table.c[referred_at], period, dialect, by) for table, referred_at in _COUNTED]
+
+
+def _closed(period: Period, dialect: Dialect, by: GroupBy) -> list[Query]:
     """Reviews closed in the period: when each moved into `closed` (kept on its row as the move is appended)."""
-    query = select(func.count().label("count")).select_from(referrals).where(period.holds(referrals.c.closed_at))
-    return _grouped(query, _group_column(by, dialect.month(referrals.c.closed_at)), by)
+    return [_counted(table, table.c.closed_at, period, dialect, by) for table, _ in _COUNTED]
+
+
+def _counted(table: Table, moment: ColumnElement[Any], period: Period, dialect: Dialect, by: GroupBy) -> Query:
+    query = select(func.count().label("count")).select_from(table).where(period.holds(moment))
+    return _grouped(query, table, _group_column(by, table, dialect.month(moment)), by)
+
+
+def _summed(counts: list[dict[str, int]]) -> dict[str, int]:
+    total: dict[str, int] = {}
+    for found in counts:
+        for group, count in found.items():
+            total[group] = total.get(group, 0) + count
+    return total
 
 
 # --- Durations: time in each status, time to implementation. -------------------------------------------------

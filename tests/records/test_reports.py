@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 from peer_review.records.reports import GroupBy, report
-from peer_review.records.schema import audit_events, journey_stages, recommendations, referrals
+from peer_review.records.schema import audit_events, disposed_reviews, journey_stages, recommendations, referrals
 from peer_review.records.scratch import scratch_database
 from peer_review.records.store import RecordsStore
 from tests.conftest import postgres_url
@@ -238,3 +238,41 @@ async def test_the_reviews_by_reason_osn_and_outcome(records: RecordsStore) -> N
     assert stage_only.reviews == [] and len(stage_only.stages_not_followed) == 2
     theme_only = await report(records, START, END, GroupBy.THEME)
     assert theme_only.reviews == [] and [t.count for t in theme_only.themes] == [1, 2, 1]
+
+
+async def test_a_review_disposed_of_under_retention_still_counts(records: RecordsStore) -> None:
+    await write_fixture(records)
+    # F: north-west, suicide, completed, referred 01-08, closed 02-20; its records were destroyed on 2033-03-01 and
+    # only its aggregates row is left.
+    async with records.engine.begin() as connection:
+        await connection.execute(
+            disposed_reviews.insert().values(
+                referral_id="F",
+                osn="north-west",
+                referral_level="local",
+                reasons="suicide_or_alleged_suicide",
+                mandatory=True,
+                outcome="completed",
+                referred_at=day("01-08"),
+                closed_at=day("02-20"),
+                disposed_at=day("03-01", 2033),
+                run="retention-test",
+                local_recommendations=0,
+                national_recommendations=0,
+                audit_events=12,
+                notifications=4,
+                access_log=1,
+            )
+        )
+    found = await report(records, START, END, GroupBy.OSN)
+    # As in the test above, plus F under north-west: referred in January, closed in February.
+    assert [(r.group, r.referred, r.closed) for r in found.reviews] == [
+        ("north-east", 2, 2),
+        ("north-west", 1, 1),
+        ("south-west", 1, 1),
+    ]
+    by_month = await report(records, START, END, GroupBy.MONTH)
+    months = {r.group: (r.referred, r.closed) for r in by_month.reviews}
+    by_reason = await report(records, START, END, GroupBy.REASON)
+    assert ("suicide_or_alleged_suicide", 1, 1) in [(r.group, r.referred, r.closed) for r in by_reason.reviews]
+    assert sum(referred for referred, _ in months.values()) == 4 and sum(closed for _, closed in months.values()) == 4
