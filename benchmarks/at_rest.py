@@ -14,7 +14,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -60,29 +60,81 @@ class AtRestFigures:
         return asdict(self)
 
 
-async def fill(reviews: PeerReviewClient, count: int, referral: Callable[[int], Referral]) -> None:
-    """Start `count` reviews in index order, holding the backlog of not-yet-triaged ones under BACKLOG."""
-    client = reviews.client
-    # One slot per review started and not yet at rest; the watcher hands slots back as reviews settle.
-    slots = asyncio.Semaphore(BACKLOG)
+async def fill(
+    count: int,
+    start: Callable[[int], Awaitable[object]],
+    settled: Callable[[], Awaitable[int]],
+    per_start: int = 1,
+) -> None:
+    """Run `start(0)` … `start(count - 1)` in index order, each bringing `per_start` workflows to rest, holding
+    the backlog of those started and not yet at rest under BACKLOG; `settled` counts the workflows at rest so far."""
+    # One slot per start not yet at rest; the watcher hands slots back as its workflows settle.
+    slots = asyncio.Semaphore(max(1, BACKLOG // per_start))
     next_index = iter(range(count))
-    already = (await client.count_workflows(WAITING.query())).count
 
     async def lane() -> None:
         for index in next_index:
             await slots.acquire()
-            await reviews.refer(referral(index))
+            await start(index)
 
     async def watch() -> None:
         at_rest = 0
         while at_rest < count:
             await asyncio.sleep(0.25)
-            now = (await client.count_workflows(WAITING.query())).count - already
+            now = await settled() // per_start
             for _ in range(now - at_rest):
                 slots.release()
             at_rest = max(now, at_rest)
 
     await asyncio.gather(watch(), *(lane() for _ in range(START_LANES)))
+
+
+@dataclass(frozen=True)
+class Weighed:
+    """What bringing workflows to rest cost the worker and the server, and the worker's memory before and after."""
+
+    seconds: float
+    worker_cpu_seconds: float
+    server_cpu_seconds: float
+    worker_rss_idle_mb: float
+    worker_rss_at_rest_mb: float
+    worker_rss_peak_mb: float
+    server_rss_at_rest_mb: float
+
+    def figures(self, count: int, unit: str) -> dict[str, float]:
+        """The fill's rate, its CPU per `unit` brought to rest and the memory, named as the tables read them."""
+        return {
+            "fill_seconds": self.seconds,
+            "fill_per_second": count / self.seconds,
+            f"fill_worker_cpu_ms_per_{unit}": 1000 * self.worker_cpu_seconds / count,
+            f"fill_server_cpu_ms_per_{unit}": 1000 * self.server_cpu_seconds / count,
+            "worker_rss_idle_mb": self.worker_rss_idle_mb,
+            "worker_rss_at_rest_mb": self.worker_rss_at_rest_mb,
+            "worker_rss_peak_mb": self.worker_rss_peak_mb,
+            "server_rss_at_rest_mb": self.server_rss_at_rest_mb,
+        }
+
+
+async def weigh(worker_pid: int, server_pid: int, filling: Callable[[], Awaitable[None]]) -> Weighed:
+    """The idle worker's memory, then `filling()` and the worker's memory once it is idle again."""
+    await wait_until_idle(worker_pid)
+    idle = memory_mb(worker_pid)["VmRSS"]
+    began = time.perf_counter()
+    worker_cpu, server_cpu = cpu_seconds(worker_pid), cpu_seconds(server_pid)
+    await filling()
+    seconds = time.perf_counter() - began
+    # At rest means the records and notifications have caught up too, not just the status.
+    await wait_until_idle(worker_pid)
+    memory = memory_mb(worker_pid)
+    return Weighed(
+        seconds=seconds,
+        worker_cpu_seconds=cpu_seconds(worker_pid) - worker_cpu,
+        server_cpu_seconds=cpu_seconds(server_pid) - server_cpu,
+        worker_rss_idle_mb=idle,
+        worker_rss_at_rest_mb=memory["VmRSS"],
+        worker_rss_peak_mb=memory["VmHWM"],
+        server_rss_at_rest_mb=memory_mb(server_pid)["VmRSS"],
+    )
 
 
 def _run_cli(arguments: list[str], environment: dict[str, str], repeats: int) -> CliTiming:
@@ -121,16 +173,16 @@ async def measure_at_rest(
 ) -> AtRestFigures:
     """Fill `count` reviews on the idle worker `worker_pid`, then read its memory and time the CLI (the judged
     `list --status` alone, or with `every_listing` also the full listings and `--help`)."""
-    await wait_until_idle(worker_pid)
-    idle = memory_mb(worker_pid)["VmRSS"]
-    began = time.perf_counter()
-    worker_cpu, server_cpu = cpu_seconds(worker_pid), cpu_seconds(server_pid)
-    await fill(reviews, count, referral)
-    fill_seconds = time.perf_counter() - began
-    # At rest means the records and notifications have caught up too, not just the status.
-    await wait_until_idle(worker_pid)
-    worker_cpu, server_cpu = cpu_seconds(worker_pid) - worker_cpu, cpu_seconds(server_pid) - server_cpu
-    memory = memory_mb(worker_pid)
+    client = reviews.client
+    already = (await client.count_workflows(WAITING.query())).count
+
+    async def waiting() -> int:
+        return (await client.count_workflows(WAITING.query())).count - already
+
+    async def refer(index: int) -> None:
+        await reviews.refer(referral(index))
+
+    weighed = await weigh(worker_pid, server_pid, lambda: fill(count, refer, waiting))
     listed_began = time.perf_counter()
     listed = await reviews.list(WAITING, limit=count)
     in_process = time.perf_counter() - listed_began
@@ -140,14 +192,7 @@ async def measure_at_rest(
     cli = [await asyncio.to_thread(_run_cli, variant, environment, cli_repeats) for variant in variants]
     return AtRestFigures(
         reviews=count,
-        fill_seconds=fill_seconds,
-        fill_per_second=count / fill_seconds,
-        fill_worker_cpu_ms_per_review=1000 * worker_cpu / count,
-        fill_server_cpu_ms_per_review=1000 * server_cpu / count,
-        worker_rss_idle_mb=idle,
-        worker_rss_at_rest_mb=memory["VmRSS"],
-        worker_rss_peak_mb=memory["VmHWM"],
-        server_rss_at_rest_mb=memory_mb(server_pid)["VmRSS"],
+        **weighed.figures(count, "review"),
         in_process_list_seconds=in_process,
         listed=len(listed),
         cli=cli,

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.lifecycle import measure_lifecycle
+from benchmarks.open_recommendations import measure_open_recommendations
 from benchmarks.options import Options
 from benchmarks.procfs import machine_memory_gb
 from benchmarks.proofs import measure_proof_cost
@@ -82,6 +83,7 @@ def _parameters(options: Options) -> dict[str, Any]:
             "retention_reviews",
             "retention_decisions",
             "reports_reviews",
+            "open_recommendations",
             "in_process_workers",
         )
     } | {"worker_tuning": options.tuning}
@@ -110,6 +112,11 @@ async def run_benchmark(options: Options, keep: Path | None = None) -> dict[str,
                 rounds=30 if options.quick else 300,
             )
             scale = await measure_scale(stack, options, server.pid) if options.at_rest else {}
+            recommendations = (
+                await measure_open_recommendations(stack, options.open_recommendations, server.pid)
+                if options.open_recommendations
+                else None
+            )
             retention = (
                 (await measure_retention(stack, options.retention_reviews, options.retention_decisions)).as_dict()
                 if options.retention_reviews
@@ -134,6 +141,7 @@ async def run_benchmark(options: Options, keep: Path | None = None) -> dict[str,
         "proofs": proofs.as_dict(),
         "scale": {key: value for key, value in scale.items() if key not in ("at_rest",)},
         "at_rest": scale.get("at_rest"),
+        "open_recommendations": recommendations,
         "retention": retention,
         "reports": reports,
         "reports_seconds": reports_seconds,

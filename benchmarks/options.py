@@ -31,6 +31,7 @@ FULL: dict[str, Any] = {
     "retention_reviews": 100_000,
     "retention_decisions": 20,
     "reports_reviews": 100_000,
+    "open_recommendations": 10_000,
 }
 QUICK: dict[str, Any] = {
     "reviews": 6,
@@ -52,6 +53,7 @@ QUICK: dict[str, Any] = {
     "retention_reviews": 200,
     "retention_decisions": 3,
     "reports_reviews": 30,
+    "open_recommendations": 20,
 }
 
 
@@ -79,6 +81,7 @@ class Options:
     recovery_burst_seconds: float
     recovery_patience: float
     reports_reviews: int
+    open_recommendations: int
     output: Path
     tuning: dict[str, Any]
     in_process_workers: bool
@@ -139,6 +142,12 @@ def parse(argv: list[str] | None = None) -> Options:
         help="the reports phase: closed reviews (3 recommendations each) written straight into the records database "
         "(100000; quick 30; 0 skips it); PostgreSQL too when PEER_REVIEW_BENCH_POSTGRES_URL is set",
     )
+    parser.add_argument(
+        "--open-recommendations",
+        type=int,
+        help="open recommendations brought to rest on a worker of their own, 10 per review signed off, and the "
+        "worker's memory read (10000; quick 20; 0 skips it)",
+    )
     parser.add_argument("--output", type=Path, help=f"where latest.json/png go ({RESULTS}; quick: {QUICK_RESULTS})")
     parser.add_argument(
         "--in-process-workers",
@@ -191,6 +200,7 @@ def parse(argv: list[str] | None = None) -> Options:
         recovery_burst_seconds=pick("recovery_burst_seconds"),
         recovery_patience=pick("recovery_patience"),
         reports_reviews=pick("reports_reviews"),
+        open_recommendations=pick("open_recommendations"),
         output=args.output or (QUICK_RESULTS if args.quick else RESULTS),
         tuning={name: getattr(args, name) for name in names if getattr(args, name) is not None},
         in_process_workers=args.in_process_workers,

@@ -83,23 +83,39 @@ def history_table(results: dict[str, Any]) -> Table:
     return table
 
 
-def at_rest_table(rest: dict[str, Any]) -> Table:
-    table = Table(title=f"Scale at rest: {rest['reviews']:,} reviews awaiting a Chair decision", title_justify="left")
+def _rest_table(title: str, rest: dict[str, Any], unit: str, units: str) -> Table:
+    """How the workflows were brought to rest and the worker's memory once they were."""
+    table = Table(title=title, title_justify="left")
     table.add_column("figure")
     table.add_column("value", justify="right")
-    table.add_row("filled in", f"{rest['fill_seconds']:.0f} s ({rest['fill_per_second']:.0f} reviews/s)")
+    table.add_row("filled in", f"{rest['fill_seconds']:.0f} s ({rest['fill_per_second']:.1f} {units}/s)")
     table.add_row(
-        "CPU per review to rest: worker | server",
-        f"{rest['fill_worker_cpu_ms_per_review']:.0f} | {rest['fill_server_cpu_ms_per_review']:.0f} ms",
+        f"CPU per {unit} to rest: worker | server",
+        f"{rest[f'fill_worker_cpu_ms_per_{unit}']:.0f} | {rest[f'fill_server_cpu_ms_per_{unit}']:.0f} ms",
     )
     rss = (rest["worker_rss_idle_mb"], rest["worker_rss_at_rest_mb"], rest["worker_rss_peak_mb"])
     table.add_row("worker RSS idle / at rest / peak", " / ".join(f"{mb:.0f}" for mb in rss) + " MB")
     table.add_row("server RSS at rest", f"{rest['server_rss_at_rest_mb']:.0f} MB")
+    return table
+
+
+def at_rest_table(rest: dict[str, Any]) -> Table:
+    title = f"Scale at rest: {rest['reviews']:,} reviews awaiting a Chair decision"
+    table = _rest_table(title, rest, "review", "reviews")
     table.add_row("client.list in-process", f"{rest['in_process_list_seconds']:.2f} s ({rest['listed']} rows)")
     for timing in rest["cli"]:
         rows = "" if timing["rows"] is None else f", {timing['rows']} rows"
         table.add_row(timing["command"], f"{timing['seconds_median']:.2f} s (min {timing['seconds_min']:.2f}{rows})")
     return table
+
+
+def open_recommendations_table(rest: dict[str, Any]) -> Table:
+    """Beside the reviews at rest: the recommendations of reviews signed off (CPU includes their reviews' share)."""
+    title = (
+        f"Open recommendations at rest: {rest['recommendations']:,}, from {rest['reviews_signed_off']:,} reviews "
+        "signed off (their CPU included)"
+    )
+    return _rest_table(title, rest, "recommendation", "recommendations")
 
 
 def _percentiles(latency: dict[str, float]) -> str:
@@ -241,6 +257,8 @@ def show(results: dict[str, Any], targets: list[Target], console: Console) -> No
         console.print(proofs_table(results["proofs"]))
     if results.get("at_rest"):
         console.print(at_rest_table(results["at_rest"]))
+    if results.get("open_recommendations"):
+        console.print(open_recommendations_table(results["open_recommendations"]))
     if scale.get("idle"):
         console.print(idle_table(scale["idle"]))
     if scale.get("load"):
