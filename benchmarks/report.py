@@ -115,7 +115,10 @@ def open_recommendations_table(rest: dict[str, Any]) -> Table:
         f"Open recommendations at rest: {rest['recommendations']:,}, from {rest['reviews_signed_off']:,} reviews "
         "signed off (their CPU included)"
     )
-    return _rest_table(title, rest, "recommendation", "recommendations")
+    table = _rest_table(title, rest, "recommendation", "recommendations")
+    if rest["failed_reviews"]:
+        table.add_row("reviews that failed (not retried)", f"{rest['failed_reviews']}: {rest['first_failures'][0]}")
+    return table
 
 
 def _percentiles(latency: dict[str, float]) -> str:
