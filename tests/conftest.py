@@ -1,6 +1,7 @@
+"""Fixtures for every folder: one dev server per session (each test on its own task queue), settings, a store."""
+
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,10 +15,7 @@ from temporalio.testing import WorkflowEnvironment
 from peer_review.records.store import RecordsStore
 from peer_review.settings import Settings
 from peer_review.temporal import search_attributes as sa
-from peer_review.temporal.converter import encrypted_converter
-from tests.helpers import EXAMPLES, TEST_KEY_FILE, venv_binary
-
-TEST_CONVERTER = encrypted_converter(TEST_KEY_FILE)
+from tests.helpers import EXAMPLES, TEST_CONVERTER, TEST_KEY_FILE, venv_binary
 
 
 @pytest.fixture(scope="session")
@@ -59,10 +57,6 @@ async def store(records_url: str) -> AsyncIterator[RecordsStore]:
     await records.create_schema()
     yield records
     await records.close()
-
-
-def postgres_url() -> str | None:
-    return os.environ.get("PEER_REVIEW_TEST_POSTGRES_URL")
 
 
 @pytest.fixture

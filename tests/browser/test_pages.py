@@ -8,9 +8,9 @@ from playwright.async_api import BrowserContext, Page, expect
 from peer_review.domain.lifecycle import ActionName
 from peer_review.domain.models import Decision, ReviewerAssignment
 from peer_review.temporal.client import PeerReviewClient
-from tests.api.support import AUDITOR, CHAIR, REVIEWER, LiveServer
 from tests.browser.conftest import save_screenshot
-from tests.helpers import referral, triaged
+from tests.helpers import AUDITOR, CHAIR, REVIEWER, referral, triaged
+from tests.helpers.web import LiveServer
 
 
 async def sign_in(context: BrowserContext, server: LiveServer, staff_id: str) -> Page:

@@ -9,7 +9,8 @@ from typing import Protocol
 import pytest
 
 from peer_review.records.store import RecordsStore
-from tests.faults.harness import DevServer, Stack, WorkerProcess, stack_settings, worker_variables
+from peer_review.temporal.dev_server import DevServer
+from tests.helpers.stack import Stack, WorkerProcess, persisted_server, stack_settings, worker_variables
 
 StoreOpener = Callable[[Stack], RecordsStore]
 
@@ -25,7 +26,7 @@ async def launch(tmp_path: Path) -> AsyncIterator[Launch]:
     workers: list[WorkerProcess] = []
 
     async def start(**settings: object) -> Stack:
-        server = DevServer(tmp_path)
+        server = persisted_server(tmp_path)
         servers.append(server)  # before starting, so a server that never comes up is still stopped
         await server.start()
         chosen = stack_settings(server, tmp_path, **settings)

@@ -8,9 +8,9 @@ import time
 from peer_review.domain.models import Status
 from peer_review.temporal.names import NOTIFY
 from tests.faults.conftest import Launch, StoreOpener
-from tests.faults.harness import free_port, review_count, time_limit
-from tests.faults.mail import Inbox, MailServer, message_id
-from tests.faults.reviews import (
+from tests.helpers import free_port
+from tests.helpers.mail import Inbox, MailServer, message_id
+from tests.helpers.reviews import (
     assert_all_recorded,
     each,
     expected_outcome,
@@ -22,6 +22,7 @@ from tests.faults.reviews import (
     retried,
     take_steps,
 )
+from tests.helpers.stack import review_count, time_limit
 
 # Only catches a decision that waits for mail; no performance target.
 DECISION_LIMIT = 15.0

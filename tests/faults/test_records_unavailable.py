@@ -11,8 +11,7 @@ import pytest
 from peer_review.domain.models import Outcome, Status
 from peer_review.temporal.names import RECORD_BATCH
 from tests.faults.conftest import Launch, StoreOpener
-from tests.faults.harness import DatabaseLock, review_count
-from tests.faults.reviews import (
+from tests.helpers.reviews import (
     assert_all_recorded,
     each,
     finished,
@@ -24,6 +23,7 @@ from tests.faults.reviews import (
     settle,
     take_steps,
 )
+from tests.helpers.stack import DatabaseLock, review_count
 from workflows.side_effects import NOTIFICATION_GRACE
 
 # SQLite's busy timeout (activities/records.py) and the record activity's start-to-close timeout, in seconds,

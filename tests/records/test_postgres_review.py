@@ -27,8 +27,16 @@ from peer_review.settings import Settings
 from peer_review.temporal.client import PeerReviewClient, workflow_id
 from peer_review.temporal.key_rings import load_chain_ring
 from peer_review.temporal.proofs import with_sealed_headers
-from tests.conftest import postgres_url
-from tests.helpers import TEST_KEY_FILE, chain_keys, findings, new_worker, referral, triaged
+from tests.helpers import (
+    TEST_KEY_FILE,
+    chain_keys,
+    findings,
+    new_worker,
+    postgres_alone,
+    postgres_url,
+    referral,
+    triaged,
+)
 
 pytestmark = pytest.mark.skipif(not postgres_url(), reason="PEER_REVIEW_TEST_POSTGRES_URL is not set")
 
@@ -40,8 +48,9 @@ async def pg_store() -> AsyncIterator[RecordsStore]:
     url = postgres_url()
     assert url
     store = RecordsStore.from_url(url)
-    await store.create_schema()
-    yield store
+    async with postgres_alone():  # the review runs on a shared database: one test at a time
+        await store.create_schema()
+        yield store
     await store.close()
 
 

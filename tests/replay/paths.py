@@ -1,6 +1,6 @@
 """One scripted run per lifecycle path; `.venv/bin/python -m tests.replay.paths` re-saves their histories.
 
-tests/histories/ holds one baseline history per path, named by the path. test_replay.py replays them against the
+tests/replay/histories/ holds one baseline history per path, named by the path. test_replay.py replays them against the
 current workflow code, so a change that would break running reviews fails the suite. Re-saving overwrites the
 baseline: do it after a deliberate workflow change, and only while no review runs on the code that wrote the old
 one (see "Shipping a workflow change" in the README).
@@ -35,7 +35,7 @@ from peer_review.temporal.client import PeerReviewClient
 from peer_review.temporal.converter import encrypted_converter
 from tests.helpers import EXAMPLES, TEST_KEY_FILE, findings, new_worker, referral, venv_binary
 
-HISTORIES = Path(__file__).resolve().parent.parent / "histories"
+HISTORIES = Path(__file__).resolve().parent / "histories"
 Step = tuple[ActionName, ActionPayload] | ChairDecision
 
 APPROVE = (ActionName.APPROVE, Decision(actor="S100", rationale="Appropriate"))

