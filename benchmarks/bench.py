@@ -18,9 +18,10 @@ from benchmarks.options import Options
 from benchmarks.procfs import machine_memory_gb
 from benchmarks.proofs import measure_proof_cost
 from benchmarks.scale import measure_scale
-from benchmarks.server import start_dev_server, temporal_binary
+from benchmarks.server import start_dev_server
 from benchmarks.stack import ROOT, Stack, bench_converter
 from peer_review.logs import configure_logging
+from peer_review.temporal.dev_server import wheel_binary
 
 
 def _git(*arguments: str) -> str:
@@ -30,7 +31,7 @@ def _git(*arguments: str) -> str:
 
 
 def machine() -> dict[str, Any]:
-    cli = subprocess.run([str(temporal_binary()), "--version"], capture_output=True, text=True, check=False)
+    cli = subprocess.run([wheel_binary("temporal"), "--version"], capture_output=True, text=True, check=False)
     return {
         # The code measured: the commit, and whether files outside benchmarks/ differed from it.
         "commit": _git("rev-parse", "--short", "HEAD"),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from temporalio.testing import WorkflowEnvironment
 from peer_review.records.store import RecordsStore
 from peer_review.settings import Settings
 from peer_review.temporal import search_attributes as sa
-from tests.helpers import EXAMPLES, TEST_CONVERTER, TEST_KEY_FILE, venv_binary
+from tests.helpers import TEST_CONVERTER, venv_binary, worker_settings
 
 
 @pytest.fixture(scope="session")
@@ -36,19 +35,13 @@ def client(env: WorkflowEnvironment) -> Client:
 
 
 @pytest.fixture
-def records_url(tmp_path: Path) -> str:
-    return f"sqlite+aiosqlite:///{tmp_path / 'records.db'}"
+def settings(tmp_path: Path, env: WorkflowEnvironment) -> Settings:
+    return worker_settings(tmp_path, temporal_address=env.client.service_client.config.target_host)
 
 
 @pytest.fixture
-def settings(records_url: str, env: WorkflowEnvironment) -> Settings:
-    return Settings(
-        records_url=records_url,
-        directory=EXAMPLES / "directory.yaml",
-        key_file=TEST_KEY_FILE,
-        temporal_address=env.client.service_client.config.target_host,
-        task_queue=f"tq-{uuid.uuid4()}",
-    )
+def records_url(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path / 'records.db'}"  # where `settings` put them
 
 
 @pytest.fixture

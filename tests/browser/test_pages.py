@@ -9,7 +9,8 @@ from peer_review.domain.lifecycle import ActionName
 from peer_review.domain.models import Decision, ReviewerAssignment
 from peer_review.temporal.client import PeerReviewClient
 from tests.browser.conftest import save_screenshot
-from tests.helpers import AUDITOR, CHAIR, REVIEWER, referral, triaged
+from tests.helpers import referral, triaged
+from tests.helpers.staff import AUDITOR, CHAIR, REVIEWER
 from tests.helpers.web import LiveServer
 
 

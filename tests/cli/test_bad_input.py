@@ -25,7 +25,7 @@ from peer_review.domain.lifecycle import ActionName
 from peer_review.domain.models import AuditEvent, Decision, ReviewerAssignment, Status
 from peer_review.settings import Settings
 from peer_review.temporal.client import PeerReviewClient, workflow_id
-from tests.helpers import EXAMPLES, ROOT, TEST_KEY_FILE, example, referral, triaged
+from tests.helpers import EXAMPLES, ROOT, example, refer, triaged, worker_settings
 from tests.helpers.payloads import Broken, findings, referrals
 from tests.helpers.stack import BIN, WorkerProcess, time_limit, worker_variables
 
@@ -61,13 +61,7 @@ class Cli:
 @pytest.fixture(scope="module")
 async def cli(env: WorkflowEnvironment, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Cli]:
     work = tmp_path_factory.mktemp("bad-input")
-    settings = Settings(
-        temporal_address=env.client.service_client.config.target_host,
-        task_queue=f"bad-input-{uuid.uuid4().hex[:8]}",
-        records_url=f"sqlite+aiosqlite:///{work / 'records.db'}",
-        directory=EXAMPLES / "directory.yaml",
-        key_file=TEST_KEY_FILE,
-    )
+    settings = worker_settings(work, temporal_address=env.client.service_client.config.target_host)
     worker = WorkerProcess(worker_variables(settings), work / "worker.log")
     await worker.start()
     files = work / "payloads"
@@ -138,23 +132,22 @@ async def test_refer_refuses_every_broken_referral_and_starts_nothing(cli: Cli, 
 async def test_submit_findings_refuses_every_broken_findings_and_changes_nothing(
     cli: Cli, reviews: PeerReviewClient
 ) -> None:
-    r = referral("complex-issue")
-    await reviews.refer(r)
-    await triaged(reviews, r.referral_id)
-    await reviews.act(r.referral_id, ActionName.APPROVE, Decision(actor="S100"))
-    await reviews.act(r.referral_id, ActionName.ASSIGN_REVIEWER, ReviewerAssignment(actor="S100", reviewer="S400"))
-    before = await decisions(reviews, r.referral_id)
+    ref = await refer(reviews, "complex-issue")
+    await triaged(reviews, ref)
+    await reviews.act(ref, ActionName.APPROVE, Decision(actor="S100"))
+    await reviews.act(ref, ActionName.ASSIGN_REVIEWER, ReviewerAssignment(actor="S100", reviewer="S400"))
+    before = await decisions(reviews, ref)
 
     @FEW
     @given(findings())
     def submit(case: Broken) -> None:
-        assert_refused(cli.run("submit-findings", r.referral_id, cli.write(case.data), "--as", "S400"), case)
+        assert_refused(cli.run("submit-findings", ref, cli.write(case.data), "--as", "S400"), case)
 
     submit()
-    assert (await reviews.status(r.referral_id)).status is Status.UNDER_REVIEW
-    assert await decisions(reviews, r.referral_id) == before
+    assert (await reviews.status(ref)).status is Status.UNDER_REVIEW
+    assert await decisions(reviews, ref) == before
     # The review and the worker are unharmed: good findings still go through.
-    done = cli.run("submit-findings", r.referral_id, str(EXAMPLES / "findings.json"), "--as", "S400", "--json")
+    done = cli.run("submit-findings", ref, str(EXAMPLES / "findings.json"), "--as", "S400", "--json")
     assert done.returncode == 0 and json.loads(done.stdout)["status"] == "awaiting_sign_off", done.stderr
     assert not cli.task_failures()
 
@@ -194,13 +187,12 @@ def test_an_escape_sequence_in_a_field_name_never_reaches_the_terminal(cli: Cli)
 async def test_hostile_text_stored_in_a_review_does_not_break_the_audit_view(
     cli: Cli, reviews: PeerReviewClient
 ) -> None:
-    r = referral("persistent")
-    await reviews.refer(r)
-    await triaged(reviews, r.referral_id)
+    ref = await refer(reviews, "persistent")
+    await triaged(reviews, ref)
     rationale = "See [/bold] and [link=https://evil.example]this[/link] :cat:"
-    await reviews.act(r.referral_id, ActionName.DECLINE, Decision(actor="S100", rationale=rationale))
-    await reviews.client.get_workflow_handle(f"peer-review-{r.referral_id}").result()
-    done = cli.run("audit", r.referral_id, "--as", "S500", columns=1000)  # wide enough that no table cell wraps
+    await reviews.act(ref, ActionName.DECLINE, Decision(actor="S100", rationale=rationale))
+    await reviews.client.get_workflow_handle(f"peer-review-{ref}").result()
+    done = cli.run("audit", ref, "--as", "S500", columns=1000)  # wide enough that no table cell wraps
     assert done.returncode == 0 and rationale in unwrapped(done.stdout), done.stderr[-1500:]
 
 

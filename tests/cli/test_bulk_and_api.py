@@ -20,7 +20,8 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from peer_review.cli import bulk_import as bulk
-from tests.helpers import CHAIR, EXAMPLES, ROOT, TEST_KEY_FILE, example
+from tests.helpers import EXAMPLES, ROOT, TEST_KEY_FILE, example
+from tests.helpers.staff import CHAIR
 from tests.helpers.web import SECRET, as_
 
 

@@ -9,22 +9,9 @@ import time
 from peer_review.records.store import RecordsStore
 from tests.cli.conftest import Cli
 from tests.helpers import EXAMPLES
+from tests.helpers.staff import OUTSIDERS, READERS
 
-# Who, and whether they may read a north-east review referred by S300 and assigned to S400.
-PEOPLE = {
-    "auditor": ("S500", True),
-    "focal point": ("S200", True),
-    "chair of the OSN": ("S100", True),
-    "deputy": ("S101", True),
-    "chair of another OSN": ("S110", False),
-    "assigned reviewer": ("S400", True),
-    "another reviewer": ("S401", False),
-    "referrer": ("S300", True),
-    "another caseworker": ("S302", False),
-    "integration": ("I900", False),
-    "not in the directory": ("S999", False),
-    "external (contractor domain)": ("S900", False),
-}
+PEOPLE = {**READERS, **{person: (staff_id, False) for person, staff_id in OUTSIDERS.items()}}
 READS = [("status",), ("audit",), ("history",), ("export", "--format", "json")]
 
 

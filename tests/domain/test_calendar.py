@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 
 import holidays
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from peer_review.domain.working_days import (
@@ -22,15 +22,10 @@ from peer_review.domain.working_days import (
     subtract_working_days,
     working_days_between,
 )
+from tests.helpers import PROPERTY
 
-# Deterministic and fast: the same examples every run, no example database left on disk.
-PROPERTY = settings(
-    max_examples=300,
-    derandomize=True,
-    database=None,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+# The shared property settings, with more examples: each one is cheap.
+MORE = settings(PROPERTY, max_examples=300)
 
 ORACLE: frozenset[date] = frozenset(
     holidays.country_holidays("GB", subdiv="ENG", years=range(FIRST_YEAR, LAST_YEAR + 1))
@@ -67,7 +62,7 @@ def at(day: date, hour: int = 10, minute: int = 30) -> datetime:
 # --- properties -----------------------------------------------------------------------------
 
 
-@PROPERTY
+@MORE
 @given(start=moments, n=day_counts)
 def test_add_never_lands_on_a_weekend_or_bank_holiday(start: datetime, n: int) -> None:
     deadline = add_working_days(start, n)
@@ -76,7 +71,7 @@ def test_add_never_lands_on_a_weekend_or_bank_holiday(start: datetime, n: int) -
     assert is_working_day(deadline.date())
 
 
-@PROPERTY
+@MORE
 @given(start=moments, n=day_counts)
 def test_add_keeps_time_of_day_and_timezone(start: datetime, n: int) -> None:
     deadline = add_working_days(start, n)
@@ -84,7 +79,7 @@ def test_add_keeps_time_of_day_and_timezone(start: datetime, n: int) -> None:
     assert deadline.tzinfo is UTC
 
 
-@PROPERTY
+@MORE
 @given(start=moments, n=day_counts)
 def test_add_counts_exactly_n_working_days(start: datetime, n: int) -> None:
     deadline = add_working_days(start, n)
@@ -92,7 +87,7 @@ def test_add_counts_exactly_n_working_days(start: datetime, n: int) -> None:
     assert working_days_between(start.date(), deadline.date()) == n
 
 
-@PROPERTY
+@MORE
 @given(start=moments, n=day_counts)
 def test_add_spans_at_least_n_calendar_days(start: datetime, n: int) -> None:
     deadline = add_working_days(start, n)
@@ -100,13 +95,13 @@ def test_add_spans_at_least_n_calendar_days(start: datetime, n: int) -> None:
     assert deadline - start >= timedelta(days=n)
 
 
-@PROPERTY
+@MORE
 @given(start=moments, n=day_counts, extra=st.integers(min_value=1, max_value=30))
 def test_add_is_strictly_monotonic_in_n(start: datetime, n: int, extra: int) -> None:
     assert add_working_days(start, n) < add_working_days(start, n + extra)
 
 
-@PROPERTY
+@MORE
 @given(
     first=dates,
     gap=st.integers(min_value=0, max_value=40),
@@ -121,14 +116,14 @@ def test_add_is_monotonic_in_start(first: date, gap: int, n: int, clock: time) -
     assert add_working_days(early, n) <= add_working_days(late, n)
 
 
-@PROPERTY
+@MORE
 @given(start=moments, n=day_counts)
 def test_subtract_inverts_add_for_working_day_starts(start: datetime, n: int) -> None:
     assume(oracle_working(start.date()))
     assert subtract_working_days(add_working_days(start, n), n) == start
 
 
-@PROPERTY
+@MORE
 @given(moment=moments, n=day_counts)
 def test_add_inverts_subtract_for_working_day_moments(moment: datetime, n: int) -> None:
     assume(oracle_working(moment.date()))
@@ -136,7 +131,7 @@ def test_add_inverts_subtract_for_working_day_moments(moment: datetime, n: int) 
     assert add_working_days(subtract_working_days(moment, n), n) == moment
 
 
-@PROPERTY
+@MORE
 @given(moment=moments, n=day_counts)
 def test_subtract_lands_n_working_days_earlier_on_a_working_day(moment: datetime, n: int) -> None:
     assume(moment - timedelta(days=2 * MAX_DAYS) >= EARLIEST)
@@ -148,13 +143,13 @@ def test_subtract_lands_n_working_days_earlier_on_a_working_day(moment: datetime
     assert oracle_count(earlier.date() - timedelta(days=1), moment.date() - timedelta(days=1)) == n
 
 
-@PROPERTY
+@MORE
 @given(day=st.dates(min_value=date(FIRST_YEAR, 1, 1), max_value=date(LAST_YEAR, 12, 31)))
 def test_is_working_day_matches_the_package(day: date) -> None:
     assert is_working_day(day) == oracle_working(day)
 
 
-@PROPERTY
+@MORE
 @given(low=dates, gap=st.integers(min_value=0, max_value=400))
 def test_working_days_between_counts_and_is_antisymmetric(low: date, gap: int) -> None:
     high = low + timedelta(days=gap)

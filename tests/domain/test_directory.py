@@ -12,9 +12,8 @@ from pydantic import ValidationError
 
 from peer_review.domain.models import ReviewContacts, Role
 from peer_review.domain.staff_directory import Directory, DirectoryError, load_directory
-from tests.helpers import CHAIR, DEPUTY, EXAMPLES, FOCAL, REFERRER, REVIEWER, make_referral
-
-NATIONAL_LEAD = "S600"
+from tests.helpers import EXAMPLES, make_referral
+from tests.helpers.staff import CHAIR, DEPUTY, FOCAL, NATIONAL_LEAD, REFERRER, REVIEWER
 
 
 def member(staff_id: str, **changes: Any) -> dict[str, Any]:

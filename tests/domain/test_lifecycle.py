@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from itertools import combinations, product
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -24,7 +25,8 @@ from peer_review.domain.lifecycle import (
     stage_of,
 )
 from peer_review.domain.models import Outcome, Role, Staff, Status
-from tests.helpers import CHAIR, DEPUTY, FOCAL, PROPERTY, REFERRER, REVIEWER, example_contacts, make_referral
+from tests.helpers import PROPERTY, example_contacts, make_referral
+from tests.helpers.staff import CHAIR, DEPUTY, FOCAL, REFERRER, REVIEWER
 
 A = ActionName
 R = Relation
@@ -85,44 +87,32 @@ ALL_RELATION_SETS: list[frozenset[Relation]] = [
 ]
 
 
-def allowed(
+def refusal(
     action: ActionName,
     *,
     status: Status,
     relations: frozenset[Relation],
     mandatory: bool = False,
     findings_submitted: bool = False,
-) -> bool:
+) -> Rejection | None:
+    """What check_action refuses in this situation, or None when it allows the action."""
     try:
         check_action(
-            action,
-            status=status,
-            relations=relations,
-            mandatory=mandatory,
-            findings_submitted=findings_submitted,
+            action, status=status, relations=relations, mandatory=mandatory, findings_submitted=findings_submitted
         )
-    except Rejection:
-        return False
-    return True
+    except Rejection as refused:
+        return refused
+    return None
 
 
-def rejection(
-    action: ActionName,
-    *,
-    status: Status,
-    relations: frozenset[Relation],
-    mandatory: bool = False,
-    findings_submitted: bool = False,
-) -> Rejection:
-    with pytest.raises(Rejection) as caught:
-        check_action(
-            action,
-            status=status,
-            relations=relations,
-            mandatory=mandatory,
-            findings_submitted=findings_submitted,
-        )
-    return caught.value
+def allowed(action: ActionName, **situation: Any) -> bool:
+    return refusal(action, **situation) is None
+
+
+def rejection(action: ActionName, **situation: Any) -> Rejection:
+    refused = refusal(action, **situation)
+    assert refused is not None, f"{action} was allowed in {situation}"
+    return refused
 
 
 def a_from_status(action: ActionName) -> Status:

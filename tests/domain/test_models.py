@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from peer_review.domain.models import (
     MAX_ITEMS,
@@ -31,23 +31,22 @@ C0_CONTROLS = [chr(c) for c in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x2
 ALLOWED_WHITESPACE = ["\t", "\n", "\r"]
 
 
-def rejects_referral(data: dict[str, Any], *fields: str) -> str:
-    """Assert the referral is refused and that the message names every given field."""
+def rejects(model: type[BaseModel], data: dict[str, Any], *fields: str) -> str:
+    """Assert `model` refuses the data and that the message names every given field."""
     with pytest.raises(ValidationError) as caught:
-        Referral.model_validate(data)
+        model.model_validate(data)
     message = str(caught.value)
     for field in fields:
         assert field in message, f"{field!r} not named in: {message}"
     return message
+
+
+def rejects_referral(data: dict[str, Any], *fields: str) -> str:
+    return rejects(Referral, data, *fields)
 
 
 def rejects_findings(data: dict[str, Any], *fields: str) -> str:
-    with pytest.raises(ValidationError) as caught:
-        Findings.model_validate(data)
-    message = str(caught.value)
-    for field in fields:
-        assert field in message, f"{field!r} not named in: {message}"
-    return message
+    return rejects(Findings, data, *fields)
 
 
 # --- The shipped examples are valid ---------------------------------------------------------------

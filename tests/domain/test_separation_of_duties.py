@@ -22,7 +22,8 @@ from peer_review.domain.lifecycle import (
     may_read_local_feedback,
 )
 from peer_review.domain.models import Role, Staff, Status
-from tests.helpers import CHAIR, DEPUTY, FOCAL, REFERRER, REVIEWER, example_contacts, make_referral
+from tests.helpers import example_contacts, make_referral
+from tests.helpers.staff import CHAIR, DEPUTY, FOCAL, REFERRER, REVIEWER
 
 A = ActionName
 R = Relation

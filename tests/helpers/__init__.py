@@ -26,28 +26,55 @@ from tests.helpers.factories import (
     referral_with_reasons,
 )
 from tests.helpers.postgres import postgres_alone, postgres_url
-from tests.helpers.staff import AUDITOR, CHAIR, DEPUTY, FOCAL, REFERRER, REVIEWER, SAME_SITE_REVIEWER
+from tests.helpers.staff import (
+    AUDITOR,
+    CASEWORKER,
+    CHAIR,
+    CONTRACTOR,
+    DEPUTY,
+    FOCAL,
+    INTEGRATION,
+    NATIONAL_LEAD,
+    OTHER_CHAIR,
+    OTHER_REVIEWER,
+    OUTSIDERS,
+    READERS,
+    REFERRER,
+    REVIEWER,
+    SAME_SITE_REVIEWER,
+    UNKNOWN,
+)
 from tests.helpers.temporal import (
     STATUS_WAIT,
     TEST_CONVERTER,
     chain_key,
     chain_keys,
     new_worker,
+    refer,
     skipping_reviews,
     triaged,
     venv_binary,
     wait_until,
+    worker_settings,
 )
 from tests.helpers.waiting import assert_eventually, eventually
 
 __all__ = [
     "AUDITOR",
+    "CASEWORKER",
     "CHAIR",
+    "CONTRACTOR",
     "DEPUTY",
     "EXAMPLES",
     "FINDINGS_EXAMPLES",
     "FOCAL",
+    "INTEGRATION",
+    "NATIONAL_LEAD",
+    "OTHER_CHAIR",
+    "OTHER_REVIEWER",
+    "OUTSIDERS",
     "PROPERTY",
+    "READERS",
     "REFERRAL_EXAMPLES",
     "REFERRER",
     "REVIEWER",
@@ -56,6 +83,7 @@ __all__ = [
     "STATUS_WAIT",
     "TEST_CONVERTER",
     "TEST_KEY_FILE",
+    "UNKNOWN",
     "assert_eventually",
     "chain_key",
     "chain_keys",
@@ -70,6 +98,7 @@ __all__ = [
     "new_worker",
     "postgres_alone",
     "postgres_url",
+    "refer",
     "referral",
     "referral_data",
     "referral_with_reasons",
@@ -77,4 +106,5 @@ __all__ = [
     "triaged",
     "venv_binary",
     "wait_until",
+    "worker_settings",
 ]

@@ -13,7 +13,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +21,8 @@ from typing import ParamSpec
 from peer_review.settings import Settings
 from peer_review.temporal.client import PeerReviewClient
 from peer_review.temporal.dev_server import DevServer
-from tests.helpers.factories import EXAMPLES, ROOT, TEST_KEY_FILE
+from tests.helpers.factories import ROOT
+from tests.helpers.temporal import worker_settings
 
 BIN = Path(sys.executable).parent
 P = ParamSpec("P")
@@ -118,16 +118,7 @@ class Stack:
 
 
 def stack_settings(server: DevServer, workdir: Path, **overrides: object) -> Settings:
-    records = workdir / "records.db"
-    values: dict[str, object] = {
-        "temporal_address": server.address,
-        "task_queue": f"faults-{uuid.uuid4().hex[:8]}",
-        "records_url": f"sqlite+aiosqlite:///{records}",
-        "directory": EXAMPLES / "directory.yaml",
-        "key_file": TEST_KEY_FILE,
-        **overrides,
-    }
-    return Settings.model_validate(values)
+    return worker_settings(workdir, temporal_address=server.address, **overrides)
 
 
 def worker_variables(settings: Settings) -> dict[str, str]:

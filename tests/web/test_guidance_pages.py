@@ -14,7 +14,8 @@ from peer_review.records.store import RecordsStore
 from peer_review.settings import Settings
 from peer_review.temporal.client import PeerReviewClient
 from peer_review.web.app import create_app
-from tests.helpers import CHAIR, REFERRER, REVIEWER, eventually, findings, referral, triaged
+from tests.helpers import eventually, findings, referral, triaged
+from tests.helpers.staff import CHAIR, REFERRER, REVIEWER
 from tests.helpers.web import api_settings, as_
 
 HTML = {"Accept": "text/html"}

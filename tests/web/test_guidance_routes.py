@@ -7,11 +7,11 @@ from typing import Any
 
 import httpx
 
-from tests.helpers import AUDITOR, CHAIR, DEPUTY, FOCAL, REFERRER, REVIEWER, eventually, findings
-from tests.helpers.web import as_, wait_for_status
-from tests.web.test_routes import new_referral, post, start
+from tests.helpers import eventually, findings
+from tests.helpers.staff import AUDITOR, CASEWORKER, CHAIR, DEPUTY, FOCAL, OTHER_REVIEWER, REFERRER, REVIEWER
+from tests.helpers.web import as_, new_referral, post, start, wait_for_status
 
-SITE_CONTACT, OTHER_REVIEWER = "S302", "S401"
+SITE_CONTACT = CASEWORKER
 
 
 async def audit_events(http: httpx.AsyncClient, ref: str, action: str) -> list[dict[str, Any]]:

@@ -12,7 +12,8 @@ from peer_review.settings import Settings
 from peer_review.temporal.client import PeerReviewClient
 from peer_review.web.app import create_app
 from peer_review.web.auth import SESSION_COOKIE
-from tests.helpers import AUDITOR, CHAIR, REFERRER, REVIEWER, eventually, referral
+from tests.helpers import eventually, referral
+from tests.helpers.staff import AUDITOR, CHAIR, REFERRER, REVIEWER
 from tests.helpers.web import api_settings, as_
 
 HTML = {"Accept": "text/html"}

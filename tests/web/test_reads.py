@@ -10,25 +10,12 @@ import pytest
 
 from peer_review.records.store import RecordsStore
 from tests.helpers import eventually
-from tests.helpers.web import as_, wait_for_status
-from tests.web.test_routes import new_referral, post
+from tests.helpers.staff import OUTSIDERS, READERS
+from tests.helpers.web import as_, new_referral, post, wait_for_status
 
 HTML = {"Accept": "text/html"}
 
-# Who, and whether they may read a north-east review referred by S300 and assigned to S400.
-PEOPLE: dict[str, tuple[str, bool]] = {
-    "auditor": ("S500", True),
-    "focal point": ("S200", True),
-    "chair of the OSN": ("S100", True),
-    "deputy": ("S101", True),
-    "chair of another OSN": ("S110", False),
-    "assigned reviewer": ("S400", True),
-    "another reviewer": ("S401", False),
-    "referrer": ("S300", True),
-    "another caseworker": ("S302", False),
-    "integration": ("I900", False),
-}
-OUTSIDERS = {"not in the directory": "S999", "external (contractor domain)": "S900"}
+PEOPLE = READERS
 # The JSON reads of one review, and the pages that show a whole review to the people they are for.
 API_READS = ["/referrals/{ref}", "/referrals/{ref}/audit", "/referrals/{ref}/audit?format=csv"]
 

@@ -8,40 +8,9 @@ from typing import Any
 
 import httpx
 
-from tests.helpers import (
-    AUDITOR,
-    CHAIR,
-    DEPUTY,
-    FOCAL,
-    REFERRER,
-    REVIEWER,
-    SAME_SITE_REVIEWER,
-    eventually,
-    example,
-    findings,
-    referral,
-)
-from tests.helpers.web import as_, wait_for_status
-
-
-def new_referral(kind: str = "persistent", **changes: Any) -> dict[str, Any]:
-    """A fresh referral as JSON; `changes` may make it invalid (it is not validated here)."""
-    return {**referral(kind).model_dump(mode="json"), **changes}
-
-
-async def start(http: httpx.AsyncClient, kind: str = "persistent", **changes: Any) -> str:
-    body = new_referral(kind, **changes)
-    response = await http.post("/referrals", json=body, headers=as_(REFERRER))
-    assert response.status_code == 201, response.text
-    referral_id: str = body["referral_id"]
-    return referral_id
-
-
-async def post(http: httpx.AsyncClient, path: str, who: str, body: Any = None, expect: int = 200) -> dict[str, Any]:
-    response = await http.post(path, json=body, headers=as_(who))
-    assert response.status_code == expect, response.text
-    answer: dict[str, Any] = response.json()
-    return answer
+from tests.helpers import eventually, example, findings
+from tests.helpers.staff import AUDITOR, CHAIR, DEPUTY, FOCAL, REFERRER, REVIEWER, SAME_SITE_REVIEWER
+from tests.helpers.web import as_, new_referral, post, start, wait_for_status
 
 
 async def test_a_review_from_referral_to_sign_off(http: httpx.AsyncClient) -> None:

@@ -23,7 +23,7 @@ from schemathesis.specs.openapi.checks import (
 from temporalio.testing import WorkflowEnvironment
 
 from peer_review.web import openapi as docs
-from tests.helpers import REFERRER
+from tests.helpers.staff import REFERRER
 from tests.helpers.web import LiveServer, api_settings, settings_for, token
 
 CONFIG = schemathesis.Config.from_dict(

@@ -15,7 +15,8 @@ from peer_review.settings import Settings
 from peer_review.web import openapi as docs
 from peer_review.web.app import create_app
 from peer_review.web.config import ApiSettings
-from tests.helpers import AUDITOR, CHAIR, EXAMPLES, REFERRER, TEST_KEY_FILE, referral
+from tests.helpers import EXAMPLES, TEST_KEY_FILE, referral
+from tests.helpers.staff import AUDITOR, CHAIR, REFERRER
 from tests.helpers.web import api_settings, as_, token
 
 

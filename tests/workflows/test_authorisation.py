@@ -19,18 +19,29 @@ from peer_review.domain.models import (
 from peer_review.records.store import RecordsStore
 from peer_review.settings import Settings
 from peer_review.temporal.client import ActionRejected, PeerReviewClient
-from tests.helpers import findings, new_worker, referral, triaged
+from tests.helpers import findings, new_worker, refer, triaged
+from tests.helpers.staff import (
+    AUDITOR,
+    CASEWORKER,
+    CHAIR,
+    DEPUTY,
+    FOCAL,
+    OTHER_CHAIR,
+    OTHER_REVIEWER,
+    REFERRER,
+    REVIEWER,
+)
 
 PEOPLE = {
-    "caseworker": "S302",
-    "referrer": "S300",
-    "chair of this OSN": "S100",
-    "chair of another OSN": "S110",
-    "deputy": "S101",
-    "assigned reviewer": "S400",
-    "unassigned reviewer": "S401",
-    "focal point": "S200",
-    "auditor": "S500",
+    "caseworker": CASEWORKER,
+    "referrer": REFERRER,
+    "chair of this OSN": CHAIR,
+    "chair of another OSN": OTHER_CHAIR,
+    "deputy": DEPUTY,
+    "assigned reviewer": REVIEWER,
+    "unassigned reviewer": OTHER_REVIEWER,
+    "focal point": FOCAL,
+    "auditor": AUDITOR,
     "unknown staff id": "S999",
 }
 CHAIRS = {"chair of this OSN", "deputy"}
@@ -80,12 +91,11 @@ def payload(action: ActionName, actor: str) -> ActionPayload:
 
 
 async def review_ready_for(reviews: PeerReviewClient, action: ActionName) -> str:
-    r = referral("complex-issue")
-    await reviews.refer(r)
-    await triaged(reviews, r.referral_id)
+    ref = await refer(reviews, "complex-issue")
+    await triaged(reviews, ref)
     for step, step_payload in SETUP[action]:
-        await reviews.act(r.referral_id, step, step_payload)
-    return r.referral_id
+        await reviews.act(ref, step, step_payload)
+    return ref
 
 
 @pytest.mark.parametrize("action", list(ActionName), ids=[a.value for a in ActionName])

@@ -9,7 +9,6 @@ import asyncio
 import contextlib
 import json
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -21,10 +20,9 @@ from temporalio.service import RPCError
 
 from peer_review.domain.lifecycle import ActionName
 from peer_review.domain.models import AuditEvent, Decision, ReviewerAssignment, Status, StatusView
-from peer_review.records.store import RecordsStore
 from peer_review.settings import Settings
 from peer_review.temporal.client import PeerReviewClient, ReviewError, workflow_id
-from tests.helpers import new_worker, referral, triaged
+from tests.helpers import refer, referral, triaged
 from tests.helpers.payloads import TOP_LEVEL, Broken, findings
 from tests.helpers.stack import time_limit
 
@@ -38,19 +36,12 @@ RAW_UPDATES = settings(
 FAIL_WITHIN = 30.0  # seconds for a workflow with a bad start input to be failed
 
 
-@pytest.fixture
-async def reviews(client: Client, settings: Settings, store: RecordsStore) -> AsyncIterator[PeerReviewClient]:
-    async with new_worker(client, settings, store):
-        yield PeerReviewClient(client, settings)
-
-
 async def under_review(reviews: PeerReviewClient) -> str:
-    r = referral("complex-issue")
-    await reviews.refer(r)
-    await triaged(reviews, r.referral_id)
-    await reviews.act(r.referral_id, ActionName.APPROVE, Decision(actor="S100"))
-    await reviews.act(r.referral_id, ActionName.ASSIGN_REVIEWER, ReviewerAssignment(actor="S100", reviewer="S400"))
-    return r.referral_id
+    ref = await refer(reviews, "complex-issue")
+    await triaged(reviews, ref)
+    await reviews.act(ref, ActionName.APPROVE, Decision(actor="S100"))
+    await reviews.act(ref, ActionName.ASSIGN_REVIEWER, ReviewerAssignment(actor="S100", reviewer="S400"))
+    return ref
 
 
 async def task_failures(handle: WorkflowHandle[Any, Any]) -> list[str]:
@@ -222,15 +213,14 @@ async def refused(handle: WorkflowHandle[Any, Any], payload: dict[str, Any]) -> 
 async def test_a_malformed_chair_decision_signal_changes_nothing_and_fails_no_task(
     reviews: PeerReviewClient, payload: object
 ) -> None:
-    r = referral("persistent")
-    await reviews.refer(r)
-    await triaged(reviews, r.referral_id)
-    handle = reviews.connection.get_workflow_handle(workflow_id(r.referral_id))
-    before = await decisions(reviews, r.referral_id)
+    ref = await refer(reviews, "persistent")
+    await triaged(reviews, ref)
+    handle = reviews.connection.get_workflow_handle(workflow_id(ref))
+    before = await decisions(reviews, ref)
     await handle.signal("chair_decision", payload)
     # A signal has no answer: a proper decision afterwards proves the bad one was handled (and dropped) first.
-    await reviews.act(r.referral_id, ActionName.APPROVE, Decision(actor="S100"))
-    after = await decisions(reviews, r.referral_id)
+    await reviews.act(ref, ActionName.APPROVE, Decision(actor="S100"))
+    after = await decisions(reviews, ref)
     assert [e.action for e in after[len(before) :]] == ["approve"]
     assert not await task_failures(handle)
 
@@ -241,15 +231,14 @@ async def test_an_oversized_update_is_refused_and_the_review_carries_on(reviews:
     answer it (the answer echoes the request), so workflow tasks fail and, until the server drops the request
     some seconds later, other updates are refused too. The review then carries on unharmed. The typed client
     and the command line can never send this: texts are limited to 10,000 characters."""
-    r = referral("persistent")
-    await reviews.refer(r)
-    await triaged(reviews, r.referral_id)
-    handle = reviews.connection.get_workflow_handle(workflow_id(r.referral_id))
+    ref = await refer(reviews, "persistent")
+    await triaged(reviews, ref)
+    handle = reviews.connection.get_workflow_handle(workflow_id(ref))
     with pytest.raises((RPCError, WorkflowUpdateFailedError)):
         await asyncio.wait_for(handle.execute_update("approve", {"actor": "S100", "rationale": "x" * 3_000_000}), 90)
-    view = await eventually_approved(reviews, r.referral_id)
+    view = await eventually_approved(reviews, ref)
     assert view.status is Status.AWAITING_REVIEWER
-    assert [e.action for e in await decisions(reviews, r.referral_id)].count("approve") == 1
+    assert [e.action for e in await decisions(reviews, ref)].count("approve") == 1
 
 
 async def eventually_approved(reviews: PeerReviewClient, referral_id: str, within: float = 90.0) -> StatusView:

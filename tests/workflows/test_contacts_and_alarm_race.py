@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -29,10 +28,11 @@ from peer_review.records.store import RecordsStore
 from peer_review.settings import Settings
 from peer_review.temporal.client import ActionRejected, PeerReviewClient
 from peer_review.temporal.names import RESOLVE_CONTACTS
-from tests.helpers import EXAMPLES, TEST_KEY_FILE, findings, new_worker, referral, skipping_reviews, triaged
+from tests.helpers import EXAMPLES, findings, new_worker, refer, skipping_reviews, triaged, worker_settings
 from tests.helpers.reviews import settle
+from tests.helpers.staff import CHAIR, FOCAL, REVIEWER
 
-OLD_CHAIR, NEW_CHAIR, FOCAL, REVIEWER = "S100", "S102", "S200", "S400"
+OLD_CHAIR, NEW_CHAIR = CHAIR, "S102"
 
 
 def replace_chair(directory: Path) -> None:
@@ -67,20 +67,17 @@ async def test_a_replaced_chair_takes_effect_at_the_next_move(
     settings = own_directory
     reviews = PeerReviewClient(client, settings)
     async with new_worker(client, settings, store):
-        r = referral("suicide")
-        await reviews.refer(r)
-        assert (await triaged(reviews, r.referral_id)).chair == OLD_CHAIR
+        ref = await refer(reviews, "suicide")
+        assert (await triaged(reviews, ref)).chair == OLD_CHAIR
         replace_chair(settings.directory)
-        await reviews.act(r.referral_id, ActionName.ASSIGN_REVIEWER, ReviewerAssignment(actor=FOCAL, reviewer=REVIEWER))
-        await reviews.act(
-            r.referral_id, ActionName.SUBMIT_FINDINGS, FindingsSubmission(actor=REVIEWER, findings=findings())
-        )
+        await reviews.act(ref, ActionName.ASSIGN_REVIEWER, ReviewerAssignment(actor=FOCAL, reviewer=REVIEWER))
+        await reviews.act(ref, ActionName.SUBMIT_FINDINGS, FindingsSubmission(actor=REVIEWER, findings=findings()))
         with pytest.raises(ActionRejected) as refused:
-            await reviews.act(r.referral_id, ActionName.SIGN_OFF, Decision(actor=OLD_CHAIR))
+            await reviews.act(ref, ActionName.SIGN_OFF, Decision(actor=OLD_CHAIR))
         assert refused.value.kind is RejectionKind.NOT_PERMITTED
-        view = await reviews.act(r.referral_id, ActionName.SIGN_OFF, Decision(actor=NEW_CHAIR))
+        view = await reviews.act(ref, ActionName.SIGN_OFF, Decision(actor=NEW_CHAIR))
         assert view.status is Status.CLOSED and view.chair == NEW_CHAIR
-        trail = await reviews.audit_trail(r.referral_id)
+        trail = await reviews.audit_trail(ref)
         changed = [e for e in trail if e.action == "contacts_changed"]
         assert len(changed) == 1 and changed[0].detail == f"chair {OLD_CHAIR} -> {NEW_CHAIR}"
         assert [e.actor for e in trail if e.action == "sign_off_rejected"] == [OLD_CHAIR]
@@ -104,48 +101,36 @@ class HeldDirectory(DirectoryActivities):
 
 @pytest.fixture
 def skipping_settings(skipping_env: WorkflowEnvironment, tmp_path: Path) -> Settings:
+    """A directory of the test's own, which it edits."""
     copy = tmp_path / "directory.yaml"
     shutil.copy(EXAMPLES / "directory.yaml", copy)
-    return Settings(
-        records_url=f"sqlite+aiosqlite:///{tmp_path / 'records.db'}",
-        directory=copy,
-        key_file=TEST_KEY_FILE,
-        task_queue=f"tq-{uuid.uuid4()}",
-    )
-
-
-@pytest.fixture
-async def skipping_store(skipping_settings: Settings) -> RecordsStore:
-    store = RecordsStore.from_url(skipping_settings.records_url)
-    await store.create_schema()
-    return store
+    return worker_settings(tmp_path, directory=copy)
 
 
 async def test_a_replaced_chair_gets_the_reminder(
-    skipping_env: WorkflowEnvironment, skipping_settings: Settings, skipping_store: RecordsStore
+    skipping_env: WorkflowEnvironment, skipping_settings: Settings, store: RecordsStore
 ) -> None:
     reviews = skipping_reviews(skipping_env, skipping_settings)
-    async with new_worker(skipping_env.client, skipping_settings, skipping_store):
-        r = referral("persistent")
-        await reviews.refer(r)
-        due = (await triaged(reviews, r.referral_id)).deadlines[0].due_at
+    async with new_worker(skipping_env.client, skipping_settings, store):
+        ref = await refer(reviews, "persistent")
+        due = (await triaged(reviews, ref)).deadlines[0].due_at
         replace_chair(skipping_settings.directory)
         await skipping_env.sleep(due - await skipping_env.get_current_time() - timedelta(hours=1))
-        trail = await reviews.audit_trail(r.referral_id)
+        trail = await reviews.audit_trail(ref)
         actions = [e.action for e in trail]
         assert actions.index("contacts_changed") < actions.index("reminder")
         reminded = [e.detail for e in trail if e.action == "notification_sent" and (e.detail or "").startswith("rem")]
         assert reminded and all(f"to {NEW_CHAIR}:" in (d or "") for d in reminded)
         with pytest.raises(ActionRejected):
-            await reviews.act(r.referral_id, ActionName.APPROVE, Decision(actor=OLD_CHAIR))
-        view = await reviews.act(r.referral_id, ActionName.APPROVE, Decision(actor=NEW_CHAIR))
+            await reviews.act(ref, ActionName.APPROVE, Decision(actor=OLD_CHAIR))
+        view = await reviews.act(ref, ActionName.APPROVE, Decision(actor=NEW_CHAIR))
         assert view.status is Status.AWAITING_REVIEWER
 
 
 async def test_an_action_during_an_alarm_is_not_undone_by_it(
     skipping_env: WorkflowEnvironment,
     skipping_settings: Settings,
-    skipping_store: RecordsStore,
+    store: RecordsStore,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The race, made deterministic: the reminder's timer fires, and while the workflow looks up who to remind, the
@@ -155,22 +140,21 @@ async def test_an_action_during_an_alarm_is_not_undone_by_it(
     HeldDirectory.looked_up = 0
     HeldDirectory.started, HeldDirectory.release = asyncio.Event(), asyncio.Event()
     reviews = skipping_reviews(skipping_env, skipping_settings)
-    async with new_worker(skipping_env.client, skipping_settings, skipping_store):
-        r = referral("persistent")
-        await reviews.refer(r)
-        due = (await triaged(reviews, r.referral_id)).deadlines[0].due_at
+    async with new_worker(skipping_env.client, skipping_settings, store):
+        ref = await refer(reviews, "persistent")
+        due = (await triaged(reviews, ref)).deadlines[0].due_at
         # Past the reminder (one working day before the deadline), not yet at the deadline. The held look-up stops
         # the test server's clock, so the skip finishes only once it is released.
         skip = due - await skipping_env.get_current_time() - timedelta(hours=1)
         skipping = asyncio.create_task(skipping_env.sleep(skip))
         await HeldDirectory.started.wait()
-        view = await reviews.act(r.referral_id, ActionName.APPROVE, Decision(actor=OLD_CHAIR))
+        view = await reviews.act(ref, ActionName.APPROVE, Decision(actor=OLD_CHAIR))
         assert view.status is Status.AWAITING_REVIEWER
         HeldDirectory.release.set()
         await skipping
-        await settle(reviews, skipping_store, r.referral_id)
-        view = await reviews.status(r.referral_id)
+        await settle(reviews, store, ref)
+        view = await reviews.status(ref)
         assert view.status is Status.AWAITING_REVIEWER
         assert [d.status for d in view.deadlines] == [Status.AWAITING_REVIEWER] and not view.overdue
-        trail = [e.action for e in await reviews.audit_trail(r.referral_id)]
+        trail = [e.action for e in await reviews.audit_trail(ref)]
         assert "reminder" not in trail[trail.index("approve") :]

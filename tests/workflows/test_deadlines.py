@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 from temporalio.testing import WorkflowEnvironment
 
@@ -18,7 +14,7 @@ from peer_review.records.store import RecordsStore
 from peer_review.settings import Settings
 from peer_review.temporal import search_attributes as sa
 from peer_review.temporal.client import ListFilter, PeerReviewClient
-from tests.helpers import EXAMPLES, TEST_KEY_FILE, new_worker, referral, skipping_reviews, triaged
+from tests.helpers import new_worker, refer, referral, skipping_reviews, triaged
 from tests.helpers.reviews import settle
 from worker import PeerReviewWorker
 
@@ -30,24 +26,6 @@ CHRISTMAS = {
     2026: ("2026-12-31", "2027-01-04", "2027-01-11"),
     2027: ("2027-12-31", "2028-01-04", "2028-01-11"),
 }
-
-
-@pytest.fixture
-async def skipping_store(tmp_path: Path) -> AsyncIterator[RecordsStore]:
-    store = RecordsStore.from_url(f"sqlite+aiosqlite:///{tmp_path / 'records.db'}")
-    await store.create_schema()
-    yield store
-    await store.close()
-
-
-@pytest.fixture
-def skipping_settings(skipping_env: WorkflowEnvironment, tmp_path: Path) -> Settings:
-    return Settings(
-        records_url=f"sqlite+aiosqlite:///{tmp_path / 'records.db'}",
-        directory=EXAMPLES / "directory.yaml",
-        key_file=TEST_KEY_FILE,
-        task_queue=f"tq-{uuid.uuid4()}",
-    )
 
 
 async def alarms(reviews: PeerReviewClient, referral_id: str) -> list[AuditEvent]:
@@ -62,35 +40,34 @@ async def skip_to(env: WorkflowEnvironment, moment: datetime) -> None:
 
 
 async def test_reminder_and_escalations_fall_on_working_days_across_christmas(
-    skipping_env: WorkflowEnvironment, skipping_settings: Settings, skipping_store: RecordsStore
+    skipping_env: WorkflowEnvironment, skipping_settings: Settings, store: RecordsStore
 ) -> None:
     now = await skipping_env.get_current_time()
     year = next(y for y in sorted(CHRISTMAS) if datetime(y, 12, 23, 9, tzinfo=UTC) > now)
     reminder_day, due_day, second_escalation_day = CHRISTMAS[year]
     await skip_to(skipping_env, datetime(year, 12, 23, 10, tzinfo=UTC))
     reviews = skipping_reviews(skipping_env, skipping_settings)
-    async with new_worker(skipping_env.client, skipping_settings, skipping_store):
-        r = referral("persistent")
-        await reviews.refer(r)
-        view = await triaged(reviews, r.referral_id)
+    async with new_worker(skipping_env.client, skipping_settings, store):
+        ref = await refer(reviews, "persistent")
+        view = await triaged(reviews, ref)
         assert view.deadlines[0].due_at.date().isoformat() == due_day
         await skipping_env.sleep(timedelta(days=20))
-        fired = await alarms(reviews, r.referral_id)
+        fired = await alarms(reviews, ref)
         assert [(e.action, e.at.date().isoformat()) for e in fired] == [
             ("reminder", reminder_day),
             ("escalated", due_day),
             ("escalated", second_escalation_day),
         ]
-        view = await reviews.status(r.referral_id)
+        view = await reviews.status(ref)
         assert view.overdue is True
         # `list --overdue` queries this search attribute (the time-skipping server has no visibility queries).
-        described = await skipping_env.client.get_workflow_handle(f"peer-review-{r.referral_id}").describe()
+        described = await skipping_env.client.get_workflow_handle(f"peer-review-{ref}").describe()
         assert described.typed_search_attributes.get(sa.OVERDUE) is True
         assert "PeerReviewOverdue = true" in ListFilter(overdue=True).query()
         # Acting ends the wait: the overdue flag clears and the next deadline starts afresh.
-        view = await reviews.act(r.referral_id, ActionName.APPROVE, Decision(actor="S100"))
+        view = await reviews.act(ref, ActionName.APPROVE, Decision(actor="S100"))
         assert view.overdue is False and view.deadlines[0].status is Status.AWAITING_REVIEWER
-        trail = await reviews.audit_trail(r.referral_id)
+        trail = await reviews.audit_trail(ref)
         recipients = {
             e.detail.split(" to ")[1].split(":")[0]
             for e in trail
@@ -100,27 +77,26 @@ async def test_reminder_and_escalations_fall_on_working_days_across_christmas(
 
 
 async def test_acting_before_the_deadline_cancels_the_alarms(
-    skipping_env: WorkflowEnvironment, skipping_settings: Settings, skipping_store: RecordsStore
+    skipping_env: WorkflowEnvironment, skipping_settings: Settings, store: RecordsStore
 ) -> None:
     reviews = skipping_reviews(skipping_env, skipping_settings)
-    async with new_worker(skipping_env.client, skipping_settings, skipping_store):
-        r = referral("persistent")
-        await reviews.refer(r)
-        await reviews.act(r.referral_id, ActionName.DECLINE, Decision(actor="S100", rationale="Not needed"))
-        await skipping_env.client.get_workflow_handle(f"peer-review-{r.referral_id}").result()
+    async with new_worker(skipping_env.client, skipping_settings, store):
+        ref = await refer(reviews, "persistent")
+        await reviews.act(ref, ActionName.DECLINE, Decision(actor="S100", rationale="Not needed"))
+        await skipping_env.client.get_workflow_handle(f"peer-review-{ref}").result()
         await skipping_env.sleep(timedelta(days=30))
-        assert await alarms(reviews, r.referral_id) == []
+        assert await alarms(reviews, ref) == []
 
 
 async def test_a_restarted_worker_neither_loses_nor_repeats_an_alarm(
-    skipping_env: WorkflowEnvironment, skipping_settings: Settings, skipping_store: RecordsStore
+    skipping_env: WorkflowEnvironment, skipping_settings: Settings, store: RecordsStore
 ) -> None:
     reviews = skipping_reviews(skipping_env, skipping_settings)
     r = referral("persistent")
 
     def fresh_worker() -> PeerReviewWorker:
         # No sticky cache: each worker rebuilds the review by replaying its history, as after a crash.
-        return new_worker(skipping_env.client, skipping_settings, skipping_store, max_cached_workflows=0)
+        return new_worker(skipping_env.client, skipping_settings, store, max_cached_workflows=0)
 
     async with fresh_worker():
         await reviews.refer(r)
@@ -128,7 +104,7 @@ async def test_a_restarted_worker_neither_loses_nor_repeats_an_alarm(
         # The time-skipping server sometimes refuses a completion ("invalid history builder state") when time jumps
         # past a pending timer while a stopped worker's activities are still open. A crash mid-step is covered on
         # the real server in tests/faults; this test is about alarms, so the first worker finishes its step.
-        await settle(reviews, skipping_store, r.referral_id)
+        await settle(reviews, store, r.referral_id)
     async with fresh_worker():
         await skip_to(skipping_env, due - timedelta(hours=1))
         assert [e.action for e in await alarms(reviews, r.referral_id)] == ["reminder"]
@@ -136,7 +112,7 @@ async def test_a_restarted_worker_neither_loses_nor_repeats_an_alarm(
         assert [e.action for e in await alarms(reviews, r.referral_id)] == ["reminder"]
         await skipping_env.sleep(timedelta(hours=2))
         assert [e.action for e in await alarms(reviews, r.referral_id)] == ["reminder", "escalated"]
-    outbox = await outbox_steps(skipping_store, r.referral_id)
+    outbox = await outbox_steps(store, r.referral_id)
     assert outbox.count("reminder") == 1 and outbox.count("escalation") == 1  # the first goes to the deputy
 
 
