@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
@@ -85,6 +86,25 @@ async def take_steps(reviews: PeerReviewClient, r: Referral, steps: Sequence[Ste
     for action, payload in steps:
         view = await reviews.act(r.referral_id, action, payload)
     return view
+
+
+@dataclass(frozen=True)
+class Taken:
+    """The last status after some steps, and how long each step took, in seconds."""
+
+    view: StatusView | None
+    seconds: list[float]
+
+
+async def take_steps_within(reviews: PeerReviewClient, r: Referral, steps: Sequence[Step], limit: float) -> Taken:
+    """Each step must be answered within `limit` seconds: a decision that waited on a side effect would take at
+    least that side effect's timeout, whereas a busy machine only makes every decision slower by a little."""
+    view, seconds = None, []
+    for action, payload in steps:
+        began = time.monotonic()
+        view = await asyncio.wait_for(reviews.act(r.referral_id, action, payload), limit)
+        seconds.append(time.monotonic() - began)
+    return Taken(view, seconds)
 
 
 async def finished(reviews: PeerReviewClient, referral_id: str, within: float = STATUS_WAIT) -> StatusView:
