@@ -123,20 +123,7 @@ def stack_settings(server: DevServer, workdir: Path, **overrides: object) -> Set
 
 def worker_variables(settings: Settings) -> dict[str, str]:
     """The worker's environment, from the same settings the test's client uses (so both always agree)."""
-    return {
-        **os.environ,
-        "TEMPORAL_ADDRESS": settings.temporal_address,
-        "PEER_REVIEW_TASK_QUEUE": settings.task_queue,
-        "PEER_REVIEW_RECORDS_URL": settings.records_url,
-        "PEER_REVIEW_DIRECTORY": str(settings.directory),
-        "PEER_REVIEW_KEY_FILE": str(settings.key_file),
-        "PEER_REVIEW_JOURNEY_STAGES": ",".join(settings.journey_stages),
-        "PEER_REVIEW_NOTIFY": settings.notify,
-        "PEER_REVIEW_SMTP_HOST": settings.smtp_host,
-        "PEER_REVIEW_SMTP_PORT": str(settings.smtp_port),
-        "PEER_REVIEW_SHUTDOWN_GRACE_SECONDS": str(settings.shutdown_grace_seconds),
-        "PEER_REVIEW_LOG_FORMAT": "json",
-    }
+    return {**os.environ, **settings.environment(), "PEER_REVIEW_LOG_FORMAT": "json"}
 
 
 class DatabaseLock:

@@ -10,21 +10,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
-from temporalio.api.common.v1 import Payload
 from temporalio.client import (
     Client,
-    Interceptor,
-    OutboundInterceptor,
-    SignalWorkflowInput,
-    StartWorkflowInput,
-    StartWorkflowUpdateInput,
     WorkflowFailureError,
-    WorkflowHandle,
     WorkflowUpdateFailedError,
-    WorkflowUpdateHandle,
 )
 from temporalio.exceptions import ApplicationError
 
@@ -35,41 +26,23 @@ from peer_review.records.store import RecordsStore
 from peer_review.settings import Settings
 from peer_review.temporal.client import PeerReviewClient, workflow_id
 from peer_review.temporal.key_rings import load_signing_ring
-from peer_review.temporal.proofs import PROOF_HEADER, proof_header, with_sealed_headers
+from peer_review.temporal.proofs import ProofAttacher, ProofSigner, with_sealed_headers
 from tests.helpers import new_worker, refer, referral, triaged
 from tests.helpers.staff import CASEWORKER, CHAIR
 
 
-class FixedProof(Interceptor):
+class FixedProof(ProofAttacher):
     """Sends whatever proof the test puts in `next_proof` (or none), instead of signing."""
 
     def __init__(self) -> None:
+        super().__init__(signer=self._never)
         self.next_proof: Proof | None = None
 
-    def intercept_client(self, next: OutboundInterceptor) -> OutboundInterceptor:
-        return _Fixed(next, self)
+    def _never(self) -> ProofSigner:
+        raise AssertionError("this client never signs")
 
-
-class _Fixed(OutboundInterceptor):
-    def __init__(self, next: OutboundInterceptor, root: FixedProof) -> None:
-        super().__init__(next)
-        self.root = root
-
-    def _headers(self, headers: Any) -> dict[str, Payload]:
-        extra = {PROOF_HEADER: proof_header(self.root.next_proof)} if self.root.next_proof else {}
-        return {**headers, **extra}
-
-    async def start_workflow(self, input: StartWorkflowInput) -> WorkflowHandle[Any, Any]:
-        input.headers = self._headers(input.headers)
-        return await super().start_workflow(input)
-
-    async def start_workflow_update(self, input: StartWorkflowUpdateInput) -> WorkflowUpdateHandle[Any]:
-        input.headers = self._headers(input.headers)
-        return await super().start_workflow_update(input)
-
-    async def signal_workflow(self, input: SignalWorkflowInput) -> None:
-        input.headers = self._headers(input.headers)
-        await super().signal_workflow(input)
+    async def proof(self, workflow_id: str, action: str, args: Sequence[object], lifetime: timedelta) -> Proof | None:
+        return self.next_proof
 
 
 def make_proof(
