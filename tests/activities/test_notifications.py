@@ -16,12 +16,12 @@ from sqlalchemy import select
 from temporalio.client import Client
 
 from peer_review.domain.lifecycle import ActionName
-from peer_review.domain.models import Decision, FindingsSubmission, ReviewerAssignment, Withdrawal
+from peer_review.domain.models import Decision, FindingsSubmission, Withdrawal
 from peer_review.records.schema import notifications
 from peer_review.records.store import RecordsStore
 from peer_review.settings import Settings
 from peer_review.temporal.client import PeerReviewClient
-from tests.helpers import EXAMPLES, chain_keys, findings, new_worker, referral, triaged
+from tests.helpers import EXAMPLES, chain_keys, findings, new_worker, referral, triaged, under_review
 
 SMTP_WAIT = 30.0  # seconds; a mail retried after an outage arrives on the second attempt, 5 s later
 
@@ -97,8 +97,7 @@ async def test_the_right_people_get_the_right_mail_and_no_case_details(
     async with new_worker(client, smtp_settings, store):
         await reviews.refer(r)
         await triaged(reviews, r.referral_id)
-        await reviews.act(r.referral_id, ActionName.APPROVE, Decision(actor="S100"))
-        await reviews.act(r.referral_id, ActionName.ASSIGN_REVIEWER, ReviewerAssignment(actor="S100", reviewer="S400"))
+        await under_review(reviews, r.referral_id)
         covered = findings(
             issues_addressed=[{"issue": f"Issue {secret}", "addressed": True}],
         )

@@ -6,10 +6,10 @@ from __future__ import annotations
 from playwright.async_api import BrowserContext, Page, expect
 
 from peer_review.domain.lifecycle import ActionName
-from peer_review.domain.models import Decision, ReviewerAssignment
+from peer_review.domain.models import Decision
 from peer_review.temporal.client import PeerReviewClient
 from tests.browser.conftest import save_screenshot
-from tests.helpers import referral, triaged
+from tests.helpers import referral, triaged, under_review
 from tests.helpers.staff import AUDITOR, CHAIR, REVIEWER
 from tests.helpers.web import LiveServer
 
@@ -70,8 +70,7 @@ async def test_a_reviewer_submits_findings(
     case = referral("complex-issue")
     await reviews.refer(case)
     await triaged(reviews, case.referral_id)
-    await reviews.act(case.referral_id, ActionName.APPROVE, Decision(actor=CHAIR))
-    await reviews.act(case.referral_id, ActionName.ASSIGN_REVIEWER, ReviewerAssignment(actor=CHAIR, reviewer=REVIEWER))
+    await under_review(reviews, case.referral_id)
 
     page = await sign_in(context, server, REVIEWER)
     await open_when_listed(page, f"{server.url}/reviewer", case.referral_id)

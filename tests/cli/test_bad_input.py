@@ -22,10 +22,10 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
 from peer_review.domain.lifecycle import ActionName
-from peer_review.domain.models import AuditEvent, Decision, ReviewerAssignment, Status
+from peer_review.domain.models import AuditEvent, Decision, Status
 from peer_review.settings import Settings
 from peer_review.temporal.client import PeerReviewClient, workflow_id
-from tests.helpers import EXAMPLES, ROOT, example, refer, triaged, worker_settings
+from tests.helpers import EXAMPLES, ROOT, example, refer_triaged, under_review, worker_settings
 from tests.helpers.payloads import Broken, findings, referrals
 from tests.helpers.stack import BIN, WorkerProcess, time_limit, worker_variables
 
@@ -132,10 +132,8 @@ async def test_refer_refuses_every_broken_referral_and_starts_nothing(cli: Cli, 
 async def test_submit_findings_refuses_every_broken_findings_and_changes_nothing(
     cli: Cli, reviews: PeerReviewClient
 ) -> None:
-    ref = await refer(reviews, "complex-issue")
-    await triaged(reviews, ref)
-    await reviews.act(ref, ActionName.APPROVE, Decision(actor="S100"))
-    await reviews.act(ref, ActionName.ASSIGN_REVIEWER, ReviewerAssignment(actor="S100", reviewer="S400"))
+    ref = await refer_triaged(reviews, "complex-issue")
+    await under_review(reviews, ref)
     before = await decisions(reviews, ref)
 
     @FEW
@@ -187,8 +185,7 @@ def test_an_escape_sequence_in_a_field_name_never_reaches_the_terminal(cli: Cli)
 async def test_hostile_text_stored_in_a_review_does_not_break_the_audit_view(
     cli: Cli, reviews: PeerReviewClient
 ) -> None:
-    ref = await refer(reviews, "persistent")
-    await triaged(reviews, ref)
+    ref = await refer_triaged(reviews, "persistent")
     rationale = "See [/bold] and [link=https://evil.example]this[/link] :cat:"
     await reviews.act(ref, ActionName.DECLINE, Decision(actor="S100", rationale=rationale))
     await reviews.client.get_workflow_handle(f"peer-review-{ref}").result()

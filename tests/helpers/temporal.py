@@ -12,7 +12,8 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from peer_review.domain.audit_chain import ChainKey
-from peer_review.domain.models import Status, StatusView
+from peer_review.domain.lifecycle import ActionName
+from peer_review.domain.models import Decision, ReviewerAssignment, Status, StatusView
 from peer_review.records.store import RecordsStore
 from peer_review.settings import Settings
 from peer_review.temporal.client import PeerReviewClient
@@ -21,6 +22,7 @@ from peer_review.temporal.dev_server import wheel_binary
 from peer_review.temporal.key_rings import load_chain_ring
 from peer_review.temporal.proofs import ProofSigner
 from tests.helpers.factories import EXAMPLES, TEST_KEY_FILE, referral
+from tests.helpers.staff import CHAIR, REVIEWER
 from worker import PeerReviewWorker, build_worker
 
 TEST_CONVERTER = encrypted_converter(TEST_KEY_FILE)
@@ -83,6 +85,21 @@ async def refer(reviews: PeerReviewClient, kind: str = "persistent", **changes: 
     r = referral(kind, **changes)
     await reviews.refer(r)
     return r.referral_id
+
+
+async def refer_triaged(reviews: PeerReviewClient, kind: str = "persistent", **changes: Any) -> str:
+    """`refer`, then wait until triage has run."""
+    referral_id = await refer(reviews, kind, **changes)
+    await triaged(reviews, referral_id)
+    return referral_id
+
+
+async def under_review(reviews: PeerReviewClient, referral_id: str) -> StatusView:
+    """The Chair approves the review and assigns the reviewer (examples/directory.yaml's CHAIR and REVIEWER)."""
+    await reviews.act(referral_id, ActionName.APPROVE, Decision(actor=CHAIR))
+    return await reviews.act(
+        referral_id, ActionName.ASSIGN_REVIEWER, ReviewerAssignment(actor=CHAIR, reviewer=REVIEWER)
+    )
 
 
 async def triaged(reviews: PeerReviewClient, referral_id: str) -> StatusView:

@@ -34,9 +34,8 @@ from tests.helpers import (
     new_worker,
     postgres_alone,
     postgres_url,
-    refer,
+    refer_triaged,
     referral,
-    triaged,
 )
 
 pytestmark = pytest.mark.skipif(not postgres_url(), reason="PEER_REVIEW_TEST_POSTGRES_URL is not set")
@@ -62,8 +61,7 @@ async def test_a_64_character_action_cannot_wedge_a_review(
     reviews = PeerReviewClient(client, settings)
     raw = with_sealed_headers(client)  # has the codec, not the signing key
     async with new_worker(client, settings, pg_store):
-        ref = await refer(reviews, "complex-issue")
-        await triaged(reviews, ref)
+        ref = await refer_triaged(reviews, "complex-issue")
         handle = raw.get_workflow_handle(workflow_id(ref))
         # The signal that used to write "<action>_rejected" (73 characters) into a 64-character column is gone ...
         await handle.signal("refused_action", {"actor": "S100", "action": LONG_ACTION, "kind": "", "reason": "x"})

@@ -27,7 +27,7 @@ from peer_review.settings import Settings
 from peer_review.temporal.client import PeerReviewClient, workflow_id
 from peer_review.temporal.key_rings import load_signing_ring
 from peer_review.temporal.proofs import ProofAttacher, ProofSigner, with_sealed_headers
-from tests.helpers import new_worker, refer, referral, triaged
+from tests.helpers import new_worker, refer_triaged, referral, triaged
 from tests.helpers.staff import CASEWORKER, CHAIR
 
 
@@ -167,8 +167,7 @@ async def test_a_replayed_signal_proof_is_dropped(
     raw_client, fixed = raw
     reviews = PeerReviewClient(client, settings)
     async with new_worker(client, settings, store):
-        ref = await refer(reviews, "persistent")
-        await triaged(reviews, ref)
+        ref = await refer_triaged(reviews, "persistent")
         # A caseworker may not decide: the first signal is refused and recorded, its replay only dropped.
         decision = ChairDecision(actor=CASEWORKER, decision="approve")
         fixed.next_proof = make_proof(settings, ref, "chair_decision", [decision])

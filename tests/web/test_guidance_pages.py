@@ -9,12 +9,12 @@ import httpx
 from temporalio.client import Client
 
 from peer_review.domain.lifecycle import ActionName
-from peer_review.domain.models import Decision, FindingsSubmission, Referral, ReviewerAssignment
+from peer_review.domain.models import Decision, FindingsSubmission, Referral
 from peer_review.records.store import RecordsStore
 from peer_review.settings import Settings
 from peer_review.temporal.client import PeerReviewClient
 from peer_review.web.app import create_app
-from tests.helpers import eventually, findings, referral, triaged
+from tests.helpers import eventually, findings, referral, triaged, under_review
 from tests.helpers.staff import CHAIR, REFERRER, REVIEWER
 from tests.helpers.web import api_settings, as_
 
@@ -39,10 +39,7 @@ async def test_the_reviewer_form_follows_the_review_and_shows_the_customers_earl
         await reviews.refer(case)
         await triaged(reviews, case.referral_id)
     await reviews.act(earlier.referral_id, ActionName.DECLINE, Decision(actor=CHAIR, rationale="Handled"))
-    await reviews.act(current.referral_id, ActionName.APPROVE, Decision(actor=CHAIR))
-    await reviews.act(
-        current.referral_id, ActionName.ASSIGN_REVIEWER, ReviewerAssignment(actor=CHAIR, reviewer=REVIEWER)
-    )
+    await under_review(reviews, current.referral_id)
     # The stages configured now differ from those fixed into the review when it started.
     changed = settings.model_copy(update={"journey_stages": ["Triage call", "Apology"]})
     app = create_app(changed, api_settings(), reviews=PeerReviewClient(client, changed), store=store)
@@ -77,8 +74,7 @@ async def test_the_site_reads_the_local_feedback_page_after_closure(
     ref = case.referral_id
     await reviews.refer(case)
     await triaged(reviews, ref)
-    await reviews.act(ref, ActionName.APPROVE, Decision(actor=CHAIR))
-    await reviews.act(ref, ActionName.ASSIGN_REVIEWER, ReviewerAssignment(actor=CHAIR, reviewer=REVIEWER))
+    await under_review(reviews, ref)
     await reviews.act(ref, ActionName.SUBMIT_FINDINGS, FindingsSubmission(actor=REVIEWER, findings=findings()))
     await reviews.act(ref, ActionName.SIGN_OFF, Decision(actor=CHAIR))
     await client.get_workflow_handle(f"peer-review-{ref}").result()

@@ -19,7 +19,7 @@ from peer_review.domain.models import (
 from peer_review.records.store import RecordsStore
 from peer_review.settings import Settings
 from peer_review.temporal.client import ActionRejected, PeerReviewClient
-from tests.helpers import findings, new_worker, refer, triaged
+from tests.helpers import findings, new_worker, refer_triaged
 from tests.helpers.staff import (
     AUDITOR,
     CASEWORKER,
@@ -91,8 +91,7 @@ def payload(action: ActionName, actor: str) -> ActionPayload:
 
 
 async def review_ready_for(reviews: PeerReviewClient, action: ActionName) -> str:
-    ref = await refer(reviews, "complex-issue")
-    await triaged(reviews, ref)
+    ref = await refer_triaged(reviews, "complex-issue")
     for step, step_payload in SETUP[action]:
         await reviews.act(ref, step, step_payload)
     return ref

@@ -19,10 +19,10 @@ from temporalio.exceptions import FailureError
 from temporalio.service import RPCError
 
 from peer_review.domain.lifecycle import ActionName
-from peer_review.domain.models import AuditEvent, Decision, ReviewerAssignment, Status, StatusView
+from peer_review.domain.models import AuditEvent, Decision, Status, StatusView
 from peer_review.settings import Settings
 from peer_review.temporal.client import PeerReviewClient, ReviewError, workflow_id
-from tests.helpers import refer, referral, triaged
+from tests.helpers import refer_triaged, referral, triaged, under_review
 from tests.helpers.payloads import TOP_LEVEL, Broken, findings
 from tests.helpers.stack import time_limit
 
@@ -34,14 +34,6 @@ RAW_UPDATES = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture],
 )
 FAIL_WITHIN = 30.0  # seconds for a workflow with a bad start input to be failed
-
-
-async def under_review(reviews: PeerReviewClient) -> str:
-    ref = await refer(reviews, "complex-issue")
-    await triaged(reviews, ref)
-    await reviews.act(ref, ActionName.APPROVE, Decision(actor="S100"))
-    await reviews.act(ref, ActionName.ASSIGN_REVIEWER, ReviewerAssignment(actor="S100", reviewer="S400"))
-    return ref
 
 
 async def task_failures(handle: WorkflowHandle[Any, Any]) -> list[str]:
@@ -171,7 +163,8 @@ async def terminate_if_running(handle: WorkflowHandle[Any, Any]) -> None:
 async def test_malformed_update_payloads_are_refused_naming_the_field_without_a_task_failure(
     reviews: PeerReviewClient,
 ) -> None:
-    ref = await under_review(reviews)
+    ref = await refer_triaged(reviews, "complex-issue")
+    await under_review(reviews, ref)
     handle = reviews.connection.get_workflow_handle(workflow_id(ref))  # a raw client: no model checks, no proof
     before = await decisions(reviews, ref)
     loop = asyncio.get_running_loop()
@@ -213,8 +206,7 @@ async def refused(handle: WorkflowHandle[Any, Any], payload: dict[str, Any]) -> 
 async def test_a_malformed_chair_decision_signal_changes_nothing_and_fails_no_task(
     reviews: PeerReviewClient, payload: object
 ) -> None:
-    ref = await refer(reviews, "persistent")
-    await triaged(reviews, ref)
+    ref = await refer_triaged(reviews, "persistent")
     handle = reviews.connection.get_workflow_handle(workflow_id(ref))
     before = await decisions(reviews, ref)
     await handle.signal("chair_decision", payload)
@@ -231,8 +223,7 @@ async def test_an_oversized_update_is_refused_and_the_review_carries_on(reviews:
     answer it (the answer echoes the request), so workflow tasks fail and, until the server drops the request
     some seconds later, other updates are refused too. The review then carries on unharmed. The typed client
     and the command line can never send this: texts are limited to 10,000 characters."""
-    ref = await refer(reviews, "persistent")
-    await triaged(reviews, ref)
+    ref = await refer_triaged(reviews, "persistent")
     handle = reviews.connection.get_workflow_handle(workflow_id(ref))
     with pytest.raises((RPCError, WorkflowUpdateFailedError)):
         await asyncio.wait_for(handle.execute_update("approve", {"actor": "S100", "rationale": "x" * 3_000_000}), 90)

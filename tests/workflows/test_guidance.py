@@ -28,7 +28,7 @@ from peer_review.records.store import RecordsStore
 from peer_review.settings import Settings
 from peer_review.temporal import search_attributes as sa
 from peer_review.temporal.client import ActionRejected, InvalidInput, PeerReviewClient
-from tests.helpers import findings, refer, referral, triaged
+from tests.helpers import findings, refer, refer_triaged, referral, triaged, under_review
 from tests.helpers.reviews import finished
 from tests.helpers.staff import CASEWORKER, CHAIR, DEPUTY, FOCAL, NATIONAL_LEAD, REFERRER, REVIEWER
 
@@ -132,8 +132,7 @@ async def test_a_deputy_who_reviewed_cannot_sign_off_their_own_findings(reviews:
 
 
 async def test_a_chair_who_referred_never_decides_or_signs_off_their_own_referral(reviews: PeerReviewClient) -> None:
-    ref = await refer(reviews, "complex-issue", referred_by=CHAIR)
-    await triaged(reviews, ref)
+    ref = await refer_triaged(reviews, "complex-issue", referred_by=CHAIR)
     with pytest.raises(ActionRejected, match="referrer never decides on their own referral"):
         await reviews.act(ref, ActionName.APPROVE, Decision(actor=CHAIR))
     await reviews.signal_chair_decision(ref, ChairDecision(actor=CHAIR, decision="approve"))
@@ -155,8 +154,7 @@ async def test_a_chair_who_referred_never_decides_or_signs_off_their_own_referra
 
 
 async def test_a_signal_approves_and_a_refused_signal_is_audited(reviews: PeerReviewClient) -> None:
-    ref = await refer(reviews, "persistent")
-    await triaged(reviews, ref)
+    ref = await refer_triaged(reviews, "persistent")
     await reviews.signal_chair_decision(ref, ChairDecision(actor=DEPUTY, decision="decline"))  # no rationale
     await reviews.signal_chair_decision(ref, ChairDecision(actor=CHAIR, decision="approve", rationale="Yes"))
     trail = await trail_until(reviews, ref, lambda t: any(e.action == "approve" for e in t))
@@ -220,8 +218,7 @@ async def test_an_added_reason_asks_its_findings_section_and_reaches_the_records
     r = referral("complex-issue")
     ref = r.referral_id
     await reviews.refer(r)
-    await reviews.act(ref, ActionName.APPROVE, Decision(actor=CHAIR))
-    await reviews.act(ref, ActionName.ASSIGN_REVIEWER, ReviewerAssignment(actor=CHAIR, reviewer=REVIEWER))
+    await under_review(reviews, ref)
     view = await reviews.act(
         ref, ActionName.ADD_REASON, ReasonAddition(actor=FOCAL, reason=Reason.PERSISTENT_OR_VEXATIOUS)
     )
@@ -246,8 +243,7 @@ async def test_findings_without_the_reasons_section_are_refused_naming_the_field
     kind: str, field: str, reviews: PeerReviewClient, settings: Settings
 ) -> None:
     ref = await refer(reviews, kind)
-    await reviews.act(ref, ActionName.APPROVE, Decision(actor=CHAIR))
-    view = await reviews.act(ref, ActionName.ASSIGN_REVIEWER, ReviewerAssignment(actor=CHAIR, reviewer=REVIEWER))
+    view = await under_review(reviews, ref)
     assert view.journey_stages == settings.journey_stages
     with pytest.raises(ActionRejected, match=f"^{field}: required") as refused:
         await reviews.act(
@@ -263,8 +259,7 @@ async def test_a_recommendation_owner_must_be_in_the_directory_and_the_site_is_t
     r = referral("complex-issue")
     ref = r.referral_id
     await reviews.refer(r)
-    await reviews.act(ref, ActionName.APPROVE, Decision(actor=CHAIR))
-    await reviews.act(ref, ActionName.ASSIGN_REVIEWER, ReviewerAssignment(actor=CHAIR, reviewer=REVIEWER))
+    await under_review(reviews, ref)
     recommendations = findings().model_dump(mode="json")["recommendations"]
     recommendations[1]["owner"] = "T-NOBODY"
     with pytest.raises(ActionRejected, match=r"^recommendations\.2\.owner: T-NOBODY is not a staff or team id"):

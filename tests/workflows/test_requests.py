@@ -15,13 +15,12 @@ from peer_review.domain.lifecycle import REFUSALS_RECORDED_PER_DAY, ActionName, 
 from peer_review.domain.models import Decision, ReviewerAssignment, Status
 from peer_review.records.store import RecordsStore
 from peer_review.temporal.client import ActionRejected, PeerReviewClient, ServiceUnavailable
-from tests.helpers import EXAMPLES, new_worker, refer, skipping_reviews, triaged, worker_settings
+from tests.helpers import EXAMPLES, new_worker, refer, refer_triaged, skipping_reviews, triaged, worker_settings
 from tests.helpers.staff import CASEWORKER, CHAIR
 
 
 async def test_a_retried_request_returns_the_first_result(reviews: PeerReviewClient) -> None:
-    ref = await refer(reviews, "persistent")
-    await triaged(reviews, ref)
+    ref = await refer_triaged(reviews, "persistent")
     request = str(uuid.uuid4())
     approve = Decision(actor=CHAIR, rationale="Appropriate")
     first = await reviews.act(ref, ActionName.APPROVE, approve, request_id=request)
@@ -59,8 +58,7 @@ async def test_an_unanswering_directory_is_a_plain_refusal(skipping_env: Workflo
     reviews = skipping_reviews(skipping_env, settings)
     try:
         async with new_worker(skipping_env.client, settings, store):
-            ref = await refer(reviews, "suicide")
-            await triaged(reviews, ref)
+            ref = await refer_triaged(reviews, "suicide")
             directory.unlink()  # every look-up now fails, and is retried
             assignment = ReviewerAssignment(actor=CHAIR, reviewer="S400")
             acting = asyncio.create_task(reviews.act(ref, ActionName.ASSIGN_REVIEWER, assignment))
