@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Three test processes on two cores: most tests wait on a server; see tests/conftest.py for how work is grouped.
-PYTEST_ARGS ?= -n 3 --dist loadgroup
+PYTEST_ARGS ?= -n 3 --dist loadscope --no-loadscope-reorder
 
 .PHONY: install run worker test lint typecheck bench deploy-check image browser-deps clean
 

@@ -72,38 +72,26 @@ async def skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     await environment.shutdown()
 
 
-# --- scheduling under pytest-xdist (`make test` runs `pytest -n 3 --dist loadgroup`) ---------------------------
-# Each module runs on one worker, so a module's stack (a worker process, a live server, a browser) starts once.
-# A fault scenario runs its own dev server and 50 reviews: two at a time at most, or their time limits are at
-# risk on two cores; so the fault modules form two groups. The slowest folders come first, so the run does not
-# end waiting on one long module that started last.
-FAULT_GROUPS = {
-    "test_duplicates": "faults-1",
-    "test_mail_down": "faults-1",
-    "test_records_unavailable": "faults-1",
-    "test_worker_killed": "faults-2",
-    "test_graceful_shutdown": "faults-2",
-    "test_server_restarted": "faults-2",
-}
+# --- scheduling under pytest-xdist (`make test`: `pytest -n 3 --dist loadscope --no-loadscope-reorder`) ------------
+# loadscope runs each module on one worker, so a module's stack (a worker process, a live server, a browser)
+# starts once. The slowest folders come first, so the run does not end waiting on one long module that started
+# last; fault modules alternate with CLI modules, because at most two fault scenarios run at once (fault_slot in
+# tests/helpers/stack.py) and a third worker should meanwhile have other work.
 SLOWEST_FIRST = ["faults", "cli", "browser", "workflows", "web", "activities", "temporal", "replay", "records"]
 
 
-def _folder(item: pytest.Item) -> str:
-    return item.path.parent.name
-
-
-def _group(item: pytest.Item) -> str:
-    if _folder(item) == "faults":
-        return FAULT_GROUPS.get(item.path.stem, "faults-1")
-    return str(item.path.relative_to(item.config.rootpath))
-
-
-def _rank(item: pytest.Item) -> int:
-    folder = _folder(item)
-    return SLOWEST_FIRST.index(folder) if folder in SLOWEST_FIRST else len(SLOWEST_FIRST)
+def _rank(item: pytest.Item, modules: dict[str, list[str]]) -> tuple[int, int]:
+    folder = item.path.parent.name
+    if folder in ("faults", "cli"):
+        # faults: 0, 2, 4 ...; CLI: 1, 3, 5 ...; whichever runs out first, the other follows.
+        return (0, 2 * modules[folder].index(item.path.stem) + (folder == "cli"))
+    return (1 + (SLOWEST_FIRST.index(folder) if folder in SLOWEST_FIRST else len(SLOWEST_FIRST)), 0)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    modules: dict[str, list[str]] = {}
     for item in items:
-        item.add_marker(pytest.mark.xdist_group(_group(item)))
-    items.sort(key=_rank)  # stable: each module's tests stay together and in order
+        stems = modules.setdefault(item.path.parent.name, [])
+        if item.path.stem not in stems:
+            stems.append(item.path.stem)
+    items.sort(key=lambda item: _rank(item, modules))  # stable: each module's tests stay together and in order

@@ -10,7 +10,7 @@ import pytest
 
 from peer_review.records.store import RecordsStore
 from peer_review.temporal.dev_server import DevServer
-from tests.helpers.stack import Stack, WorkerProcess, persisted_server, stack_settings, worker_variables
+from tests.helpers.stack import Stack, WorkerProcess, fault_slot, persisted_server, stack_settings, worker_variables
 
 StoreOpener = Callable[[Stack], RecordsStore]
 
@@ -21,7 +21,14 @@ class Launch(Protocol):
 
 @pytest.fixture
 async def launch(tmp_path: Path) -> AsyncIterator[Launch]:
-    """Start a server and a worker process; `settings` override the scenario's Settings (both sides use them)."""
+    """Start a server and a worker process; `settings` override the scenario's Settings (both sides use them).
+    The scenario holds a fault slot from its first start to its end."""
+    async with fault_slot():
+        async for start in _launch(tmp_path):
+            yield start
+
+
+async def _launch(tmp_path: Path) -> AsyncIterator[Launch]:
     servers: list[DevServer] = []
     workers: list[WorkerProcess] = []
 

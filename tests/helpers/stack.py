@@ -7,13 +7,16 @@ Everything here has a timeout, so a fault that is not recovered from fails the t
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import functools
 import os
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ParamSpec
@@ -27,6 +30,35 @@ from tests.helpers.temporal import worker_settings
 BIN = Path(sys.executable).parent
 P = ParamSpec("P")
 READY_TIMEOUT = 60.0  # seconds for a worker to come up on a loaded 2-core machine
+
+
+FAULT_SLOTS = 2  # fault scenarios at once across the test processes of one run (pytest-xdist)
+
+
+@asynccontextmanager
+async def fault_slot() -> AsyncIterator[None]:
+    """Hold one of FAULT_SLOTS for a fault scenario: each runs its own dev server, a worker process and 50 reviews,
+    and more than two at once on two cores put their time limits at risk. Under pytest-xdist the slots are lock
+    files of this run (PYTEST_XDIST_TESTRUNUID); in one process there is nothing to share."""
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    if run is None:
+        yield
+        return
+    folder = Path(tempfile.gettempdir()) / f"peer-review-fault-slots-{run}"
+    folder.mkdir(exist_ok=True)
+    while True:
+        for slot in range(FAULT_SLOTS):
+            with (folder / f"{slot}.lock").open("a") as lock:
+                try:
+                    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    continue
+                try:
+                    yield
+                finally:
+                    fcntl.flock(lock, fcntl.LOCK_UN)
+                return
+        await asyncio.sleep(1)
 
 
 def review_count(default: int = 50) -> int:
