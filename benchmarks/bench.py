@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.lifecycle import measure_lifecycle
-from benchmarks.options import Options
+from benchmarks.options import SIZES, Options
 from benchmarks.procfs import machine_memory_gb
 from benchmarks.proofs import measure_proof_cost
 from benchmarks.scale import measure_scale
@@ -58,29 +58,8 @@ def _log_to_file(path: Path) -> None:
 
 
 def _parameters(options: Options) -> dict[str, Any]:
-    return {
-        name: getattr(options, name)
-        for name in (
-            "reviews",
-            "concurrency",
-            "latency_reviews",
-            "low_concurrency",
-            "at_rest",
-            "history_sample",
-            "idle_one",
-            "idle_five",
-            "scale_cache",
-            "load_users",
-            "load_seconds",
-            "load_spawn_rate",
-            "load_seed",
-            "recovery_reviews",
-            "recovery_decisions",
-            "recovery_burst_seconds",
-            "recovery_patience",
-            "in_process_workers",
-        )
-    } | {"worker_tuning": options.tuning}
+    chosen = (*SIZES, "low_concurrency", "in_process_workers")
+    return {name: getattr(options, name) for name in chosen} | {"worker_tuning": options.tuning}
 
 
 async def run_benchmark(options: Options, keep: Path | None = None) -> dict[str, Any]:
