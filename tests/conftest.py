@@ -75,8 +75,8 @@ async def skipping_env() -> AsyncIterator[WorkflowEnvironment]:
 # --- scheduling under pytest-xdist (`make test`: `pytest -n 3 --dist loadscope --no-loadscope-reorder`) ------------
 # loadscope runs each module on one worker, so a module's stack (a worker process, a live server, a browser)
 # starts once. The slowest folders come first, so the run does not end waiting on one long module that started
-# last; fault modules alternate with CLI modules, because at most two fault scenarios run at once (fault_slot in
-# tests/helpers/stack.py) and a third worker should meanwhile have other work.
+# last; fault modules alternate with CLI modules, because fault scenarios run one at a time (fault_slot in
+# tests/helpers/stack.py) and the other workers should meanwhile have other work.
 SLOWEST_FIRST = ["faults", "cli", "browser", "workflows", "web", "activities", "temporal", "replay", "records"]
 
 
