@@ -59,6 +59,11 @@ class PeerReviewWorker:
         await self._running.aclose()
 
 
+# A review's next workflow task goes to the worker that holds it in its cache; if that worker has died, the server
+# hands the task to any worker after this long (the SDK's default is 10 s, which a waiting decision would feel).
+STICKY_QUEUE_TIMEOUT = timedelta(seconds=3)
+
+
 def build_worker(client: Client, settings: Settings, store: RecordsStore, **tuning: Any) -> PeerReviewWorker:
     """Every workflow and activity; `tuning` passes worker options (cache, pollers) to the decisions worker.
 
@@ -83,6 +88,7 @@ def build_worker(client: Client, settings: Settings, store: RecordsStore, **tuni
         activities=[directory.resolve_contacts, directory.find_staff, directory.resolve_owners],
         interceptors=[ProofChecker(load_signing_ring(settings))],
         graceful_shutdown_timeout=grace,
+        sticky_queue_schedule_to_start_timeout=STICKY_QUEUE_TIMEOUT,
         **{"max_cached_workflows": settings.max_cached_workflows, **tuning},
     )
     record_keeping = Worker(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email.policy
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -36,6 +37,12 @@ class SmtpMailer:
     timeout: float
 
     async def send(self, message: EmailMessage) -> None:
+        # aiosmtplib's timeout bounds each SMTP command; the whole conversation gets the same bound, so a slow
+        # server cannot hold an attempt past the activity's start-to-close timeout (TimeoutError is an OSError).
+        async with asyncio.timeout(self.timeout):
+            await self._send(message)
+
+    async def _send(self, message: EmailMessage) -> None:
         # Flattened here rather than by aiosmtplib: its 78-column folding moves a long Subject onto a
         # continuation line, which some clients show with a stray leading space (SMTP allows 998). The one
         # recipient is named explicitly, never parsed back out of the headers.

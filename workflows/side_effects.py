@@ -54,8 +54,10 @@ DIRECTORY_UNAVAILABLE = "the staff directory is unavailable, try again"
 NOTIFICATION_GRACE = timedelta(seconds=5)
 # Enough events per write to keep record-keeping to a handful of activities per review.
 RECORD_BATCH_SIZE = 50
-# The records database is the system of record: keep trying until it answers, however long that takes.
-RECORD_TIMEOUT = timedelta(seconds=30)
+# The records database is the system of record: keep trying until it answers, however long that takes. One attempt
+# is a single transaction of one batch (milliseconds); past SQLite's busy timeout it fails and is retried, and the
+# attempt of a worker that died is retried elsewhere after this long.
+RECORD_TIMEOUT = timedelta(seconds=10)
 RECORD_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     maximum_interval=timedelta(minutes=1),
@@ -65,10 +67,12 @@ RECORD_RETRY = RetryPolicy(
 # After the database refused a batch for good (alert PeerReviewRecordsStuck), try it again this much later: an
 # operator may have mended the schema or the data meanwhile. The review goes on; it closes only once recorded.
 STUCK_RECORD_RETRY = timedelta(hours=1)
+# One attempt is a directory read, an outbox write and at most one SMTP send, which the mailer bounds as a whole
+# (smtp_timeout_seconds, 10 s by default): the attempt of a worker that died is retried elsewhere after this long.
 # A mail server that is down is retried with back-off until the policy's give-up period has passed.
-NOTIFY_TIMEOUT = timedelta(seconds=60)
+NOTIFY_TIMEOUT = timedelta(seconds=15)
 NOTIFY_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=5), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=30)
+    initial_interval=timedelta(seconds=1), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=30)
 )
 
 

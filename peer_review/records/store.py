@@ -25,14 +25,17 @@ from peer_review.records.schema import (
     referrals,
 )
 
+# A busy SQLite file makes writers wait this long rather than fail at once; records retry regardless. Under the
+# record activity's start-to-close timeout, so an attempt fails by itself before the server gives up on it.
+SQLITE_BUSY_TIMEOUT_SECONDS = 8.0
+
 
 def make_engine(url: str) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        # A busy SQLite file makes writers wait rather than fail at once; records retry regardless.
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
         sqlalchemy_event.listen(engine.sync_engine, "connect", _write_ahead_log)
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)

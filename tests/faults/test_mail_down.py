@@ -25,7 +25,7 @@ from tests.helpers.stack import review_count, time_limit
 
 # Each decision alone: only catches one that waits for mail; no performance target.
 DECISION_LIMIT = 15.0
-# Delivery retries back off 5 s, 10 s, 20 s, 40 s: a message that failed three times waits up to 40 s more.
+# Delivery retries back off 1 s, 2 s, 4 s, 8 s, ...: a message that failed five times waits up to 32 s more.
 DELIVERY_WAIT = 120.0
 
 

@@ -7,6 +7,7 @@ import os
 import time
 
 from peer_review.domain.models import Outcome, Status
+from peer_review.records.store import SQLITE_BUSY_TIMEOUT_SECONDS
 from peer_review.temporal.names import RECORD_BATCH
 from tests.faults.conftest import Launch, StoreOpener
 from tests.helpers.reviews import (
@@ -25,14 +26,14 @@ from tests.helpers.reviews import (
 from tests.helpers.stack import DatabaseLock, review_count
 from workflows.side_effects import NOTIFICATION_GRACE
 
-# SQLite's busy timeout (peer_review/records/store.py) and the record activity's start-to-close timeout, in seconds,
-# counted from when a move's record is written: after its notifications, which wait on the same lock, or the grace.
-WRITE_GIVES_UP = 30.0 + NOTIFICATION_GRACE.total_seconds()
+# When a record write gives up on the lock (SQLite's busy timeout), in seconds, counted from when a move's record is
+# written: after its notifications, which wait on the same lock, or the grace.
+WRITE_GIVES_UP = SQLITE_BUSY_TIMEOUT_SECONDS + NOTIFICATION_GRACE.total_seconds()
 # How long the lock stays after the last decision: longer than that, so writes do not merely wait: they fail, and
 # are retried until the database answers again.
 OUTAGE = float(os.environ.get("PEER_REVIEW_FAULT_DB_OUTAGE_SECONDS", str(WRITE_GIVES_UP + 5)))
 # A decision must not wait for the database. One that did would not be answered while the lock is held, and the lock
-# is held until every decision is answered, so each decision gets a bound well under SQLite's busy timeout (30 s).
+# is held until every decision is answered and then for OUTAGE, so a bound per decision catches it.
 # Each decision is timed alone: a busy machine slows every decision a little, which is no failure (no performance
 # target here; `make bench` measures latency).
 DECISION_LIMIT = 20.0
