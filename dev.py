@@ -7,6 +7,7 @@ then the server.
 
 from __future__ import annotations
 
+import asyncio
 from functools import partial
 from pathlib import Path
 
@@ -16,8 +17,10 @@ from peer_review.foreground import run_until_signalled
 from peer_review.logs import configure_logging
 from peer_review.settings import Settings
 from peer_review.temporal.codec_server import serve_codec
+from peer_review.temporal.connection import connect
 from peer_review.temporal.dev_server import DevServer
 from peer_review.temporal.key_rings import ensure_local_key_rings
+from peer_review.temporal.retention_schedule import apply_schedule
 from peer_review.web.app import local_api_settings
 from peer_review.web.app import serve as serve_api
 from worker import run as run_worker
@@ -25,6 +28,10 @@ from worker import run as run_worker
 log = structlog.get_logger("dev")
 DATA = Path(".data")
 WEB_UI_PORT = 8233
+
+
+async def _apply_retention_schedule(settings: Settings) -> str:
+    return await apply_schedule(await connect(settings), settings)
 
 
 def main() -> None:
@@ -48,6 +55,8 @@ def main() -> None:
         server.start_blocking()
     except RuntimeError as error:
         raise SystemExit(str(error)) from None
+    # The daily retention run: created on first start, brought up to date on every later one.
+    log.info("retention schedule " + asyncio.run(_apply_retention_schedule(settings)), years=settings.retention_years)
     log.info(
         "temporal dev server started",
         address=settings.temporal_address,

@@ -12,14 +12,14 @@ import sys
 
 import typer
 
-from peer_review.cli import actions, admin, reading, referring
+from peer_review.cli import actions, admin, reading, recommendations, referring, reports, retention
 
 app = typer.Typer(
     help="Peer Reviews of complaint handling: refer, decide, review, close and audit.",
     no_args_is_help=True,
     add_completion=False,
 )
-for group in (referring, actions, reading, admin):
+for group in (referring, actions, reading, recommendations, reports, retention, admin):
     group.register(app)
 
 

@@ -20,6 +20,7 @@ from temporalio.worker import Replayer, Worker
 from activities.directory import DirectoryActivities
 from activities.notifications import NotificationActivities, mailer_from
 from activities.records import RecordActivities
+from activities.retention import RetentionActivities
 from peer_review.foreground import run_until_signalled
 from peer_review.logs import configure_logging
 from peer_review.records.store import RecordsStore
@@ -32,6 +33,8 @@ from peer_review.temporal.names import NOTIFICATIONS_QUEUE_SUFFIX, RECORDS_QUEUE
 from peer_review.temporal.proof_checks import ProofChecker
 from peer_review.temporal.proofs import with_sealed_headers
 from workflows.peer_review import PeerReviewWorkflow
+from workflows.recommendation import RecommendationWorkflow
+from workflows.retention import RetentionWorkflow
 
 log = structlog.get_logger(__name__)
 
@@ -84,17 +87,32 @@ def build_worker(client: Client, settings: Settings, store: RecordsStore, **tuni
     decisions = Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[PeerReviewWorkflow],
-        activities=[directory.resolve_contacts, directory.find_staff, directory.resolve_owners],
+        workflows=[PeerReviewWorkflow, RecommendationWorkflow],
+        activities=[
+            directory.resolve_contacts,
+            directory.find_staff,
+            directory.resolve_owners,
+            directory.resolve_recommendation_contacts,
+        ],
         interceptors=[ProofChecker(load_signing_ring(settings))],
         graceful_shutdown_timeout=grace,
         sticky_queue_schedule_to_start_timeout=STICKY_QUEUE_TIMEOUT,
         **{"max_cached_workflows": settings.max_cached_workflows, **tuning},
     )
+    # The retention workflow runs here, beside record writes: it is started by a schedule (with no proof of a person,
+    # and it needs none: it only ever disposes of what is past retention) and never competes with decisions.
+    retention = RetentionActivities(store, load_chain_ring(settings), settings.retention_years)
     record_keeping = Worker(
         client,
         task_queue=settings.task_queue + RECORDS_QUEUE_SUFFIX,
-        activities=[records.record_batch],
+        workflows=[RetentionWorkflow],
+        activities=[
+            records.record_batch,
+            records.record_recommendation,
+            retention.dispose_batch,
+            retention.disposal_candidates,
+            retention.retention_counts,
+        ],
         graceful_shutdown_timeout=grace,
     )
     mail = Worker(
@@ -109,7 +127,7 @@ def build_worker(client: Client, settings: Settings, store: RecordsStore, **tuni
 def build_replayer(settings: Settings) -> Replayer:
     """Replays saved histories exactly as the worker runs them: same converter, header sealing and proof checks."""
     return Replayer(
-        workflows=[PeerReviewWorkflow],
+        workflows=[PeerReviewWorkflow, RecommendationWorkflow],
         data_converter=encrypted_converter(settings.key_file),
         interceptors=[ProofChecker(load_signing_ring(settings))],
         header_codec_behavior=HeaderCodecBehavior.CODEC,

@@ -6,9 +6,16 @@ from pathlib import Path
 
 from temporalio import activity
 
-from peer_review.domain.models import OwnerLookup, Referral, ReviewContacts, StaffLookup
+from peer_review.domain.models import (
+    OwnerLookup,
+    RecommendationContacts,
+    RecommendationParties,
+    Referral,
+    ReviewContacts,
+    StaffLookup,
+)
 from peer_review.domain.staff_directory import load_directory
-from peer_review.temporal.names import FIND_STAFF, RESOLVE_CONTACTS, RESOLVE_OWNERS
+from peer_review.temporal.names import FIND_STAFF, RESOLVE_CONTACTS, RESOLVE_OWNERS, RESOLVE_RECOMMENDATION_CONTACTS
 
 
 class DirectoryActivities:
@@ -26,3 +33,7 @@ class DirectoryActivities:
     @activity.defn(name=RESOLVE_OWNERS)
     async def resolve_owners(self, owner_ids: list[str]) -> OwnerLookup:
         return load_directory(self.path).owners(owner_ids)
+
+    @activity.defn(name=RESOLVE_RECOMMENDATION_CONTACTS)
+    async def resolve_recommendation_contacts(self, parties: RecommendationParties) -> RecommendationContacts:
+        return load_directory(self.path).recommendation_contacts(parties)

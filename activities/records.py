@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import UTC, datetime
 
 from sqlalchemy.exc import DataError, DBAPIError
@@ -9,11 +10,11 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from peer_review.domain.audit_chain import ChainKey
-from peer_review.domain.models import RecordBatch
+from peer_review.domain.models import RecommendationBatch, RecordBatch
 from peer_review.records.store import RecordsStore
 from peer_review.temporal.codec import KeyRing
 from peer_review.temporal.metrics import RECORD_LATENCY
-from peer_review.temporal.names import RECORD_BATCH
+from peer_review.temporal.names import RECORD_BATCH, RECORD_RECOMMENDATION
 
 # The activity error type of a batch the database refuses as it stands (a value it will not store): retrying the
 # same batch cannot help, so the workflow stops retrying, counts it and raises the PeerReviewRecordsStuck alert.
@@ -28,8 +29,22 @@ class RecordActivities:
 
     @activity.defn(name=RECORD_BATCH)
     async def record_batch(self, batch: RecordBatch) -> int:
+        added = await self._written(self.store.write_batch(batch, self.chain_key))
+        if batch.events:
+            # How far the system of record trails the review: from the oldest event in the batch to now.
+            lag = (datetime.now(UTC) - batch.events[0].at).total_seconds()
+            activity.metric_meter().create_histogram_float(RECORD_LATENCY, unit="s").record(max(lag, 0.0))
+        activity.logger.debug("recorded audit events", extra={"added": added})
+        return added
+
+    @activity.defn(name=RECORD_RECOMMENDATION)
+    async def record_recommendation(self, batch: RecommendationBatch) -> int:
+        """One batch of a tracked recommendation's record: its audit events and its row in the register."""
+        return await self._written(self.store.write_recommendation_batch(batch, self.chain_key))
+
+    async def _written(self, write: Awaitable[int]) -> int:
         try:
-            added = await self.store.write_batch(batch, self.chain_key)
+            return await write
         except DBAPIError as error:
             if not refused_for_good(error):
                 raise  # the database is down or busy: retried until it answers
@@ -38,12 +53,6 @@ class RecordActivities:
                 type=RECORD_REJECTED,
                 non_retryable=True,
             ) from None
-        if batch.events:
-            # How far the system of record trails the review: from the oldest event in the batch to now.
-            lag = (datetime.now(UTC) - batch.events[0].at).total_seconds()
-            activity.metric_meter().create_histogram_float(RECORD_LATENCY, unit="s").record(max(lag, 0.0))
-        activity.logger.debug("recorded audit events", extra={"added": added})
-        return added
 
 
 def refused_for_good(error: DBAPIError) -> bool:

@@ -17,6 +17,8 @@ from benchmarks.lifecycle import measure_lifecycle
 from benchmarks.options import SIZES, Options
 from benchmarks.procfs import machine_memory_gb
 from benchmarks.proofs import measure_proof_cost
+from benchmarks.records_reports import measure_reports
+from benchmarks.retention import measure_retention
 from benchmarks.scale import measure_scale
 from benchmarks.server import start_dev_server
 from benchmarks.stack import ROOT, Stack, bench_converter
@@ -85,10 +87,19 @@ async def run_benchmark(options: Options, keep: Path | None = None) -> dict[str,
                 rounds=30 if options.quick else 300,
             )
             scale = await measure_scale(stack, options, server.pid) if options.at_rest else {}
+            retention = (
+                (await measure_retention(stack, options.retention_reviews, options.retention_decisions)).as_dict()
+                if options.retention_reviews
+                else None
+            )
         finally:
             server.stop()
             if keep is not None:
                 _keep(workdir, keep)
+    # Database only (no servers): after the others, so its disk writes do not disturb their timings.
+    began = time.perf_counter()
+    reports = await measure_reports(options.reports_reviews) if options.reports_reviews else []
+    reports_seconds = round(time.perf_counter() - began, 1)
     about["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
     return {
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -100,6 +111,9 @@ async def run_benchmark(options: Options, keep: Path | None = None) -> dict[str,
         "proofs": proofs.as_dict(),
         "scale": {key: value for key, value in scale.items() if key not in ("at_rest",)},
         "at_rest": scale.get("at_rest"),
+        "retention": retention,
+        "reports": reports,
+        "reports_seconds": reports_seconds,
     }
 
 

@@ -28,6 +28,9 @@ FULL: dict[str, Any] = {
     "recovery_decisions": 20,
     "recovery_burst_seconds": 1.0,
     "recovery_patience": 150,
+    "retention_reviews": 100_000,
+    "retention_decisions": 20,
+    "reports_reviews": 100_000,
 }
 QUICK: dict[str, Any] = {
     "reviews": 6,
@@ -46,6 +49,9 @@ QUICK: dict[str, Any] = {
     "recovery_decisions": 3,
     "recovery_burst_seconds": 0.5,
     "recovery_patience": 12,
+    "retention_reviews": 200,
+    "retention_decisions": 3,
+    "reports_reviews": 30,
 }
 
 
@@ -58,6 +64,8 @@ class Options:
     latency_reviews: int
     low_concurrency: int
     at_rest: int
+    retention_reviews: int
+    retention_decisions: int
     history_sample: int
     idle_one: int
     idle_five: int
@@ -70,6 +78,7 @@ class Options:
     recovery_decisions: int
     recovery_burst_seconds: float
     recovery_patience: float
+    reports_reviews: int
     output: Path
     tuning: dict[str, Any]
     in_process_workers: bool
@@ -100,6 +109,9 @@ SIZES = (
     "recovery_decisions",
     "recovery_burst_seconds",
     "recovery_patience",
+    "retention_reviews",
+    "retention_decisions",
+    "reports_reviews",
 )
 
 
@@ -138,6 +150,19 @@ def parse(argv: list[str] | None = None) -> Options:
     )
     scale.add_argument("--recovery-burst-seconds", type=float, help="from the burst's start to the kill (1; quick 0.5)")
     scale.add_argument("--recovery-patience", type=float, help="longest wait after the kill (150 s; quick 12)")
+    retention = parser.add_argument_group("retention: closed reviews written straight into the records database")
+    retention.add_argument(
+        "--retention-reviews", type=int, help="closed reviews to verify and dispose of (100,000; quick 200; 0 skips)"
+    )
+    retention.add_argument(
+        "--retention-decisions", type=int, help="Chair decisions timed idle, and again during the run (20; quick 3)"
+    )
+    parser.add_argument(
+        "--reports-reviews",
+        type=int,
+        help="the reports phase: closed reviews (3 recommendations each) written straight into the records database "
+        "(100000; quick 30; 0 skips it); PostgreSQL too when PEER_REVIEW_BENCH_POSTGRES_URL is set",
+    )
     parser.add_argument("--output", type=Path, help=f"where latest.json/png go ({RESULTS}; quick: {QUICK_RESULTS})")
     parser.add_argument(
         "--in-process-workers",

@@ -186,6 +186,23 @@ def proofs_table(proofs: dict[str, Any]) -> Table:
     return table
 
 
+def reports_table(database: dict[str, Any]) -> Table:
+    table = Table(
+        title=f"Reports on {database['backend']}: {database['reviews']:,} closed reviews, "
+        f"{database['recommendations']:,} recommendations, {database['audit_events']:,} audit events "
+        f"(written in {database['fill_seconds']:.0f} s)",
+        title_justify="left",
+    )
+    table.add_column("query")
+    table.add_column("median | min", justify="right")
+    table.add_column("rows", justify="right")
+    for timing in database["timings"]:
+        table.add_row(
+            timing["what"], f"{timing['seconds_median']:.3f} | {timing['seconds_min']:.3f} s", str(timing["rows"])
+        )
+    return table
+
+
 def targets_table(targets: list[Target]) -> Table:
     table = Table(title="Targets", title_justify="left")
     for column in ("target", "measured", "limit", "met"):
@@ -230,6 +247,12 @@ def show(results: dict[str, Any], targets: list[Target], console: Console) -> No
         console.print(load_table(scale["load"]))
     if scale.get("recovery"):
         console.print(recovery_table(scale["recovery"]))
+    for database in results.get("reports") or []:
+        console.print(reports_table(database))
     console.print(targets_table(targets))
-    laps = {"lifecycle": results.get("lifecycle_seconds", 0.0), **scale.get("phase_seconds", {})}
+    laps = {
+        "lifecycle": results.get("lifecycle_seconds", 0.0),
+        **scale.get("phase_seconds", {}),
+        "reports": results.get("reports_seconds", 0.0),
+    }
     console.print("Phase wall times: " + ", ".join(f"{phase} {seconds:.0f} s" for phase, seconds in laps.items()))

@@ -6,12 +6,17 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from benchmarks.records_reports import REGISTER_LIMIT_S, REPORT_LIMIT_S
 from peer_review.domain.models import Status
 
 LOW_CONCURRENCY = 5
 IDLE_LIMITS_MS = {"cached": 80.0, "evicted": 150.0}
 LOAD_LIMITS_MS = {"read": 300.0, "action": 500.0}
 RECOVERY_LIMIT_S = 20.0
+# Issue 16, over 100,000 closed reviews (the quick run's few hundred are judged by the same limits).
+VERIFY_ALL_LIMIT_S = 60.0
+RETENTION_RUN_LIMIT_S = 300.0
+DECISIONS_DURING_RUN_FACTOR = 1.5
 
 
 @dataclass(frozen=True)
@@ -91,8 +96,36 @@ def _scale(scale: dict[str, Any]) -> list[Target]:
     return targets
 
 
+def _reports(reports: list[dict[str, Any]]) -> list[Target]:
+    targets = []
+    for database in reports:
+        size = f"{database['reviews']:,} reviews, {database['recommendations']:,} recommendations"
+        for timing in database["timings"]:
+            limit = REGISTER_LIMIT_S if timing["what"].startswith("register") else REPORT_LIMIT_S
+            name = f"{timing['what']} ({database['backend']}, {size})"
+            targets.append(Target(name, timing["seconds_median"], limit, "s"))
+    return targets
+
+
 def judge(results: dict[str, Any]) -> list[Target]:
-    targets = _lifecycle(results)
+    targets = _lifecycle(results) + _reports(results.get("reports") or [])
     if results.get("at_rest"):
         targets += _at_rest(results["at_rest"])
+    if results.get("retention"):
+        targets += _retention(results["retention"])
     return targets + _scale(results.get("scale") or {})
+
+
+def _retention(figures: dict[str, Any]) -> list[Target]:
+    reviews = f"{figures['reviews']:,} closed reviews"
+    idle_p99 = figures["decisions_idle"]["p99_ms"]
+    return [
+        Target(f"audit --verify-all, {reviews}", figures["verify_all_seconds"], VERIFY_ALL_LIMIT_S, "s"),
+        Target(f"retention run, {reviews}", figures["retention_run_seconds"], RETENTION_RUN_LIMIT_S, "s"),
+        Target(
+            "decision p99 during the retention run, vs idle",
+            figures["decisions_during_run"]["p99_ms"],
+            DECISIONS_DURING_RUN_FACTOR * idle_p99,
+            "ms",
+        ),
+    ]

@@ -168,3 +168,12 @@ all_present() {
 retry "every search attribute to be registered" all_present ||
   die "the search attributes are not all registered in ${namespace}"
 log "namespace ${namespace} is ready: ${#SEARCH_ATTRIBUTES[@]} search attributes registered"
+
+# The daily retention schedule (idempotent: created once, updated in place afterwards). The image has the
+# `peer-review` command; elsewhere, run `peer-review retention apply` once the namespace is ready.
+if command -v peer-review >/dev/null 2>&1; then
+  retry "the retention schedule to be applied" peer-review retention apply ||
+    die "the retention schedule could not be applied in ${namespace}"
+else
+  log "peer-review is not installed here: run 'peer-review retention apply' to create the retention schedule"
+fi

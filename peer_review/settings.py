@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
+import yaml
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from peer_review.domain.models import ReviewPolicy
+from peer_review.domain.models import DEFAULT_THEMES, IDENTIFIER, ReviewPolicy
+from peer_review.domain.retention import DEFAULT_RETENTION_YEARS
 
 # The Customer Journey's key stages. ASSUMPTION: the department's guidance names the stages but this
 # project was not given the list; these follow the usual complaint journey and are meant to be replaced
@@ -22,7 +24,17 @@ DEFAULT_JOURNEY_STAGES = [
 ]
 
 CommaList = Annotated[list[str], NoDecode]
-SLA_STEPS = ("chair_decision", "reviewer_assignment", "review", "legal_clearance", "sign_off")
+SLA_STEPS = (
+    "chair_decision",
+    "reviewer_assignment",
+    "review",
+    "legal_clearance",
+    "sign_off",
+    "recommendation_decide",
+    "recommendation_implement_local",
+    "recommendation_implement_national",
+    "recommendation_verify",
+)
 
 
 class Settings(BaseSettings):
@@ -65,6 +77,14 @@ class Settings(BaseSettings):
     sla_review_days: int = 20
     sla_legal_clearance_days: int = 5
     sla_sign_off_days: int = 5
+    # Tracked recommendations (ASSUMPTION, like the review's: the guidance sets none): working days to accept or
+    # decline, to implement (from acceptance), and to verify.
+    sla_recommendation_decide_days: int = 10
+    sla_recommendation_implement_local_days: int = 40
+    sla_recommendation_implement_national_days: int = 60
+    sla_recommendation_verify_days: int = 10
+    # The controlled vocabulary of recommendation themes (YAML: `themes: [...]`); unset, the documented default set.
+    themes_file: Path | None = None
     codec_host: str = "127.0.0.1"
     codec_port: int = 8234
     codec_allowed_origins: CommaList = ["http://localhost:8233", "http://127.0.0.1:8233"]
@@ -76,6 +96,8 @@ class Settings(BaseSettings):
     # history now and then is cheaper than holding thousands of idle reviews in memory (the SDK's default
     # is 1000; the benchmark's scale-at-rest figure is what this trades against).
     max_cached_workflows: int = 300
+    # ASSUMPTION (peer_review.domain.retention): the department's period was not available; 7 years after closure.
+    retention_years: int = Field(DEFAULT_RETENTION_YEARS, ge=0, le=100)
 
     @field_validator("internal_domains", "journey_stages", "codec_allowed_origins", mode="before")
     @classmethod
@@ -119,5 +141,24 @@ class Settings(BaseSettings):
         # Each PEER_REVIEW_SLA_<STEP>_DAYS becomes the policy's <step>_days.
         days = {f"{step}_days": getattr(self, f"sla_{step}_days") for step in SLA_STEPS}
         return ReviewPolicy(
-            journey_stages=self.journey_stages, notification_give_up_hours=self.notify_give_up_hours, **days
+            journey_stages=self.journey_stages,
+            notification_give_up_hours=self.notify_give_up_hours,
+            themes=load_themes(self.themes_file) if self.themes_file else list(DEFAULT_THEMES),
+            **days,
         )
+
+
+def load_themes(path: Path) -> list[str]:
+    """The themes vocabulary from YAML (`themes: [communication, timeliness, ...]`); a bad file names the problem."""
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        raise ValueError(f"themes file {path}: {error}") from None
+    themes = document.get("themes") if isinstance(document, dict) else None
+    if (
+        not isinstance(themes, list)
+        or not themes
+        or not all(isinstance(t, str) and IDENTIFIER.fullmatch(t) for t in themes)
+    ):
+        raise ValueError(f"themes file {path}: `themes` must be a list of identifiers (letters, digits, . _ -)")
+    return list(dict.fromkeys(themes))

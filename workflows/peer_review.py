@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator, Sequence
-from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import SearchAttributeUpdate
-from temporalio.exceptions import ApplicationError
+from temporalio.common import SearchAttributeUpdate, WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from pydantic import ValidationError
@@ -52,6 +52,7 @@ with workflow.unsafe.imports_passed_through():
         Priority,
         Reason,
         ReasonAddition,
+        RecommendationInput,
         RecommendationLevel,
         ReviewContacts,
         ReviewerAssignment,
@@ -61,15 +62,19 @@ with workflow.unsafe.imports_passed_through():
         Status,
         StatusView,
         Withdrawal,
+        recommendation_id,
+        recommendation_workflow_id,
     )
     from peer_review.domain.notices import Step
+    from peer_review.domain.recommendations import policy_for
     from peer_review.domain.triage import triage
     from peer_review.temporal import metrics
     from peer_review.temporal import search_attributes as sa
-    from peer_review.temporal.names import FIND_STAFF, RESOLVE_CONTACTS, RESOLVE_OWNERS
+    from peer_review.temporal.names import FIND_STAFF, RECOMMENDATION_WORKFLOW, RESOLVE_CONTACTS, RESOLVE_OWNERS
     from peer_review.temporal.proof_checks import proven
 
-from workflows.side_effects import LOOKUP_DEADLINE, SYSTEM, RecordKeeper, count, look_up
+from workflows.deadline_watch import watch_deadline
+from workflows.side_effects import LOOKUP_DEADLINE, SYSTEM, ReviewRecordKeeper, count, look_up
 
 
 def _rejected(rejection: Rejection) -> ApplicationError:
@@ -106,8 +111,8 @@ class PeerReviewWorkflow:
         self._added_reasons: list[Reason] = []
         # Who reads for the owners of the findings' local recommendations (told at closure).
         self._local_owner_contacts: list[str] = []
-        self._wait: Wait | None = None
-        self._records = RecordKeeper(review, view=self._view, findings=lambda: self._findings)
+        self._wait: Wait[Status] | None = None
+        self._records = ReviewRecordKeeper(review, view=self._view, findings=lambda: self._findings)
 
     @workflow.run
     async def run(self, review: ReviewInput) -> StatusView:
@@ -149,32 +154,49 @@ class PeerReviewWorkflow:
             await self._watch_deadline()
         # Let any update that is mid-way finish, then flush every notification and record before closing.
         await workflow.wait_condition(workflow.all_handlers_finished)
+        if self._outcome is Outcome.COMPLETED:
+            await self._track_recommendations()
         await self._records.finish()
         return self._view()
 
     async def _watch_deadline(self) -> None:
-        """Sleep until the current wait ends or its next alarm (reminder or escalation) is due.
-
-        Who may act is looked up again after each move and before each alarm, so a Chair who has left loses
+        """Who may act is looked up again after each move and before each alarm, so a Chair who has left loses
         authority and a new one gains it (audited as contacts_changed), and an alarm goes to whoever holds the post.
         """
-        wait = self._wait
-        if wait is None:
-            await workflow.wait_condition(lambda: self._wait is not None or self._status is Status.CLOSED)
-            return
-        when, kind = wait.next_alarm()
-        timeout = max(when - workflow.now(), timedelta(seconds=1))
-        try:
-            await workflow.wait_condition(lambda: self._wait is not wait, timeout=timeout)
-        except TimeoutError:
-            await self._refresh_contacts()
-            # An action may have ended this wait while the timer fired or while the directory answered: then the
-            # alarm belongs to a wait that is over, and raising it would put back that wait's deadline.
-            if self._wait is wait:
-                self._raise_alarm(wait, kind)
-            return
-        if self._status is not Status.CLOSED:
-            await self._refresh_contacts()
+        await watch_deadline(
+            lambda: self._wait,
+            finished=lambda: self._status is Status.CLOSED,
+            refresh=self._refresh_contacts,
+            alarm=self._raise_alarm,
+        )
+
+    async def _track_recommendations(self) -> None:
+        """Each recommendation of the signed-off findings becomes a tracked item with a workflow of its own. The
+        review only starts them and closes at once: they outlive it (ParentClosePolicy.ABANDON) and it never waits
+        for them. One id per recommendation, so a start that was already made is never made twice."""
+        assert self._findings is not None
+        referral_id = self._referral.referral_id
+        for position, item in enumerate(self._findings.recommendations, start=1):
+            tracked = recommendation_id(referral_id, position)
+            try:
+                await workflow.start_child_workflow(
+                    RECOMMENDATION_WORKFLOW,
+                    RecommendationInput(
+                        recommendation_id=tracked,
+                        referral_id=referral_id,
+                        position=position,
+                        recommendation=item,
+                        osn=self._referral.osn,
+                        policy=policy_for(item.level, self._policy),
+                    ),
+                    id=recommendation_workflow_id(tracked),
+                    parent_close_policy=ParentClosePolicy.ABANDON,
+                    id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                )
+            except WorkflowAlreadyStartedError:
+                self._records.note("recommendation_tracked", f"{tracked} (already tracked)")
+                continue
+            self._records.note("recommendation_tracked", tracked)
 
     async def _refresh_contacts(self) -> None:
         assert self._contacts is not None
@@ -189,7 +211,7 @@ class PeerReviewWorkflow:
             self._contacts = contacts
             self._records.note("contacts_changed", "; ".join(changes))
 
-    def _raise_alarm(self, wait: Wait, kind: AlarmKind) -> None:
+    def _raise_alarm(self, wait: Wait[Status], kind: AlarmKind) -> None:
         assert self._contacts is not None
         self._wait = wait.after(kind)
         due = f"{wait.status.value} was due {wait.due_at:%Y-%m-%d %H:%M} UTC"
@@ -466,6 +488,7 @@ class PeerReviewWorkflow:
             journey_stages=self._policy.journey_stages,
             issues_raised=self._referral.issues_raised,
             reasons=self._reasons,
+            themes=self._policy.themes,
         )
         if problems:
             raise _rejected(Rejection(RejectionKind.INVALID_INPUT, "; ".join(problems)))

@@ -9,23 +9,27 @@ closes.
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import contextlib
 from collections.abc import Callable
 from datetime import timedelta
-from typing import TypeVar
+from enum import StrEnum
+from typing import Generic, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from peer_review.domain.lifecycle import REFUSALS_RECORDED_PER_DAY, ActionName, refusal_action
+    from peer_review.domain.lifecycle import REFUSALS_RECORDED_PER_DAY, refusal_action
     from peer_review.domain.models import (
         AuditEvent,
+        Contract,
         Findings,
         NotificationOutcome,
         NotificationRequest,
+        RecommendationStatus,
         RecordBatch,
         ReviewContacts,
         ReviewInput,
@@ -77,6 +81,9 @@ NOTIFY_RETRY = RetryPolicy(
 
 
 T = TypeVar("T")
+# One write of a record-keeping loop (a review's RecordBatch, a recommendation's RecommendationBatch).
+B = TypeVar("B", bound=Contract)
+AnyStatus = Status | RecommendationStatus
 
 
 async def look_up(activity: str, arg: object, result_type: type[T], *, deadline: timedelta | None = None) -> T:
@@ -108,27 +115,29 @@ def queue(suffix: str) -> str:
     return workflow.info().task_queue + suffix
 
 
-class RecordKeeper:
-    """Keeps the audit trail and writes it to the records database, in order, once each, in batches.
+class RecordKeeper(abc.ABC, Generic[B]):
+    """Keeps one workflow's audit trail and writes it to the records database, in order, once each, in batches;
+    delivers its notifications beside it. `record_id` is what the record and the messages are filed under (a
+    referral id, or a recommendation id); `write_activity` writes one batch made by `_next_batch`."""
 
-    `view` and `findings` read the review's current state when a batch is written.
-    """
-
-    def __init__(
-        self, review: ReviewInput, *, view: Callable[[], StatusView], findings: Callable[[], Findings | None]
-    ) -> None:
+    def __init__(self, record_id: str, *, give_up_hours: float, write_activity: str) -> None:
         self.events: list[AuditEvent] = []
-        self._referral = review.referral
-        self._notification_give_up = timedelta(hours=review.policy.notification_give_up_hours)
-        self._view = view
-        self._findings = findings
+        self._record_id = record_id
+        self._notification_give_up = timedelta(hours=give_up_hours)
+        self._write_activity = write_activity
         self._recorded = 0
-        self._recorded_findings: Findings | None = None
         self._notifications_in_flight = 0
         self._finishing = False
         self._loop: asyncio.Task[None] | None = None
         # Refusals of proven people recorded today (UTC): (day, count).
         self._refusals_recorded: tuple[str, int] = ("", 0)
+
+    @abc.abstractmethod
+    def _next_batch(self, events: list[AuditEvent]) -> B:
+        """The batch that writes `events` (the next ones not yet recorded) with the current state."""
+
+    def _batch_written(self, batch: B) -> None:
+        """Called once `batch` is in the records database."""
 
     def start(self) -> None:
         self._loop = asyncio.create_task(self._record_continuously())
@@ -144,8 +153,8 @@ class RecordKeeper:
         self,
         actor: str,
         action: str,
-        from_status: Status | None,
-        to_status: Status | None,
+        from_status: AnyStatus | None,
+        to_status: AnyStatus | None,
         detail: str | None,
         proven_by: str | None = None,
     ) -> None:
@@ -168,10 +177,10 @@ class RecordKeeper:
         self.audit(SYSTEM, action, None, None, detail)
 
     def refusal(
-        self, actor: str, action: ActionName, kind: str, reason: str, status: Status, proven_by: str | None
+        self, actor: str, action: StrEnum, kind: str, reason: str, status: AnyStatus, proven_by: str | None
     ) -> None:
         """Count and audit an action a proven person was refused, under the enum's name; beyond the day's allowance
-        (REFUSALS_RECORDED_PER_DAY) it is only counted, so refusals cannot grow a review without limit."""
+        (REFUSALS_RECORDED_PER_DAY) it is only counted, so refusals cannot grow a record without limit."""
         count(metrics.REJECTED_ACTIONS, action=action.value, kind=kind)
         if not self.refusal_room():
             count(metrics.REFUSALS_NOT_RECORDED, action=action.value)
@@ -186,29 +195,17 @@ class RecordKeeper:
         day, recorded = self._refusals_recorded
         return day != workflow.now().date().isoformat() or recorded < REFUSALS_RECORDED_PER_DAY
 
-    def note_directory_gaps(self, contacts: ReviewContacts) -> list[str]:
-        """Audit what the directory lacks for this review; returns the gaps found."""
-        gaps = []
-        if not contacts.referrer_known:
-            gaps.append("referrer is not in the staff directory")
-        if contacts.chair is None:
-            gaps.append(f"no OSN Chair listed for {self._referral.osn}")
-        for gap in gaps:
-            self.note("directory_warning", gap)
-        return gaps
-
     def notify_all(self, recipients: list[str], step: Step) -> None:
         for recipient in recipients:
             self.notify(recipient, step)
 
     def notify(self, recipient: str | None, step: Step) -> None:
-        """Send beside the review, never in its way; the outcome lands in the audit trail."""
+        """Send beside the workflow, never in its way; the outcome lands in the audit trail."""
         if recipient is None:
             return
-        referral_id = self._referral.referral_id
         request = NotificationRequest(
-            idempotency_key=f"{referral_id}.{len(self.events)}.{step.value}.{recipient}",
-            referral_id=referral_id,
+            idempotency_key=f"{self._record_id}.{len(self.events)}.{step.value}.{recipient}",
+            referral_id=self._record_id,
             recipient=recipient,
             step=step.value,
         )
@@ -233,28 +230,19 @@ class RecordKeeper:
                     await workflow.wait_condition(
                         lambda: self._notifications_in_flight == 0, timeout=NOTIFICATION_GRACE
                     )
-            batch = self.events[self._recorded : self._recorded + RECORD_BATCH_SIZE]
-            # The referral and the findings are written once each; later batches only move the projection on.
-            current = self._findings()
-            findings = current if current is not self._recorded_findings else None
-            await self._write(
-                RecordBatch(
-                    referral=self._referral if self._recorded == 0 else None,
-                    view=self._view(),
-                    events=batch,
-                    findings=findings,
-                )
-            )
-            self._recorded += len(batch)
-            self._recorded_findings = findings or self._recorded_findings
+            events = self.events[self._recorded : self._recorded + RECORD_BATCH_SIZE]
+            batch = self._next_batch(events)
+            await self._write(batch)
+            self._recorded += len(events)
+            self._batch_written(batch)
 
-    async def _write(self, batch: RecordBatch) -> None:
+    async def _write(self, batch: B) -> None:
         """Write one batch, retrying until the database answers. A refusal no retry can mend is counted (alert
         PeerReviewRecordsStuck) and tried again an hour later, never dropped."""
         while True:
             try:
                 await workflow.execute_activity(
-                    RECORD_BATCH,
+                    self._write_activity,
                     batch,
                     result_type=int,
                     start_to_close_timeout=RECORD_TIMEOUT,
@@ -297,3 +285,48 @@ class RecordKeeper:
                 count(metrics.NOTIFICATION_FAILURES, step=request.step)
         finally:
             self._notifications_in_flight -= 1
+
+
+class ReviewRecordKeeper(RecordKeeper[RecordBatch]):
+    """A review's record: the referral with its first batch, the findings once each time they change, and the
+    review's projection (`view`) with every batch."""
+
+    def __init__(
+        self, review: ReviewInput, *, view: Callable[[], StatusView], findings: Callable[[], Findings | None]
+    ) -> None:
+        super().__init__(
+            review.referral.referral_id,
+            give_up_hours=review.policy.notification_give_up_hours,
+            write_activity=RECORD_BATCH,
+        )
+        self._referral = review.referral
+        # The deadlines the review runs by, recorded once so "as it stood on" can be rebuilt from the record alone.
+        self._policy = review.policy
+        self._view = view
+        self._findings = findings
+        self._recorded_findings: Findings | None = None
+
+    def _next_batch(self, events: list[AuditEvent]) -> RecordBatch:
+        # The referral and the findings are written once each; later batches only move the projection on.
+        current = self._findings()
+        return RecordBatch(
+            referral=self._referral if self._recorded == 0 else None,
+            policy=self._policy if self._recorded == 0 else None,
+            view=self._view(),
+            events=events,
+            findings=current if current is not self._recorded_findings else None,
+        )
+
+    def _batch_written(self, batch: RecordBatch) -> None:
+        self._recorded_findings = batch.findings or self._recorded_findings
+
+    def note_directory_gaps(self, contacts: ReviewContacts) -> list[str]:
+        """Audit what the directory lacks for this review; returns the gaps found."""
+        gaps = []
+        if not contacts.referrer_known:
+            gaps.append("referrer is not in the staff directory")
+        if contacts.chair is None:
+            gaps.append(f"no OSN Chair listed for {self._referral.osn}")
+        for gap in gaps:
+            self.note("directory_warning", gap)
+        return gaps

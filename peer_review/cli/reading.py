@@ -1,7 +1,8 @@
-"""Reading commands: `status`, `audit`, `export`, `feedback`, `recommendations`, `history` and `list`.
+"""Reading commands: `status`, `audit`, `export`, `feedback`, `history` and `list`
+(the recommendations register is peer_review/cli/recommendations.py).
 
 `status`, `history` and `list` ask Temporal (`status` adds the related reviews from the records database);
-`audit`, `export`, `feedback` and `recommendations` read the records database, the long-term system of record.
+`audit`, `export` and `feedback` read the records database, the long-term system of record.
 
 Each takes `--as STAFF` and shows only what that person may read, by the one read rule
 (peer_review.domain.lifecycle.read_scope); anyone else gets exit 3. Every read of a full record, allowed or not,
@@ -16,6 +17,7 @@ import getpass
 import json
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
@@ -40,14 +42,16 @@ from peer_review.cli.common import (
     show_status,
 )
 from peer_review.domain import lifecycle
+from peer_review.domain.as_of import parse_moment as as_of_moment
 from peer_review.domain.lifecycle import Parties, RejectionKind, may_read, read_scope
-from peer_review.domain.models import Reason, RecommendationLevel, RelatedReview, Staff, Status
+from peer_review.domain.models import Reason, RelatedReview, Staff, Status
 from peer_review.domain.notices import is_internal
 from peer_review.domain.proofs import os_user_name
 from peer_review.domain.staff_directory import Directory, DirectoryError, load_directory
 from peer_review.settings import Settings
 from peer_review.temporal.client import (
     ActionRejected,
+    InvalidInput,
     ListedReview,
     ListFilter,
     PeerReviewClient,
@@ -58,6 +62,7 @@ from peer_review.temporal.codec import KeyRingError
 from peer_review.temporal.key_rings import load_chain_ring
 
 if TYPE_CHECKING:
+    from peer_review.records.read_model import Search
     from peer_review.records.store import RecordsStore
 
 T = TypeVar("T")
@@ -69,7 +74,6 @@ def register(app: typer.Typer) -> None:
     app.command("audit")(audit)
     app.command("export")(export)
     app.command("feedback")(feedback)
-    app.command("recommendations")(recommendations)
     app.command("history")(history)
     app.command("list")(list_reviews)
 
@@ -128,9 +132,24 @@ def chain_keys() -> dict[str, bytes]:
         fail(ReviewError(f"cannot check the audit chain: {error}"))
 
 
-def status(ref: Ref, actor: OptionalReader = None, as_json: JsonFlag = False) -> None:
+AsOf = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="Rebuild the review as it stood at this moment (ISO 8601; a date alone means the end of that day, UTC) "
+        "from the records database alone. Needs --as.",
+    ),
+]
+
+
+def status(ref: Ref, actor: OptionalReader = None, as_of: AsOf = None, as_json: JsonFlag = False) -> None:
     """Show where a review stands; with --as, the full status (OSN, Chair, reviewer, reasons) and the other reviews
-    of the same case or customer, if you may read it."""
+    of the same case or customer, if you may read it; with --as-of, as it stood then."""
+    if as_of is not None:
+        if not actor:
+            fail(InvalidInput("--as: required with --as-of (the view says who acted and why)"))
+        status_as_of(checked_ref(ref), reader(actor), parse_moment(as_of), as_json)
+        return
     person = reader(actor) if actor else None
     view = run(lambda reviews: reviews.status(checked_ref(ref)))
     if person is None:
@@ -149,6 +168,54 @@ def status(ref: Ref, actor: OptionalReader = None, as_json: JsonFlag = False) ->
         show_related(related)
 
 
+def parse_moment(value: str) -> datetime:
+    """An ISO 8601 moment (UTC unless it says otherwise); a date alone is the end of that day."""
+    try:
+        return as_of_moment(value)
+    except ValueError:
+        fail(InvalidInput(f"--as-of: {value!r} is not an ISO 8601 date or date and time"))
+
+
+def status_as_of(ref: str, person: lifecycle.Reader, moment: datetime, as_json: bool) -> None:
+    from peer_review.records.read_model import as_it_stood_on
+
+    check_read(person, "status-as-of", ref, recorded_parties(ref))
+    view = read_records(lambda store: as_it_stood_on(store, ref, moment))
+    if view is None:
+        fail(ReferralNotFound(f"review {ref} had not been referred by {moment.isoformat()}"))
+    if as_json:
+        emit_json(view.model_dump(mode="json"))
+        return
+    table = Table(title=f"Peer Review {ref} as it stood at {moment:%Y-%m-%d %H:%M:%S} UTC", show_header=False)
+    table.add_column(style="bold")
+    table.add_column()
+    deadline = view.deadline
+    due = deadline.due_at.isoformat(timespec="minutes") if deadline and deadline.due_at else "-"
+    for key, value in {
+        "Status": view.status.value,
+        "Stage": view.stage,
+        "Outcome": view.outcome.value if view.outcome else "-",
+        "Mandatory": {True: "yes", False: "no", None: "-"}[view.mandatory],
+        "Reasons": ", ".join(view.reasons),
+        "Chair": view.chair or "-",
+        "Reviewer": view.reviewer or "-",
+        "Waiting since": deadline.waiting_since.isoformat(timespec="minutes") if deadline else "-",
+        "Due": due,
+        "Overdue": "YES" if view.overdue else "no",
+        "Findings submitted": ", ".join(at.isoformat(timespec="minutes") for at in view.findings_submitted_at) or "-",
+    }.items():
+        table.add_row(key, value)
+    out.print(table)
+    decisions = Table(title="Decisions by then", title_justify="left")
+    for column in ("At (UTC)", "Actor", "Action", "Detail"):
+        decisions.add_column(column, overflow="fold")
+    for event in view.decisions:
+        decisions.add_row(
+            event.at.strftime("%Y-%m-%d %H:%M:%S"), event.actor, event.action, Text(printable(event.detail or ""))
+        )
+    out.print(decisions)
+
+
 def related_to(ref: str) -> list[RelatedReview] | None:
     """Other reviews of the same case or customer; None (with a warning) when the records cannot tell."""
     from peer_review.records import read_model
@@ -161,14 +228,32 @@ def _related_json(related: list[RelatedReview] | None) -> list[dict[str, object]
 
 
 def audit(
-    ref: Ref,
     actor: Reader,
+    ref: Annotated[str | None, typer.Argument(help="The referral id (not with --verify-all).")] = None,
     verify: Annotated[bool, typer.Option("--verify", help="Recompute the keyed chain; exit 1 if broken.")] = False,
+    verify_all: Annotated[
+        bool,
+        typer.Option(
+            "--verify-all",
+            help="Check every review's chain, the retention register and every disposal certificate, with counts; "
+            "exit 1 if anything is broken (auditors and the Focal Point).",
+        ),
+    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """The audit trail from the records database (the system of record), its keyed chain checked."""
+    """The audit trail from the records database (the system of record), its keyed chain checked. A disposed review
+    answers with its disposal certificate, checked."""
+    if verify_all:
+        audit_everything(reader(actor), as_json)
+        return
+    if ref is None:
+        fail(InvalidInput("REF: required (or --verify-all)"))
     checked_ref(ref)
-    check_read(reader(actor), "audit", ref, recorded_parties(ref))
+    parties = recorded_parties(ref)
+    if parties is None:
+        audit_disposed(reader(actor), ref, as_json)
+        return
+    check_read(reader(actor), "audit", ref, parties)
     record = read_records(lambda store: store.audit_record(ref))
     if record is None:
         fail(ReferralNotFound(f"no records for referral {ref}"))
@@ -199,6 +284,72 @@ def audit(
         else:
             out.print(f"[bold red]Keyed chain BROKEN[/] at event {check.broken_at_seq}: {check.problem}")
     if verify and not check.valid:
+        raise typer.Exit(1)
+
+
+def audit_disposed(person: lifecycle.Reader, ref: str, as_json: bool) -> None:
+    """What remains of a disposed review: its certificate, checked against the retention register (exit 1 if it
+    does not stand). Auditors and the Focal Point may read it."""
+    from peer_review.records.retention import certificate_of, verify_certificate
+
+    sealed = read_records(lambda store: certificate_of(store, ref))
+    if sealed is None:
+        fail(ReferralNotFound(f"no records for referral {ref}"))
+    allowed = read_scope(person).everything
+    log_read(person.staff_id, "certificate", ref, allowed=allowed)
+    if not allowed:
+        fail(ActionRejected(f"{person.staff_id} may not read review {ref}", RejectionKind.NOT_PERMITTED))
+    keys = chain_keys()
+    problem = read_records(lambda store: verify_certificate(store, sealed, keys))
+    disposed_on = sealed.entry.at.date().isoformat()
+    if as_json:
+        emit_json(
+            {
+                "referral_id": ref,
+                "disposed": True,
+                "disposed_on": disposed_on,
+                "disposed_by": sealed.entry.actor,
+                "certificate": sealed.entry.document,
+                "register_seq": sealed.entry.seq,
+                "certificate_valid": problem is None,
+                **({"problem": problem} if problem else {}),
+            }
+        )
+    else:
+        out.print(f"Review {ref} was disposed on {disposed_on} by {sealed.entry.actor}.")
+        table = Table(title="Disposal certificate", show_header=False, title_justify="left")
+        for key, value in sealed.entry.document.items():
+            table.add_row(key, json.dumps(value) if isinstance(value, dict | list) else str(value))
+        out.print(table)
+        if problem is None:
+            out.print(f"[green]Certificate valid[/] (retention register entry {sealed.entry.seq}).")
+        else:
+            out.print(f"[bold red]Certificate does NOT stand[/]: {problem}")
+    if problem is not None:
+        raise typer.Exit(1)
+
+
+def audit_everything(person: lifecycle.Reader, as_json: bool) -> None:
+    """`audit --verify-all`: every chain and certificate, with counts (the restore drill's check)."""
+    from peer_review.records.retention import verify_all
+
+    allowed = read_scope(person).everything
+    log_read(person.staff_id, "verify-all", None, allowed=allowed)
+    if not allowed:
+        fail(ActionRejected(f"{person.staff_id} may not read every review", RejectionKind.NOT_PERMITTED))
+    keys = chain_keys()
+    report = read_records(lambda store: verify_all(store, keys))
+    if as_json:
+        emit_json(report.as_dict())
+    else:
+        table = Table(title="Records database check", show_header=False, title_justify="left")
+        for key, value in report.as_dict().items():
+            if key != "problems":
+                table.add_row(key.replace("_", " "), str(value))
+        out.print(table)
+        for referral_id, problem in report.problems:
+            out.print(Text(f"BROKEN {referral_id}: {printable(problem)}", style="bold red"))
+    if not report.valid:
         raise typer.Exit(1)
 
 
@@ -325,44 +476,6 @@ def feedback(ref: Ref, actor: Reader, as_json: JsonFlag = False) -> None:
     out.print(table)
 
 
-def recommendations(
-    actor: Reader,
-    level: Annotated[RecommendationLevel | None, typer.Option(help="Only local or national ones.")] = None,
-    status_: Annotated[str | None, typer.Option("--status", help="Only this status, e.g. open.")] = None,
-    as_json: JsonFlag = False,
-) -> None:
-    """The recommendations register across the reviews you may read (national ones are what the organisation
-    must track)."""
-    from peer_review.records.read_model import recommendation_register
-
-    scope = read_scope(reader(actor))
-    log_read(actor, "recommendations", None, allowed=True)
-    level_value = level.value if level else None
-    items = read_records(lambda store: recommendation_register(store, level=level_value, status=status_, scope=scope))
-    if as_json:
-        emit_json(
-            [
-                {
-                    "referral_id": item.referral_id,
-                    **item.recommendation.model_dump(mode="json"),
-                    "status": item.status,
-                    "recorded_at": item.recorded_at.isoformat(),
-                }
-                for item in items
-            ]
-        )
-        return
-    table = Table(title=f"{len(items)} recommendation(s)", title_justify="left")
-    for column in ("Referral", "Level", "Recommendation", "Owner", "Status", "Recorded"):
-        table.add_column(column, overflow="fold")
-    for item in items:
-        rec = item.recommendation
-        table.add_row(
-            item.referral_id, rec.level.value, rec.text, rec.owner, item.status, item.recorded_at.strftime("%Y-%m-%d")
-        )
-    out.print(table)
-
-
 def history(ref: Ref, actor: Reader, as_json: JsonFlag = False) -> None:
     """The Temporal event history, with payloads decoded (if you may read the review)."""
     person = reader(actor)
@@ -391,15 +504,21 @@ def list_reviews(
     osn: Annotated[str | None, typer.Option(help="Only reviews of this OSN.")] = None,
     reason: Annotated[Reason | None, typer.Option(help="Only reviews with this reason.")] = None,
     overdue: Annotated[bool, typer.Option("--overdue", help="Only overdue reviews.")] = False,
+    held: Annotated[
+        bool, typer.Option("--held", help="Only reviews under a legal hold (from the records database).")
+    ] = False,
     limit: Annotated[
         int | None, typer.Option(help="At most this many (default: all with --json, the newest 100 in a table).", min=1)
     ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Find the reviews you may read by status, OSN, reason or overdue (a visibility query)."""
-    from peer_review.records.read_model import involving
+    from peer_review.records.read_model import Search, involving
 
     scope = read_scope(reader(actor))
+    if held:
+        list_held(scope, Search(status=status_, osn=osn, reason=reason, overdue=overdue, held=True), as_json)
+        return
     readable = () if scope.everything else tuple(read_records(lambda store: involving(store, actor)))
     log_read(actor, "list", None, allowed=True)
     selection = ListFilter(status=status_, osn=osn, reason=reason, overdue=overdue, scope=scope, readable_ids=readable)
@@ -430,5 +549,43 @@ def list_reviews(
             "[red]YES[/]" if review.overdue else "no",
             review.due_at.strftime("%Y-%m-%d") if review.due_at else "-",
             review.started_at.strftime("%Y-%m-%d %H:%M") if review.started_at else "-",
+        )
+    out.print(table)
+
+
+def list_held(scope: lifecycle.ReadScope, criteria: Search, as_json: bool) -> None:
+    """Held reviews are mostly closed ones, which Temporal may have deleted: they are listed from the records."""
+    from peer_review.records.read_model import held_reviews
+
+    log_read(scope.staff_id, "list", None, allowed=True)
+    rows = read_records(lambda store: held_reviews(store, criteria, scope))
+    if as_json:
+        emit_json(
+            [
+                {
+                    "referral_id": row.referral_id,
+                    "status": row.status.value,
+                    "outcome": row.outcome,
+                    "osn": row.osn,
+                    "reasons": row.reasons,
+                    "held": row.held,
+                    "referred_at": row.created_at.isoformat(),
+                    "updated_at": row.updated_at.isoformat(),
+                }
+                for row in rows
+            ]
+        )
+        return
+    table = Table(title=f"{len(rows)} held review(s)", title_justify="left")
+    for column in ("Referral", "Status", "Outcome", "OSN", "Reasons", "Referred"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(
+            row.referral_id,
+            row.status.value,
+            row.outcome or "-",
+            row.osn,
+            ", ".join(row.reasons),
+            row.created_at.strftime("%Y-%m-%d"),
         )
     out.print(table)

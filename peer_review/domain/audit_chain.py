@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from peer_review.domain.models import AuditEvent
@@ -55,9 +55,28 @@ class ChainCheck:
 
 def verify_chain(referral_id: str, rows: list[ChainedEvent], keys: Mapping[str, bytes]) -> ChainCheck:
     """Check rows (in stored order) form an unbroken chain numbered 1, 2, 3, ..., each sealed by a key in `keys`."""
+    links = [Link(row.event.seq, row.previous_hash, row.hash, row.key_id) for row in rows]
+    return verify_links(
+        links, keys, lambda key, index: event_mac(key, referral_id, rows[index].event, rows[index].previous_hash)
+    )
+
+
+@dataclass(frozen=True)
+class Link:
+    """What every keyed chain (a review's audit events, the retention register) holds besides its content."""
+
+    seq: int
+    previous_hash: str
+    hash: str
+    key_id: str
+
+
+def verify_links(links: list[Link], keys: Mapping[str, bytes], mac: Callable[[bytes, int], str]) -> ChainCheck:
+    """Check links (in stored order) are numbered 1, 2, 3, ..., each follows the one before and is sealed by a key
+    in `keys`; `mac(key, index)` recomputes the MAC of the link at `index`."""
     previous = GENESIS
-    for expected_seq, row in enumerate(rows, start=1):
-        seq = row.event.seq
+    for index, row in enumerate(links):
+        expected_seq, seq = index + 1, row.seq
         if seq != expected_seq:
             return ChainCheck(False, f"expected event {expected_seq}, found event {seq}", seq)
         if row.previous_hash != previous:
@@ -67,7 +86,7 @@ def verify_chain(referral_id: str, rows: list[ChainedEvent], keys: Mapping[str, 
         key = keys.get(row.key_id)
         if key is None:
             return ChainCheck(False, f"event {seq} names chain key {row.key_id!r}, which is not in the key ring", seq)
-        if not hmac.compare_digest(event_mac(key, referral_id, row.event, row.previous_hash), row.hash):
+        if not hmac.compare_digest(mac(key, index), row.hash):
             return ChainCheck(False, f"event {seq} was altered after it was recorded", seq)
         previous = row.hash
     return ChainCheck(True)

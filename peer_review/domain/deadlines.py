@@ -11,9 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
+from typing import Generic, TypeVar
 
 from peer_review.domain.models import ReviewContacts, ReviewPolicy, Status
 from peer_review.domain.working_days import add_working_days, subtract_working_days
+
+# What waits: a review's status, or a tracked recommendation's.
+W = TypeVar("W", bound=StrEnum)
 
 
 class AlarmKind(StrEnum):
@@ -32,10 +36,10 @@ def period_days(status: Status, policy: ReviewPolicy) -> int:
 
 
 @dataclass(frozen=True)
-class Wait:
+class Wait(Generic[W]):
     """One spell in a waiting status, and how far its alarms have gone."""
 
-    status: Status
+    status: W
     entered_at: datetime
     due_at: datetime
     period_days: int
@@ -56,14 +60,18 @@ class Wait:
             return self.due_at, AlarmKind.ESCALATION
         return add_working_days(self.due_at, self.period_days * self.escalations), AlarmKind.ESCALATION
 
-    def after(self, kind: AlarmKind) -> Wait:
+    def after(self, kind: AlarmKind) -> Wait[W]:
         if kind is AlarmKind.REMINDER:
             return replace(self, reminded=True)
         return replace(self, reminded=True, escalations=self.escalations + 1)
 
 
-def start_wait(status: Status, entered_at: datetime, policy: ReviewPolicy) -> Wait:
-    days = period_days(status, policy)
+def start_wait(status: Status, entered_at: datetime, policy: ReviewPolicy) -> Wait[Status]:
+    return wait_from(status, entered_at, period_days(status, policy))
+
+
+def wait_from(status: W, entered_at: datetime, days: int) -> Wait[W]:
+    """A wait of `days` working days in `status`, from `entered_at`."""
     return Wait(status, entered_at, add_working_days(entered_at, days), days)
 
 

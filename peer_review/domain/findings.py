@@ -26,10 +26,18 @@ def required_sections(reasons: Collection[Reason]) -> list[str]:
 
 
 def findings_problems(
-    findings: Findings, *, journey_stages: list[str], issues_raised: list[str], reasons: Collection[Reason] = ()
+    findings: Findings,
+    *,
+    journey_stages: list[str],
+    issues_raised: list[str],
+    reasons: Collection[Reason] = (),
+    themes: Collection[str] | None = None,
 ) -> list[str]:
-    """Every reason the findings are incomplete or inconsistent; empty when they may be submitted."""
-    problems: list[str] = []
+    """Every reason the findings are incomplete or inconsistent; empty when they may be submitted.
+
+    `themes`: the controlled vocabulary a recommendation's theme must come from (None: not checked here).
+    """
+    problems: list[str] = recommendation_problems(findings, journey_stages=journey_stages, themes=themes)
     for reason, (field, why) in SECTIONS_FOR_REASON.items():
         if reason in reasons and not getattr(findings, field):
             problems.append(f"{field}: required: {why}")
@@ -53,4 +61,20 @@ def findings_problems(
         problems.append(
             "national_improvements_identified: must be true exactly when a national recommendation is given"
         )
+    return problems
+
+
+def recommendation_problems(
+    findings: Findings, *, journey_stages: list[str], themes: Collection[str] | None
+) -> list[str]:
+    """A recommendation's optional `stage` must be one of the review's stages, its `theme` one of the vocabulary."""
+    stages = {s.casefold() for s in journey_stages}
+    problems = []
+    for position, item in enumerate(findings.recommendations, start=1):
+        if item.stage is not None and item.stage.casefold() not in stages:
+            known = ", ".join(journey_stages)
+            problems.append(f"recommendations.{position}.stage: {item.stage!r} is not one of the stages: {known}")
+        if item.theme is not None and themes is not None and item.theme not in themes:
+            known = ", ".join(themes)
+            problems.append(f"recommendations.{position}.theme: {item.theme!r} is not one of the themes: {known}")
     return problems

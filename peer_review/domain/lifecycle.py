@@ -184,13 +184,15 @@ SYSTEM_ACTIONS = (
     "notification_sent",
     "notification_failed",
     "notification_refused",
+    # At closure: a recommendation of the signed-off findings is now tracked by a workflow of its own.
+    "recommendation_tracked",
 )
 # Proven people's refusals beyond this many a day (per review) are counted, not written one by one: a person
 # whose requests are all refused cannot grow a review's history and record without limit.
 REFUSALS_RECORDED_PER_DAY = 100
 
 
-def refusal_action(action: ActionName) -> str:
+def refusal_action(action: StrEnum) -> str:
     return f"{action.value}_rejected"
 
 
@@ -246,10 +248,73 @@ class ReadScope:
         )
 
 
+class RecordAction(StrEnum):
+    """Actions on a review's record rather than on the review: they apply whatever its status, even closed."""
+
+    HOLD = "hold"
+    RELEASE = "release"
+
+
+# Who may place and release a legal hold (a held review's record is never disposed of): the Focal Point, who gives
+# legal clearance, and auditors.
+RECORD_RULES: dict[RecordAction, frozenset[Role]] = {
+    RecordAction.HOLD: frozenset({Role.FOCAL_POINT, Role.AUDITOR}),
+    RecordAction.RELEASE: frozenset({Role.FOCAL_POINT, Role.AUDITOR}),
+}
+
+
+def check_record_action(action: RecordAction, staff_id: str, roles: Collection[Role]) -> None:
+    allowed = RECORD_RULES[action]
+    if not allowed.intersection(roles):
+        who = " or ".join(sorted(role.value.replace("_", " ") for role in allowed))
+        raise Rejection(
+            RejectionKind.NOT_PERMITTED, f"only the {who} may {action.value} a review's record; {staff_id} is neither"
+        )
+
+
 def read_scope(reader: Reader) -> ReadScope:
     """The one rule for reads: auditors and the Focal Point see every review; a Chair and deputies their OSN's;
     a reviewer the reviews assigned to them; a referrer their own referrals; anyone else nothing."""
     return ReadScope(reader.staff_id, bool(reader.roles & FULL_RECORD_READERS), reader.chair_osns)
+
+
+# Who may read every tracked recommendation, and the reports over all reviews: auditors, the Focal Point and the
+# national leads (who verify national recommendations and act on what the reports show).
+RECOMMENDATION_READERS = FULL_RECORD_READERS | {Role.NATIONAL_LEAD}
+
+
+@dataclass(frozen=True)
+class RecommendationScope:
+    """The tracked recommendations one person may read: all of them; those of the OSNs they chair; those they own
+    (themselves or a team they are a contact of); and those of the reviews they may read."""
+
+    everything: bool
+    osns: frozenset[str]
+    owners: frozenset[str]
+    reviews: ReadScope
+
+    def allows(self, *, osn: str, owner: str, review: Parties | None) -> bool:
+        return (
+            self.everything
+            or osn in self.osns
+            or owner in self.owners
+            or (review is not None and self.reviews.allows(review))
+        )
+
+
+def recommendation_scope(reader: Reader, owned: frozenset[str]) -> RecommendationScope:
+    """The one rule for reading recommendations; `owned`: the owner ids the reader acts for."""
+    return RecommendationScope(
+        everything=bool(reader.roles & RECOMMENDATION_READERS),
+        osns=reader.chair_osns,
+        owners=owned,
+        reviews=read_scope(reader),
+    )
+
+
+def may_read_reports(reader: Reader) -> bool:
+    """Reports cover every review: only those who may read every recommendation read them."""
+    return bool(reader.roles & RECOMMENDATION_READERS)
 
 
 def may_read(reader: Reader, parties: Parties) -> bool:

@@ -23,6 +23,21 @@ MAX_ITEMS = 100
 # Temporal's 2 MB payload limit. A referral and findings are each held to this much JSON in total.
 MAX_JSON_BYTES = 256 * 1024
 
+# ASSUMPTION: the department's own list of themes was not available; this default set (documented in the README)
+# is replaced with a YAML file named by PEER_REVIEW_THEMES_FILE.
+DEFAULT_THEMES = (
+    "communication",
+    "timeliness",
+    "vulnerability",
+    "reasonable_adjustments",
+    "decision_making",
+    "process_and_guidance",
+    "systems_and_tools",
+    "training_and_capability",
+    "record_keeping",
+    "escalation",
+)
+
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
@@ -107,6 +122,17 @@ class Outcome(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
+class RecommendationStatus(StrEnum):
+    """Where a tracked recommendation stands (peer_review.domain.recommendations has the moves)."""
+
+    PROPOSED = "proposed"
+    ACCEPTED = "accepted"
+    NOT_ACCEPTED = "not_accepted"
+    IN_PROGRESS = "in_progress"
+    IMPLEMENTED = "implemented"
+    VERIFIED = "verified"
+
+
 class Priority(StrEnum):
     HIGH = "high"
     NORMAL = "normal"
@@ -174,6 +200,10 @@ class Recommendation(Contract):
     # A staff or team id from the directory (checked when the findings are submitted), never free text: a
     # redacted export shows a team's function in its place, and never a person's name or a site.
     owner: Identifier
+    # Optional: a theme from the controlled vocabulary (PEER_REVIEW_THEMES_FILE) and the Customer Journey stage the
+    # recommendation concerns (one of the review's stages); both are checked when the findings are submitted.
+    theme: Identifier | None = None
+    stage: ShortText | None = None
 
 
 class Findings(Contract):
@@ -266,6 +296,12 @@ class ReviewPolicy(Contract):
     legal_clearance_days: int = Field(5, ge=1, le=60)
     sign_off_days: int = Field(5, ge=1, le=60)
     notification_give_up_hours: float = Field(24.0, gt=0, le=24 * 14)
+    # The controlled vocabulary of recommendation themes, and the tracked recommendations' deadlines (working days).
+    themes: list[Identifier] = Field(default_factory=lambda: list(DEFAULT_THEMES))
+    recommendation_decide_days: int = Field(10, ge=1, le=120)
+    recommendation_implement_local_days: int = Field(40, ge=1, le=250)
+    recommendation_implement_national_days: int = Field(60, ge=1, le=250)
+    recommendation_verify_days: int = Field(10, ge=1, le=120)
 
 
 class ReviewInput(Contract):
@@ -343,8 +379,9 @@ class AuditEvent(Contract):
     # A staff id, or "system". `proven_by` says how the acting person was proven, e.g. "operator alice for S100".
     actor: str
     action: str
-    from_status: Status | None
-    to_status: Status | None
+    # A review's statuses, or a tracked recommendation's (the two sets share no value).
+    from_status: Status | RecommendationStatus | None
+    to_status: Status | RecommendationStatus | None
     detail: str | None = None
     proven_by: str | None = None
 
@@ -395,6 +432,8 @@ class RecordBatch(Contract):
     view: StatusView
     events: list[AuditEvent]
     findings: Findings | None = None
+    # The deadlines the review runs with travel with the referral, so the record alone can tell what was due when.
+    policy: ReviewPolicy | None = None
 
 
 class NotificationRequest(Contract):
@@ -421,3 +460,112 @@ class NotificationOutcome(Contract):
         if self.delivered:
             return "notification_sent"
         return "notification_failed" if self.failed else "notification_refused"
+
+
+# --- Tracked recommendations (RecommendationWorkflow). ---------------------------------------------------
+
+
+def recommendation_id(referral_id: str, position: int) -> str:
+    """A recommendation's id everywhere (CLI, routes, records): the referral id and its place in the findings."""
+    return f"{referral_id}-R{position}"
+
+
+# A recommendation id: a referral id, "-R" and the recommendation's place in the findings.
+RECOMMENDATION_ID = re.compile(rf"^(?P<referral_id>{IDENTIFIER.pattern})-R(?P<position>[1-9][0-9]{{0,2}})$")
+RecommendationId = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=72, pattern=RECOMMENDATION_ID.pattern)
+]
+
+
+class RecommendationPolicy(Contract):
+    """Deadlines fixed into one tracked recommendation when it starts (working days)."""
+
+    decide_days: int = Field(ge=1, le=120)
+    implement_days: int = Field(ge=1, le=250)
+    verify_days: int = Field(ge=1, le=120)
+    notification_give_up_hours: float = Field(24.0, gt=0, le=24 * 14)
+
+
+class RecommendationInput(Contract):
+    """The single input of RecommendationWorkflow, made by the review at sign-off."""
+
+    recommendation_id: RecommendationId
+    referral_id: Identifier
+    position: int = Field(ge=1, le=MAX_ITEMS)
+    recommendation: Recommendation
+    osn: Identifier
+    policy: RecommendationPolicy
+
+
+class RecommendationContacts(Contract):
+    """Who may act on a recommendation, from the staff directory."""
+
+    owner_known: bool
+    # Who acts for the owner: the person themselves, or the team's contacts.
+    owner_contacts: list[Identifier] = []
+    chair: Identifier | None = None
+    deputies: list[Identifier] = []
+    national_leads: list[Identifier] = []
+    focal_points: list[Identifier] = []
+
+
+class RecommendationParties(Contract):
+    """What the directory is asked about a recommendation (the resolve_recommendation_contacts activity)."""
+
+    owner: Identifier
+    osn: Identifier
+
+
+class RecommendationAct(ActionPayload):
+    """One action on a tracked recommendation; which field each action needs is in its table."""
+
+    rationale: LongText | None = None
+    evidence: LongText | None = None
+    reason: LongText | None = None
+    owner: Identifier | None = None
+
+
+class RecommendationView(Contract):
+    recommendation_id: str
+    referral_id: str
+    position: int
+    level: RecommendationLevel
+    text: str
+    owner: str
+    theme: str | None = None
+    stage: str | None = None
+    osn: str
+    status: RecommendationStatus
+    due_at: datetime | None = None
+    overdue: bool = False
+    rationale: str | None = None
+    evidence: str | None = None
+
+
+class RegisterEntry(BaseModel):
+    """One row of the recommendations register, as the CLI, the API and the register page show it."""
+
+    recommendation_id: str | None
+    referral_id: str
+    level: str
+    text: str
+    owner: str
+    theme: str | None
+    stage: str | None
+    osn: str | None
+    status: str
+    due_at: datetime | None
+    overdue: bool
+    recorded_at: datetime
+
+
+class RecommendationBatch(Contract):
+    """One write of a recommendation's record: its current state and the audit events since the last."""
+
+    view: RecommendationView
+    events: list[AuditEvent]
+
+
+def recommendation_workflow_id(rec_id: str) -> str:
+    """The workflow that tracks a recommendation: `recommendation-<referral_id>-R<n>`."""
+    return f"recommendation-{rec_id}"

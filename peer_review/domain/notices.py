@@ -29,6 +29,12 @@ class Step(StrEnum):
     MADE_MANDATORY = "made_mandatory"
     DIRECTORY_GAP = "directory_gap"
     LOCAL_FEEDBACK = "local_feedback"
+    # Tracked recommendations: the reference is the recommendation id (PR-2026-0003-R1).
+    RECOMMENDATION_TO_DECIDE = "recommendation_to_decide"
+    RECOMMENDATION_TO_VERIFY = "recommendation_to_verify"
+    RECOMMENDATION_REOPENED = "recommendation_reopened"
+    RECOMMENDATION_REMINDER = "recommendation_reminder"
+    RECOMMENDATION_ESCALATION = "recommendation_escalation"
 
 
 # Where the outcome and the local recommendations of a closed review can be read (internal pages or the CLI):
@@ -93,6 +99,26 @@ NOTICES: dict[Step, Notice] = {
     Step.LOCAL_FEEDBACK: Notice(
         "A Peer Review of your site's practice has closed",
         f"Read the outcome and the local recommendations at {FEEDBACK_WHERE}",
+    ),
+    Step.RECOMMENDATION_TO_DECIDE: Notice(
+        "A Peer Review recommendation is yours to accept or decline",
+        "Read it and decide: peer-review recommendation show {ref} --as <your id>, then accept or decline",
+    ),
+    Step.RECOMMENDATION_TO_VERIFY: Notice(
+        "A Peer Review recommendation is implemented and needs verifying",
+        "Check the evidence: peer-review recommendation show {ref} --as <your id>, then verify or reopen",
+    ),
+    Step.RECOMMENDATION_REOPENED: Notice(
+        "A Peer Review recommendation was reopened",
+        "Read the reason: peer-review recommendation show {ref} --as <your id>",
+    ),
+    Step.RECOMMENDATION_REMINDER: Notice(
+        "A Peer Review recommendation's deadline is one working day away",
+        "Act today: peer-review recommendation show {ref} --as <your id>",
+    ),
+    Step.RECOMMENDATION_ESCALATION: Notice(
+        "A Peer Review recommendation is overdue and has been escalated to you",
+        "Make sure it moves on: peer-review recommendation show {ref} --as <your id>",
     ),
 }
 

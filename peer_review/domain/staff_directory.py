@@ -14,6 +14,8 @@ from peer_review.domain.models import (
     Contract,
     Identifier,
     OwnerLookup,
+    RecommendationContacts,
+    RecommendationParties,
     Referral,
     ReviewContacts,
     Role,
@@ -143,6 +145,24 @@ class Directory(Contract):
             national_leads=[m.id for m in self.with_role(Role.NATIONAL_LEAD)],
             site_contacts=self.site_contacts(referral.site),
         )
+
+    def recommendation_contacts(self, parties: RecommendationParties) -> RecommendationContacts:
+        """Who acts on a recommendation: its owner (or the team's contacts), the OSN's Chair and deputies, the
+        national leads and the Focal Point."""
+        owned = self.owners([parties.owner])
+        chair = self.chair_of(parties.osn)
+        return RecommendationContacts(
+            owner_known=not owned.unknown,
+            owner_contacts=owned.contacts.get(parties.owner, []),
+            chair=chair.id if chair else None,
+            deputies=list(self.deputies.get(parties.osn, [])),
+            national_leads=[m.id for m in self.with_role(Role.NATIONAL_LEAD)],
+            focal_points=[m.id for m in self.with_role(Role.FOCAL_POINT)],
+        )
+
+    def owned_by(self, staff_id: str) -> frozenset[str]:
+        """The owner ids a member of staff acts for: themselves and the teams they are a contact of."""
+        return frozenset({staff_id, *(team.id for team in self.teams if staff_id in team.contacts)})
 
     def referral_gaps(self, referral: Referral) -> list[str]:
         """What the directory lacks for this referral: an unknown referrer, an OSN without a Chair."""

@@ -8,14 +8,25 @@ closed histories.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import ColumnElement, Select, false, literal, or_, select
+from sqlalchemy import ColumnElement, Select, false, func, literal, or_, select
 
+from peer_review.domain.as_of import AsOfView, as_it_stood
 from peer_review.domain.audit_chain import AuditRecord
-from peer_review.domain.lifecycle import Parties, ReadScope
-from peer_review.domain.models import Findings, Outcome, Reason, Recommendation, Referral, RelatedReview, Status
+from peer_review.domain.lifecycle import Parties, ReadScope, RecommendationScope
+from peer_review.domain.models import (
+    Findings,
+    Outcome,
+    Reason,
+    Recommendation,
+    Referral,
+    RegisterEntry,
+    RelatedReview,
+    ReviewPolicy,
+    Status,
+)
 from peer_review.records.schema import recommendations, referrals
 from peer_review.records.store import RecordsStore, as_utc
 
@@ -39,6 +50,7 @@ class ReviewRow:
     overdue: bool
     created_at: datetime
     updated_at: datetime
+    held: bool = False
 
 
 @dataclass(frozen=True)
@@ -47,6 +59,38 @@ class RegisteredRecommendation:
     recommendation: Recommendation
     status: str
     recorded_at: datetime
+    recommendation_id: str | None = None
+    osn: str | None = None
+    due_at: datetime | None = None
+    overdue: bool = False
+    implemented_at: datetime | None = None
+    verified_at: datetime | None = None
+
+    def entry(self) -> RegisterEntry:
+        """This row as the CLI, the API and the page show it."""
+        return RegisterEntry(
+            **self.recommendation.model_dump(mode="json"),
+            recommendation_id=self.recommendation_id,
+            referral_id=self.referral_id,
+            osn=self.osn,
+            status=self.status,
+            due_at=self.due_at,
+            overdue=self.overdue,
+            recorded_at=self.recorded_at,
+        )
+
+
+@dataclass(frozen=True)
+class RegisterFilter:
+    """What the register shows: by level, status, owner, OSN, theme, only overdue ones, or one review's."""
+
+    level: str | None = None
+    status: str | None = None
+    owner: str | None = None
+    osn: str | None = None
+    theme: str | None = None
+    overdue: bool = False
+    referral_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -66,6 +110,7 @@ class Search:
     osn: str | None = None
     reason: Reason | None = None
     overdue: bool = False
+    held: bool = False
     created_from: date | None = None
     created_to: date | None = None
 
@@ -88,10 +133,11 @@ def _row(values: object) -> ReviewRow:
         overdue=bool(r["overdue"]),
         created_at=as_utc(r["created_at"]),
         updated_at=as_utc(r["updated_at"]),
+        held=bool(r["held"]),
     )
 
 
-_COLUMNS = [c for c in referrals.c if c.name not in ("referral_json", "findings_json")]
+_COLUMNS = [c for c in referrals.c if c.name not in ("referral_json", "findings_json", "policy_json")]
 
 
 async def _rows(store: RecordsStore, query: Select[tuple[object, ...]]) -> list[ReviewRow]:
@@ -111,6 +157,8 @@ async def search(store: RecordsStore, criteria: Search) -> list[ReviewRow]:
         query = query.where((literal(",") + referrals.c.reasons + literal(",")).like(f"%,{criteria.reason.value},%"))
     if criteria.overdue:
         query = query.where(referrals.c.overdue.is_(True))
+    if criteria.held:
+        query = query.where(referrals.c.held.is_(True))
     if criteria.created_from:
         query = query.where(referrals.c.created_at >= datetime.combine(criteria.created_from, time(), UTC))
     if criteria.created_to:
@@ -183,36 +231,66 @@ async def recommendation_register(
     level: str | None = None,
     status: str | None = None,
     referral_id: str | None = None,
-    scope: ReadScope | None = None,
+    scope: ReadScope | RecommendationScope | None = None,
+    selection: RegisterFilter | None = None,
 ) -> list[RegisteredRecommendation]:
-    """The register, limited to the reviews `scope` may read (None: all of them)."""
-    query = select(recommendations).order_by(recommendations.c.recorded_at, recommendations.c.position)
+    """The register, limited to what `scope` may read (None: all of it): overdue first, then soonest due, then
+    oldest. One SQL query, served by the register's indexes."""
+    chosen = selection or RegisterFilter(level=level, status=status, referral_id=referral_id)
+    c = recommendations.c
+    query = select(recommendations).order_by(
+        func.coalesce(c.overdue, False).desc(), c.due_at.is_(None), c.due_at, c.recorded_at, c.position
+    )
     if scope is not None and not scope.everything:
-        readable = select(referrals.c.referral_id).where(
-            or_(
-                referrals.c.osn.in_(sorted(scope.osns)),
-                referrals.c.reviewer == scope.staff_id,
-                referrals.c.referred_by == scope.staff_id,
-            )
-        )
-        query = query.where(recommendations.c.referral_id.in_(readable))
-    if level:
-        query = query.where(recommendations.c.level == level)
-    if status:
-        query = query.where(recommendations.c.status == status)
-    if referral_id:
-        query = query.where(recommendations.c.referral_id == referral_id)
+        query = query.where(_readable(scope))
+    for column, value in (
+        (c.level, chosen.level),
+        (c.status, chosen.status),
+        (c.owner, chosen.owner),
+        (c.osn, chosen.osn),
+        (c.theme, chosen.theme),
+        (c.referral_id, chosen.referral_id),
+    ):
+        if value:
+            query = query.where(column == value)
+    if chosen.overdue:
+        query = query.where(c.overdue.is_(True))
     async with store.engine.connect() as connection:
-        rows = (await connection.execute(query)).all()
+        rows = (await connection.execute(query.limit(MAX_ROWS * 10))).all()
     return [
         RegisteredRecommendation(
             referral_id=row.referral_id,
-            recommendation=Recommendation(level=row.level, text=row.text, owner=row.owner),
+            recommendation=Recommendation(
+                level=row.level, text=row.text, owner=row.owner, theme=row.theme, stage=row.stage
+            ),
             status=row.status,
             recorded_at=as_utc(row.recorded_at),
+            recommendation_id=row.recommendation_id,
+            osn=row.osn,
+            due_at=as_utc(row.due_at) if row.due_at else None,
+            overdue=bool(row.overdue),
+            implemented_at=as_utc(row.implemented_at) if row.implemented_at else None,
+            verified_at=as_utc(row.verified_at) if row.verified_at else None,
         )
         for row in rows
     ]
+
+
+def _readable(scope: ReadScope | RecommendationScope) -> ColumnElement[bool]:
+    """The recommendations of the reviews `scope` may read, and with a RecommendationScope also those of the OSNs
+    the reader chairs and those the reader owns."""
+    reviews = scope.reviews if isinstance(scope, RecommendationScope) else scope
+    readable = select(referrals.c.referral_id).where(
+        or_(
+            referrals.c.osn.in_(sorted(reviews.osns)),
+            referrals.c.reviewer == reviews.staff_id,
+            referrals.c.referred_by == reviews.staff_id,
+        )
+    )
+    either = [recommendations.c.referral_id.in_(readable)]
+    if isinstance(scope, RecommendationScope):
+        either += [recommendations.c.osn.in_(sorted(scope.osns)), recommendations.c.owner.in_(sorted(scope.owners))]
+    return or_(*either)
 
 
 async def related_reviews(
@@ -293,3 +371,29 @@ async def earlier_reviews_of_customer(store: RecordsStore, record: ReviewRecord)
         excluding=record.referral.referral_id,
     )
     return [item for item in related if "customer_reference" in item.same and item.referred_at <= record.row.created_at]
+
+
+async def as_it_stood_on(store: RecordsStore, referral_id: str, moment: datetime) -> AsOfView | None:
+    """The review as it stood at `moment`, from the record alone; None if nothing is recorded or it was not yet
+    referred then."""
+    async with store.engine.connect() as connection:
+        found = (
+            await connection.execute(
+                select(referrals.c.referral_json, referrals.c.policy_json, referrals.c.chair).where(
+                    referrals.c.referral_id == referral_id
+                )
+            )
+        ).first()
+    audit = await store.audit_record(referral_id)
+    if found is None or audit is None:
+        return None
+    referral = Referral.model_validate_json(found.referral_json)
+    policy = ReviewPolicy.model_validate_json(found.policy_json) if found.policy_json else None
+    return as_it_stood(referral, policy, [row.event for row in audit.events], found.chair, moment)
+
+
+async def held_reviews(store: RecordsStore, criteria: Search, scope: ReadScope) -> list[ReviewRow]:
+    """The reviews under a legal hold that `scope` may read. From the records: held reviews are mostly closed ones,
+    whose Temporal history may be long gone."""
+    rows = await search(store, replace(criteria, held=True))
+    return [row for row in rows if scope.allows(Parties(row.osn, row.referred_by, row.reviewer))]

@@ -15,11 +15,24 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from peer_review.domain.audit_chain import GENESIS, AuditRecord, ChainedEvent, ChainKey, event_mac
-from peer_review.domain.models import AuditEvent, Findings, Outcome, RecordBatch, Referral, Status
+from peer_review.domain.models import (
+    AuditEvent,
+    Findings,
+    Outcome,
+    RecommendationBatch,
+    RecommendationStatus,
+    RecordBatch,
+    Referral,
+    Status,
+    recommendation_id,
+)
 from peer_review.records.schema import (
     APPEND_ONLY_TRIGGER,
+    FILL_CLOSED_AT,
+    SPAN_TRIGGERS,
     access_log,
     audit_events,
+    journey_stages,
     metadata,
     recommendations,
     referrals,
@@ -64,6 +77,9 @@ class RecordsStore:
             await connection.run_sync(metadata.create_all)
             await connection.run_sync(_add_missing_columns)
             await _fill_from_referrals(connection)
+            await connection.execute(text(FILL_CLOSED_AT))
+            for statement in SPAN_TRIGGERS.get(connection.dialect.name, []):
+                await connection.execute(text(statement))
             if connection.dialect.name == "postgresql":
                 for statement in APPEND_ONLY_TRIGGER:
                     await connection.execute(text(statement))
@@ -85,10 +101,12 @@ class RecordsStore:
         """Write one batch atomically, sealing new audit rows with `chain_key`; returns how many rows were new."""
         now = datetime.now(UTC)
         async with self.transaction() as connection:
-            added = await self._append_events(connection, batch.view.referral_id, batch.events, chain_key)
+            # The row first: appending a closing move sets its closed_at (CLOSED_TRIGGERS in the schema).
             await self._upsert_referral(connection, batch, now)
+            added = await self._append_events(connection, batch.view.referral_id, batch.events, chain_key)
             if batch.view.outcome is Outcome.COMPLETED:
                 await self._register_recommendations(connection, batch, now)
+                await self._record_journey(connection, batch, now)
         return added
 
     async def _append_events(
@@ -153,6 +171,8 @@ class RecordsStore:
                 "reasons": ",".join(r.value for r in referral.reasons),
                 "referral_json": referral.model_dump_json(),
             }
+        if batch.policy is not None:
+            values["policy_json"] = batch.policy.model_dump_json()
         if batch.findings is not None:
             values["findings_json"] = batch.findings.model_dump_json()
         current = (
@@ -187,17 +207,86 @@ class RecordsStore:
             {
                 "referral_id": referral_id,
                 "position": position,
+                "recommendation_id": recommendation_id(referral_id, position),
                 "level": item.level.value,
                 "text": item.text,
                 "owner": item.owner,
-                "status": "open",
+                "theme": item.theme,
+                "stage": item.stage,
+                "osn": batch.view.osn,
+                "status": RecommendationStatus.PROPOSED.value,
+                "overdue": False,
                 "recorded_at": now,
+                "updated_at": now,
             }
             for position, item in enumerate(findings.recommendations, start=1)
             if position not in existing
         ]
         if rows:
             await connection.execute(recommendations.insert(), rows)
+
+    async def _record_journey(self, connection: AsyncConnection, batch: RecordBatch, now: datetime) -> None:
+        """The signed-off findings' Customer Journey stages, once per review (for the reports)."""
+        referral_id = batch.view.referral_id
+        done = (
+            await connection.execute(
+                select(journey_stages.c.id).where(journey_stages.c.referral_id == referral_id).limit(1)
+            )
+        ).first()
+        findings = None if done else batch.findings or await _stored_findings(connection, referral_id)
+        if findings is None or not findings.customer_journey:
+            return
+        osn = batch.view.osn or ""
+        rows = [
+            {
+                "referral_id": referral_id,
+                "osn": osn,
+                "stage": stage.stage,
+                "followed": stage.followed,
+                "recorded_at": now,
+            }
+            for stage in findings.customer_journey
+        ]
+        await connection.execute(journey_stages.insert(), rows)
+
+    async def write_recommendation_batch(self, batch: RecommendationBatch, chain_key: ChainKey) -> int:
+        """Write one batch of a tracked recommendation atomically: its audit events (a chain of their own, under
+        its id) and its row in the register. Idempotent like write_batch."""
+        view = batch.view
+        now = datetime.now(UTC)
+        values: dict[str, object] = {
+            "recommendation_id": view.recommendation_id,
+            "level": view.level.value,
+            "text": view.text,
+            "owner": view.owner,
+            "theme": view.theme,
+            "stage": view.stage,
+            "osn": view.osn,
+            "status": view.status.value,
+            "due_at": view.due_at,
+            "overdue": view.overdue,
+            "rationale": view.rationale,
+            "evidence": view.evidence,
+            "updated_at": now,
+        }
+        for event in batch.events:
+            moment = _MOMENTS.get(event.to_status) if event.from_status != event.to_status else None
+            if moment is not None:
+                values[moment] = event.at
+        async with self.transaction() as connection:
+            added = await self._append_events(connection, view.recommendation_id, batch.events, chain_key)
+            where = (recommendations.c.referral_id == view.referral_id) & (recommendations.c.position == view.position)
+            found = (await connection.execute(select(recommendations.c.id).where(where))).first()
+            if found is None:
+                recorded_at = batch.events[0].at if batch.events else now
+                await connection.execute(
+                    recommendations.insert().values(
+                        referral_id=view.referral_id, position=view.position, recorded_at=recorded_at, **values
+                    )
+                )
+            else:
+                await connection.execute(recommendations.update().where(where).values(**values))
+        return added
 
     async def audit_record(self, referral_id: str) -> AuditRecord | None:
         async with self.engine.connect() as connection:
@@ -207,24 +296,7 @@ class RecordsStore:
             result = await connection.execute(
                 select(audit_events).where(audit_events.c.referral_id == referral_id).order_by(audit_events.c.id)
             )
-            rows = [
-                ChainedEvent(
-                    event=AuditEvent(
-                        seq=row.seq,
-                        at=as_utc(row.at),
-                        actor=row.actor,
-                        action=row.action,
-                        from_status=Status(row.from_status) if row.from_status else None,
-                        to_status=Status(row.to_status) if row.to_status else None,
-                        detail=row.detail,
-                        proven_by=row.proven_by,
-                    ),
-                    previous_hash=row.previous_hash,
-                    hash=row.hash,
-                    key_id=row.key_id or "",
-                )
-                for row in result
-            ]
+            rows = [chained_event(row) for row in result]
         if last_seq is None and not rows:
             return None
         return AuditRecord(referral_id, rows, last_seq)
@@ -308,6 +380,42 @@ async def _stored_findings(connection: AsyncConnection, referral_id: str) -> Fin
         await connection.execute(select(referrals.c.findings_json).where(referrals.c.referral_id == referral_id))
     ).scalar()
     return Findings.model_validate_json(stored) if stored else None
+
+
+def chained_event(row: Any) -> ChainedEvent:
+    """One audit_events row as the chain sees it."""
+    return ChainedEvent(
+        event=AuditEvent(
+            seq=row.seq,
+            at=as_utc(row.at),
+            actor=row.actor,
+            action=row.action,
+            from_status=_status(row.from_status),
+            to_status=_status(row.to_status),
+            detail=row.detail,
+            proven_by=row.proven_by,
+        ),
+        previous_hash=row.previous_hash,
+        hash=row.hash,
+        key_id=row.key_id or "",
+    )
+
+
+# When a recommendation reached a status that reports measure from, by the column that keeps it.
+_MOMENTS: dict[Status | RecommendationStatus | None, str] = {
+    RecommendationStatus.ACCEPTED: "decided_at",
+    RecommendationStatus.NOT_ACCEPTED: "decided_at",
+    RecommendationStatus.IMPLEMENTED: "implemented_at",
+    RecommendationStatus.VERIFIED: "verified_at",
+}
+_STATUS_VALUES = {s.value for s in Status}
+
+
+def _status(value: str | None) -> Status | RecommendationStatus | None:
+    """A recorded status: a review's, or a tracked recommendation's."""
+    if not value:
+        return None
+    return Status(value) if value in _STATUS_VALUES else RecommendationStatus(value)
 
 
 def as_utc(moment: datetime) -> datetime:

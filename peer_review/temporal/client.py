@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 from temporalio.client import (
@@ -32,13 +34,17 @@ from peer_review.domain.models import (
     AuditEvent,
     ChairDecision,
     Reason,
+    RecommendationAct,
+    RecommendationView,
     Referral,
     RelatedReview,
     ReviewInput,
     Status,
     StatusView,
+    recommendation_workflow_id,
 )
 from peer_review.domain.proofs import payload_digest
+from peer_review.domain.recommendations import RecommendationAction
 from peer_review.domain.staff_directory import DirectoryError, load_directory
 from peer_review.settings import Settings
 from peer_review.temporal import search_attributes as sa
@@ -48,6 +54,7 @@ from peer_review.temporal.history_decoding import decoded_events
 from peer_review.temporal.proofs import ProofAttacher, ProofRefused, ProofSigner, on_behalf_of, with_sealed_headers
 
 WORKFLOW_TYPE = "PeerReviewWorkflow"
+V = TypeVar("V", bound=BaseModel)
 
 
 class ReviewError(Exception):
@@ -145,6 +152,12 @@ class PeerReviewClient:
         self.client = with_sealed_headers(client, ProofAttacher(self.signer))
 
     @property
+    def system(self) -> Client:
+        """The connection without proofs of a person: for the system's own workflows (retention), which no person
+        starts and whose worker checks no proofs."""
+        return self._connection
+
+    @property
     def connection(self) -> Client:
         """The Temporal client this one wraps, which signs nothing: what any client with the codec can do."""
         return self._connection
@@ -232,10 +245,66 @@ class PeerReviewClient:
         update, which Temporal answers with the first result instead of running it again.
         """
         try:
-            view: StatusView = await self._handle(referral_id).execute_update(
-                action.value, payload, id=update_id(action, payload, request_id), result_type=StatusView
-            )
+            return await self._update(self._handle(referral_id), action, payload, StatusView, request_id)
+        except RPCError as error:
+            await self._raise_for_closed_or_missing(referral_id, error)
+            raise
+
+    async def act_on_recommendation(
+        self, rec_id: str, action: RecommendationAction, payload: RecommendationAct, *, request_id: str | None = None
+    ) -> RecommendationView:
+        """Run an action on a tracked recommendation (an update of its workflow), like `act` for a review."""
+        handle = self._recommendation_handle(rec_id)
+        try:
+            return await self._update(handle, action, payload, RecommendationView, request_id)
+        except RPCError as error:
+            await self._raise_for_finished_recommendation(rec_id, error)
+            raise
+
+    async def recommendation(self, rec_id: str) -> RecommendationView:
+        """Where a tracked recommendation stands (its workflow's `status` query)."""
+        handle = self._recommendation_handle(rec_id)
+        try:
+            try:
+                view: RecommendationView = await handle.query("status", result_type=RecommendationView)
+            except RPCError as error:
+                await self._raise_for_finished_recommendation(rec_id, error)
+                # Started between the query and the look that followed it: ask again.
+                view = await handle.query("status", result_type=RecommendationView)
             return view
+        except WorkflowQueryFailedError as error:
+            raise ReviewError(f"status query failed: {error}") from None
+        except RPCError as error:
+            raise _service_error(error) from None
+
+    def _recommendation_handle(self, rec_id: str) -> WorkflowHandle[object, RecommendationView]:
+        return self.client.get_workflow_handle(recommendation_workflow_id(rec_id), result_type=RecommendationView)
+
+    async def _raise_for_finished_recommendation(self, rec_id: str, error: RPCError) -> None:
+        if error.status != RPCStatusCode.NOT_FOUND:
+            raise _service_error(error) from None
+        try:
+            description = await self._recommendation_handle(rec_id).describe()
+        except RPCError as missing:
+            if missing.status == RPCStatusCode.NOT_FOUND:
+                raise ReferralNotFound(f"no tracked recommendation {rec_id}") from None
+            raise _service_error(missing) from None
+        if description.status != WorkflowExecutionStatus.RUNNING:
+            raise ActionRejected(f"recommendation {rec_id} is closed (verified or not accepted)") from None
+
+    async def _update(
+        self,
+        handle: WorkflowHandle[object, Any],
+        action: StrEnum,
+        payload: ActionPayload,
+        result_type: type[V],
+        request_id: str | None,
+    ) -> V:
+        try:
+            result: V = await handle.execute_update(
+                action.value, payload, id=update_id(action, payload, request_id), result_type=result_type
+            )
+            return result
         except WorkflowUpdateFailedError as error:
             cause = error.cause
             if isinstance(cause, ApplicationError):
@@ -246,9 +315,6 @@ class PeerReviewClient:
             raise ReviewError(f"{action.value} failed: {cause}") from None
         except ProofRefused as error:
             raise ActionRejected(str(error), RejectionKind.NOT_PERMITTED) from None
-        except RPCError as error:
-            await self._raise_for_closed_or_missing(referral_id, error)
-            raise
 
     async def signal_chair_decision(self, referral_id: str, decision: ChairDecision) -> None:
         try:
@@ -329,7 +395,7 @@ class PeerReviewClient:
 UNAVAILABLE = "Unavailable"
 
 
-def update_id(action: ActionName, payload: ActionPayload, request_id: str | None) -> str | None:
+def update_id(action: StrEnum, payload: ActionPayload, request_id: str | None) -> str | None:
     """The same request (action, payload and request id) always makes the same update id; no id, a fresh one."""
     if request_id is None:
         return None

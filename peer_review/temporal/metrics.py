@@ -22,6 +22,10 @@ UNPROVEN_REQUESTS = "peer_review_unproven_requests"
 REFUSALS_NOT_RECORDED = "peer_review_refusals_not_recorded"
 # Record batches the database refused in a way no retry can mend (alert PeerReviewRecordsStuck).
 RECORDS_STUCK = "peer_review_records_stuck"
+# Each retention run's counts: reviews disposed of, and rows destroyed by kind (label `kind`); runs by outcome.
+RETENTION_DISPOSED = "peer_review_retention_disposed_reviews"
+RETENTION_DESTROYED_ROWS = "peer_review_retention_destroyed_rows"
+RETENTION_RUNS = "peer_review_retention_runs"
 
 
 # The SDK's default buckets are for milliseconds; this histogram is in seconds, from a blink to an outage.

@@ -14,3 +14,16 @@ NOTIFY = "notify"
 
 RECORDS_QUEUE_SUFFIX = "-records"
 NOTIFICATIONS_QUEUE_SUFFIX = "-notifications"
+RESOLVE_RECOMMENDATION_CONTACTS = "resolve_recommendation_contacts"
+RECORD_RECOMMENDATION = "record_recommendation"
+
+# Workflow types, as clients start and query them.
+REVIEW_WORKFLOW = "PeerReviewWorkflow"
+RECOMMENDATION_WORKFLOW = "RecommendationWorkflow"
+
+# Retention: the workflow and its activities run on the records queue, beside record writes and away from decisions.
+RETENTION_WORKFLOW = "RetentionWorkflow"
+RETENTION_SCHEDULE_ID = "peer-review-retention"
+DISPOSE_BATCH = "dispose_batch"
+DISPOSAL_CANDIDATES = "disposal_candidates"
+RETENTION_COUNTS = "retention_counts"

@@ -47,6 +47,7 @@ from peer_review.temporal.metrics import UNPROVEN_REQUESTS
 from peer_review.temporal.proofs import PROOF_HEADER
 
 UNPROVEN = "Unproven"
+REVIEW_WORKFLOW_PREFIX = "peer-review-"
 
 _PROVEN: ContextVar[Proof | None] = ContextVar("peer_review_proven", default=None)
 
@@ -75,6 +76,11 @@ class _ProofCheckingInbound(WorkflowInboundInterceptor):
         self._nonces = NonceMemory()
 
     async def execute_workflow(self, input: ExecuteWorkflowInput) -> Any:
+        parent = workflow.info().parent
+        if parent is not None and parent.workflow_id.startswith(REVIEW_WORKFLOW_PREFIX):
+            # Started by a review's own code (a recommendation tracked at sign-off), never by a person or a client:
+            # only a workflow can start a child, and only the worker's code runs workflows.
+            return await super().execute_workflow(input)
         # The server's start time, not now: a start that waited for a worker is still the start it was.
         found = self._check("start", START, input.headers, input.args, workflow.info().start_time)
         if isinstance(found, ProofRefusal):

@@ -24,9 +24,10 @@ from peer_review.settings import Settings
 from peer_review.temporal.client import PeerReviewClient, ReviewError
 from peer_review.web.auth import Unauthenticated
 from peer_review.web.config import ApiSettings
+from peer_review.web.deps import API_PREFIXES
 from peer_review.web.errors import Forbidden, Problem, problem_for, validation_problem
 from peer_review.web.render import STATIC, render
-from peer_review.web.routes import pages, referrals
+from peer_review.web.routes import holds, pages, recommendations, referrals, reports
 from peer_review.web.services import Services
 
 __all__ = ["ApiSettings", "create_app", "local_api_settings", "serve"]
@@ -37,7 +38,7 @@ DESCRIPTION = """Peer Reviews of complaint handling, run as Temporal workflows.
 Every request carries `Authorization: Bearer <JWT>`; the token's `sub` is the caller's staff id, and that
 is who acts: request bodies never name the actor. Errors share one shape (`Problem`): 422 invalid input
 (`field` names it), 403 not permitted for this person, 409 not allowed in the review's current status,
-404 unknown referral, 503 Temporal or the records database unreachable. See docs/api.md.
+404 unknown referral or recommendation, 503 Temporal or the records database unreachable. See docs/api.md.
 """
 
 # Pages hold personal data: never cached, never framed, and no script or style from anywhere else.
@@ -76,6 +77,10 @@ def create_app(
     )
     app.state.services = services
     app.include_router(referrals.router)
+    app.include_router(holds.router)
+    app.include_router(recommendations.router)
+    app.include_router(reports.router)
+    app.include_router(reports.pages)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _install_error_handlers(app)
@@ -91,7 +96,7 @@ def create_app(
 
 
 def _is_api(request: Request) -> bool:
-    return request.url.path.startswith(("/referrals", "/openapi.json")) or not _wants_html(request)
+    return request.url.path.startswith((*API_PREFIXES, "/openapi.json")) or not _wants_html(request)
 
 
 def _wants_html(request: Request) -> bool:

@@ -21,6 +21,9 @@ from peer_review.web.auth import SESSION_COOKIE, Credentials, Unauthenticated
 from peer_review.web.errors import Forbidden
 from peer_review.web.services import Services
 
+# The JSON API's paths; everything else is a page.
+API_PREFIXES = ("/referrals", "/recommendations", "/reports")
+
 bearer_scheme = HTTPBearer(
     auto_error=False,
     description="A JWT from the organisation's identity provider; `sub` is the caller's staff id.",
@@ -89,7 +92,7 @@ async def _refuse(services: Services, staff_id: str, channel: str, why: str) -> 
 async def authenticate(
     request: Request, services: Services, bearer: HTTPAuthorizationCredentials | None, *, cookie: bool
 ) -> Person:
-    channel = "api" if request.url.path.startswith("/referrals") else "pages"
+    channel = "api" if request.url.path.startswith(API_PREFIXES) else "pages"
     if bearer is not None:
         return await _person(services, services.tokens.bearer(bearer.credentials), False, channel)
     session = request.cookies.get(SESSION_COOKIE)

@@ -3,7 +3,15 @@ applied, and every read, allowed or refused, written to the access log (who, wha
 
 from __future__ import annotations
 
-from peer_review.domain.lifecycle import Parties, ReadScope, may_read, read_scope
+from peer_review.domain.lifecycle import (
+    Parties,
+    ReadScope,
+    RecommendationScope,
+    may_read,
+    read_scope,
+    recommendation_scope,
+)
+from peer_review.domain.models import RecommendationView
 from peer_review.records import read_model
 from peer_review.records.store import AccessEntry
 from peer_review.temporal.client import ReferralNotFound
@@ -40,3 +48,18 @@ async def scope_of(services: Services, person: Person) -> tuple[ReadScope, tuple
         return scope, ()
     async with services.records() as store:
         return scope, tuple(await read_model.involving(store, person.id))
+
+
+def recommendations_readable_by(services: Services, person: Person) -> RecommendationScope:
+    """The tracked recommendations this person may read (peer_review.domain.lifecycle.recommendation_scope)."""
+    return recommendation_scope(person.reader, services.directory().owned_by(person.id))
+
+
+async def check_recommendation_read(services: Services, person: Person, view: RecommendationView) -> None:
+    """Let `person` read one tracked recommendation, or refuse with 403; either way the access log says so."""
+    async with services.records() as store:
+        review = await read_model.parties(store, view.referral_id)
+    allowed = recommendations_readable_by(services, person).allows(osn=view.osn, owner=view.owner, review=review)
+    await log_read(services, person, "recommendation", view.referral_id, allowed)
+    if not allowed:
+        raise Forbidden(f"{person.id} may not read recommendation {view.recommendation_id}")

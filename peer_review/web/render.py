@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 
-from peer_review.domain.lifecycle import FULL_RECORD_READERS
+from peer_review.domain.lifecycle import FULL_RECORD_READERS, may_read_reports
 from peer_review.domain.models import Role, Status
 from peer_review.web.deps import Person
 
@@ -80,6 +80,9 @@ def nav_for(person: Person | None) -> list[tuple[str, str]]:
         links.append(("/reviewer", "My reviews"))
     if person.has(*FULL_RECORD_READERS):
         links.append(("/audit", "Audit"))
+    links.append(("/register", "Recommendations"))
+    if may_read_reports(person.reader):
+        links.append(("/report", "Reports"))
     return links
 
 

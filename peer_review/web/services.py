@@ -12,11 +12,12 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from peer_review.domain.audit_chain import ChainKey
 from peer_review.domain.staff_directory import Directory, load_directory
 from peer_review.records.store import AccessEntry, RecordsStore
 from peer_review.settings import Settings
 from peer_review.temporal.client import PeerReviewClient, ReviewError, ServiceUnavailable
-from peer_review.temporal.codec import KeyRingError
+from peer_review.temporal.codec import KeyRing, KeyRingError
 from peer_review.temporal.key_rings import load_chain_ring
 from peer_review.temporal.proofs import ProofSigner
 from peer_review.web.auth import Credentials, TokenVerifier, signer_for
@@ -44,7 +45,7 @@ class Services:
         self._owns_store = store is None
         self._lock = asyncio.Lock()
         self._api_signer: ProofSigner | None = None
-        self._chain_keys: dict[str, bytes] | None = None
+        self._chain_ring: KeyRing | None = None
 
     async def reviews(self) -> PeerReviewClient:
         if self._reviews is None:
@@ -66,14 +67,22 @@ class Services:
                 raise ReviewError(f"the API cannot sign actions: {error}") from None
         return self._api_signer
 
-    def chain_keys(self) -> dict[str, bytes]:
-        """The audit chain's keys, to check records with."""
-        if self._chain_keys is None:
+    def _chain(self) -> KeyRing:
+        if self._chain_ring is None:
             try:
-                self._chain_keys = dict(load_chain_ring(self.settings).keys)
+                self._chain_ring = load_chain_ring(self.settings)
             except KeyRingError as error:
                 raise ReviewError(f"the audit chain cannot be checked: {error}") from None
-        return self._chain_keys
+        return self._chain_ring
+
+    def chain_keys(self) -> dict[str, bytes]:
+        """The audit chain's keys, to check records with."""
+        return dict(self._chain().keys)
+
+    def sealing_key(self) -> ChainKey:
+        """The newest chain key: it seals what the API writes to the retention register (holds and releases)."""
+        ring = self._chain()
+        return ChainKey(ring.newest, ring.keys[ring.newest])
 
     async def log_access(self, entry: AccessEntry) -> None:
         async with self.records() as store:

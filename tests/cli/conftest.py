@@ -1,4 +1,6 @@
-"""Fixtures for end-to-end tests: a worker process and the `peer-review` command, as users run them."""
+"""Fixtures for the command-line tests: a worker process and the `peer-review` command, as users run them; and a
+worker on its own records database for tests that dispose of records (the session's database is shared, so a
+retention run there would destroy other tests' reviews)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,10 +45,35 @@ def cli_env(env: WorkflowEnvironment, tmp_path_factory: pytest.TempPathFactory) 
         "PEER_REVIEW_JOURNEY_STAGES": "Acknowledgement,Investigation,Contact with the customer,Response,Remedy",
         "PEER_REVIEW_LOG_FORMAT": "json",
     }
+    with worker_process(variables, data) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def own_records_env(cli_env: CliEnv, tmp_path_factory: pytest.TempPathFactory) -> Iterator[CliEnv]:
+    """The session's settings with a fresh database and task queue, and a retention period of 0 years: every review
+    closed before a run is past retention."""
+    data = tmp_path_factory.mktemp("retention-cli")
+    variables = {
+        **cli_env.variables,
+        "PEER_REVIEW_TASK_QUEUE": f"retention-cli-{uuid.uuid4()}",
+        "PEER_REVIEW_RECORDS_URL": f"sqlite+aiosqlite:///{data / 'records.db'}",
+        "PEER_REVIEW_RETENTION_YEARS": "0",
+    }
+    with worker_process(variables, data) as running:
+        yield running
+
+
+@contextmanager
+def worker_process(variables: dict[str, str], data: Path) -> Iterator[CliEnv]:
+    """`peer-review-worker` with these variables, its output in data/worker.log; it must stop cleanly."""
     log = (data / "worker.log").open("wb")
     worker = subprocess.Popen([BIN / "peer-review-worker"], env=variables, cwd=ROOT, stdout=log, stderr=log)
-    yield CliEnv(variables, data / "worker.log")
-    worker.terminate()
+    try:
+        yield CliEnv(variables, data / "worker.log")
+    finally:
+        worker.terminate()
+        log.close()
     assert worker.wait(timeout=30) == 0, (data / "worker.log").read_text()
 
 
@@ -93,3 +121,8 @@ class Cli:
 @pytest.fixture
 def cli(cli_env: CliEnv, tmp_path: Path) -> Cli:
     return Cli(dict(cli_env.variables), tmp_path)
+
+
+@pytest.fixture
+def own_records_cli(own_records_env: CliEnv, tmp_path: Path) -> Cli:
+    return Cli(dict(own_records_env.variables), tmp_path)

@@ -53,5 +53,7 @@ def test_the_readme_walkthrough_runs_as_written(cli_env: CliEnv, tmp_path: Path)
         assert done.returncode == expected, f"{line}\n{done.stdout}\n{done.stderr}"
         if "| $PR refer -" in line and "PR-2026-0006" in line:
             assert f"Related: {prefix}-0003" in done.stdout
+        if line.startswith("$PR recommendation verify") and expected == 0:
+            assert "verified" in done.stdout  # the walkthrough ends with a recommendation verified
         if line.startswith("$PR decide") and expected == 0:
             assert "Decision sent" in done.stdout

@@ -2,7 +2,9 @@
 
 Import the common names from here (`from tests.helpers import referral, new_worker, CHAIR`). The heavier, more
 particular helpers stay in their modules: `stack` (dev server and worker processes), `reviews` (many reviews at
-once), `mail` (an aiosmtpd inbox), `web` (tokens, a live API server), `payloads` (hostile inputs), `deploy`.
+once), `mail` (an aiosmtpd inbox), `web` (tokens, a live API server), `payloads` (hostile inputs), `deploy`,
+`retention` (closing reviews and running retention on a fresh database), `recommendations` (signed-off reviews
+whose recommendations are tracked).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from tests.helpers.factories import (
     referral_data,
     referral_with_reasons,
 )
-from tests.helpers.postgres import postgres_alone, postgres_url
+from tests.helpers.postgres import fresh_postgres, postgres_alone, postgres_url
 from tests.helpers.staff import (
     AUDITOR,
     CASEWORKER,
@@ -34,6 +36,7 @@ from tests.helpers.staff import (
     DEPUTY,
     FOCAL,
     INTEGRATION,
+    LEEDS_TEAM_CONTACT,
     NATIONAL_LEAD,
     OTHER_CHAIR,
     OTHER_REVIEWER,
@@ -71,6 +74,7 @@ __all__ = [
     "FINDINGS_EXAMPLES",
     "FOCAL",
     "INTEGRATION",
+    "LEEDS_TEAM_CONTACT",
     "NATIONAL_LEAD",
     "OTHER_CHAIR",
     "OTHER_REVIEWER",
@@ -95,6 +99,7 @@ __all__ = [
     "findings",
     "findings_data",
     "free_port",
+    "fresh_postgres",
     "make_findings",
     "make_referral",
     "new_worker",

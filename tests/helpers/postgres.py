@@ -10,9 +10,14 @@ import asyncio
 import fcntl
 import os
 import tempfile
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
 
 LOCK_FILE = Path(tempfile.gettempdir()) / "peer-review-tests-postgres.lock"
 
@@ -30,3 +35,18 @@ async def postgres_alone() -> AsyncIterator[None]:
             yield
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+@asynccontextmanager
+async def fresh_postgres(base: str) -> AsyncIterator[str]:
+    """A new, empty PostgreSQL database beside `base`, dropped afterwards; yields its URL."""
+    name = f"tests_{uuid.uuid4().hex[:12]}"
+    admin = create_async_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as connection:
+            await connection.execute(text(f'CREATE DATABASE "{name}"'))
+        yield make_url(base).set(database=name).render_as_string(hide_password=False)
+    finally:
+        async with admin.connect() as connection:
+            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()

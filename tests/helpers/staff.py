@@ -9,6 +9,7 @@ FOCAL = "S200"  # the Focal Point (national)
 REFERRER = "S300"  # the caseworker who refers, at Leeds
 SAME_SITE_REVIEWER = "S301"  # a reviewer at the referrer's site
 CASEWORKER = "S302"  # another Leeds caseworker, and the contact of the Leeds complaints team
+LEEDS_TEAM_CONTACT = CASEWORKER  # owns the recommendations addressed to the Leeds complaints team
 REVIEWER = "S400"  # the peer reviewer, in the south-west
 OTHER_REVIEWER = "S401"  # another south-west reviewer, not assigned
 AUDITOR = "S500"  # reads every review (the read rule)

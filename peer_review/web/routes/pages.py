@@ -4,25 +4,27 @@ timeline."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from peer_review.domain.as_of import parse_moment
 from peer_review.domain.lifecycle import FULL_RECORD_READERS
 from peer_review.domain.models import IDENTIFIER, Reason, Status
 from peer_review.records import read_model
 from peer_review.web.auth import SESSION_COOKIE
-from peer_review.web.deps import ServicesDep
+from peer_review.web.deps import Person, ServicesDep
 from peer_review.web.pages_common import PagePerson, require
 from peer_review.web.reads import check_recorded_read
 from peer_review.web.render import STATUS_LABELS, render
-from peer_review.web.routes import chair, reviewer
+from peer_review.web.routes import chair, register, reviewer
 from peer_review.web.routes.referrals import RefPath, read_audit, read_feedback
 
 router = APIRouter(include_in_schema=False)
 router.include_router(chair.router)
 router.include_router(reviewer.router)
+router.include_router(register.router)
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -81,7 +83,7 @@ AUDITORS = tuple(sorted(FULL_RECORD_READERS))
 
 
 def _criteria(
-    status: str, osn: str, reason: str, overdue: str, created_from: str, created_to: str
+    status: str, osn: str, reason: str, overdue: str, held: str, created_from: str, created_to: str
 ) -> tuple[read_model.Search, list[str]]:
     """Parse the search form leniently: a bad value is reported on the page, never a crash."""
     problems: list[str] = []
@@ -104,6 +106,7 @@ def _criteria(
         osn=osn if osn and IDENTIFIER.fullmatch(osn) else None,
         reason=Reason(reason) if reason and not any(p.startswith("reason") for p in problems) else None,
         overdue=overdue == "yes",
+        held=held == "yes",
         created_from=parse_date("from", created_from),
         created_to=parse_date("to", created_to),
     )
@@ -119,11 +122,12 @@ async def audit_search(
     osn: Annotated[str, Query(max_length=64)] = "",
     reason: Annotated[str, Query(max_length=64)] = "",
     overdue: Annotated[str, Query(max_length=8)] = "",
+    held: Annotated[str, Query(max_length=8)] = "",
     created_from: Annotated[str, Query(alias="from", max_length=10)] = "",
     created_to: Annotated[str, Query(alias="to", max_length=10)] = "",
 ) -> HTMLResponse:
     require(person, *AUDITORS, what="The audit pages")
-    criteria, problems = _criteria(status, osn, reason, overdue, created_from, created_to)
+    criteria, problems = _criteria(status, osn, reason, overdue, held, created_from, created_to)
     async with services.records() as store:
         rows = [] if problems else await read_model.search(store, criteria)
     values = {
@@ -131,16 +135,16 @@ async def audit_search(
         "osn": osn,
         "reason": reason,
         "overdue": overdue,
+        "held": held,
         "from": created_from,
         "to": created_to,
     }
-    return render(
+    return _form_page(
         request,
         "audit_search.html",
         person,
-        422 if problems else 200,
+        problems,
         rows=rows,
-        problems=problems,
         values=values,
         statuses=STATUS_LABELS,
         reasons=list(Reason),
@@ -150,10 +154,34 @@ async def audit_search(
 
 @router.get("/audit/reviews/{referral_id}", response_class=HTMLResponse)
 async def audit_timeline(
-    request: Request, referral_id: RefPath, person: PagePerson, services: ServicesDep
+    request: Request,
+    referral_id: RefPath,
+    person: PagePerson,
+    services: ServicesDep,
+    as_of: Annotated[str, Query(max_length=40)] = "",
 ) -> HTMLResponse:
+    """The whole record, and with `as_of` (the page's date and time field) the review as it stood then, rebuilt from
+    the record alone."""
     await check_recorded_read(services, person, "audit", referral_id)
     export = await read_audit(services, referral_id)
+    problems: list[str] = []
+    stood = None
     async with services.records() as store:
         record = await read_model.review_record(store, referral_id)
-    return render(request, "audit_timeline.html", person, export=export, record=record)
+        if as_of:
+            try:
+                moment = parse_moment(as_of)
+            except ValueError:
+                problems.append("as_of: enter a date (YYYY-MM-DD) or a date and time (YYYY-MM-DDTHH:MM), UTC")
+            else:
+                stood = await read_model.as_it_stood_on(store, referral_id, moment)
+                if stood is None:
+                    problems.append(f"as_of: the review had not been referred by {moment:%Y-%m-%d %H:%M} UTC")
+    return _form_page(
+        request, "audit_timeline.html", person, problems, export=export, record=record, as_of=as_of, stood=stood
+    )
+
+
+def _form_page(request: Request, template: str, person: Person, problems: list[str], **context: Any) -> HTMLResponse:
+    """A page with a GET form: 422, with the problems listed, when a value could not be read."""
+    return render(request, template, person, 422 if problems else 200, problems=problems, **context)

@@ -12,12 +12,14 @@ import csv
 import inspect
 import io
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Header, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, create_model
 
 from peer_review.domain.actions import ACTIONS, Action, Input
+from peer_review.domain.as_of import AsOfView, parse_moment
 from peer_review.domain.lifecycle import Parties
 from peer_review.domain.models import (
     IDENTIFIER,
@@ -137,20 +139,83 @@ async def list_reviews(
     osn: Annotated[str | None, Query(min_length=1, max_length=64, pattern=rf"^{IDENTIFIER.pattern}$")] = None,
     reason: Reason | None = None,
     overdue: bool = False,
+    held: Annotated[
+        bool,
+        Query(description="Only reviews under a legal hold: listed from the records database, closed ones too."),
+    ] = False,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[ListedReview]:
     """Reviews found by Temporal's visibility store (search attributes), newest first: only those the caller may
-    read (all for auditors and the Focal Point; a Chair's OSN; the reviews assigned to or referred by them)."""
+    read (all for auditors and the Focal Point; a Chair's OSN; the reviews assigned to or referred by them).
+    With `held=true`, the held reviews from the records database (whose Temporal history may be gone)."""
     scope, readable = await scope_of(services, person)
-    selection = ListFilter(status=status, osn=osn, reason=reason, overdue=overdue, scope=scope, readable_ids=readable)
     await log_read(services, person, "list", None, allowed=True)
+    if held:
+        criteria = read_model.Search(status=status, osn=osn, reason=reason, overdue=overdue)
+        async with services.records() as store:
+            rows = await read_model.held_reviews(store, criteria, scope)
+        return [_listed(row) for row in rows[:limit]]
+    selection = ListFilter(status=status, osn=osn, reason=reason, overdue=overdue, scope=scope, readable_ids=readable)
     return await (await services.reviews()).list(selection, limit=limit)
 
 
-@router.get("/{referral_id}", summary="Where a review stands", responses=error_responses(401, 403, 404, 422, 503))
-async def review_status(referral_id: RefPath, person: Reader, services: ServicesDep) -> StatusView:
+def _listed(row: read_model.ReviewRow) -> ListedReview:
+    return ListedReview(
+        referral_id=row.referral_id,
+        status=row.status.value,
+        osn=row.osn,
+        reasons=row.reasons,
+        mandatory=row.mandatory,
+        overdue=row.overdue,
+        due_at=None,
+        started_at=row.created_at,
+        running=row.status is not Status.CLOSED,
+    )
+
+
+AsOf = Annotated[
+    str | None,
+    Query(
+        min_length=1,
+        max_length=40,
+        description="Rebuild the review as it stood at this moment (ISO 8601; UTC unless it names a zone; a date "
+        "alone is the end of that day) from the records database alone: it works after Temporal has deleted the "
+        "review's history.",
+        examples=["2026-03-01T17:00:00Z"],
+    ),
+]
+
+
+@router.get(
+    "/{referral_id}",
+    summary="Where a review stands (or, with as_of, where it stood then)",
+    response_model=StatusView | AsOfView,
+    responses=error_responses(401, 403, 404, 422, 503),
+)
+async def review_status(
+    referral_id: RefPath, person: Reader, services: ServicesDep, as_of: AsOf = None
+) -> StatusView | AsOfView:
+    if as_of is not None:
+        return await status_as_of(services, person, referral_id, checked_moment("as_of", as_of))
     view = await (await services.reviews()).status(referral_id)
     await check_read(services, person, "status", referral_id, Parties.of(view))
+    return view
+
+
+def checked_moment(field: str, value: str) -> datetime:
+    try:
+        return parse_moment(value)
+    except ValueError:
+        raise InvalidInput(f"{field}: {value!r} is not an ISO 8601 date or date and time") from None
+
+
+async def status_as_of(services: Services, person: Person, referral_id: str, moment: datetime) -> AsOfView:
+    """The review as it stood at `moment`, from the record; 404 if it had not been referred by then."""
+    await check_recorded_read(services, person, "status-as-of", referral_id)
+    async with services.records() as store:
+        view = await read_model.as_it_stood_on(store, referral_id, moment)
+    if view is None:
+        raise ReferralNotFound(f"review {referral_id} had not been referred by {moment.isoformat()}")
     return view
 
 
@@ -291,11 +356,11 @@ def audit_csv(export: AuditExport) -> str:
     writer.writerow(["seq", "at", "actor", "action", "from_status", "to_status", "detail"])
     for e in export.events:
         row = [e.seq, e.at.isoformat(), e.actor, e.action, e.from_status or "", e.to_status or "", e.detail or ""]
-        writer.writerow([_no_formula(str(cell)) for cell in row])
+        writer.writerow([no_formula(str(cell)) for cell in row])
     return buffer.getvalue()
 
 
-def _no_formula(cell: str) -> str:
+def no_formula(cell: str) -> str:
     # Auditors open exports in spreadsheets: a rationale starting with "=" must not run as a formula.
     return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
 

@@ -1,0 +1,79 @@
+"""Retention activities: thin wrappers over peer_review.records.retention (disposal in batches, a run's counts)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from temporalio import activity
+
+from peer_review.domain.audit_chain import ChainKey
+from peer_review.domain.retention import (
+    Candidates,
+    DisposalBatch,
+    DisposalQuery,
+    RetentionResult,
+    RunSummary,
+    retention_cutoff,
+)
+from peer_review.records import retention
+from peer_review.records.store import RecordsStore
+from peer_review.temporal.codec import KeyRing
+from peer_review.temporal.names import DISPOSAL_CANDIDATES, DISPOSE_BATCH, RETENTION_COUNTS
+
+# A batch heartbeats while its transaction runs, so a batch on a worker that died is tried again within the
+# workflow's heartbeat timeout rather than its much longer start-to-close timeout.
+HEARTBEAT_EVERY_SECONDS = 3.0
+
+
+async def _heartbeat() -> None:
+    while True:
+        activity.heartbeat()
+        await asyncio.sleep(HEARTBEAT_EVERY_SECONDS)
+
+
+class RetentionActivities:
+    def __init__(self, store: RecordsStore, chain_ring: KeyRing, years: int) -> None:
+        self.store = store
+        self.chain_key = ChainKey(chain_ring.newest, chain_ring.keys[chain_ring.newest])
+        self.chain_keys = dict(chain_ring.keys)
+        self.years = years
+
+    @activity.defn(name=DISPOSAL_CANDIDATES)
+    async def disposal_candidates(self, query: DisposalQuery) -> Candidates:
+        cutoff = retention_cutoff(query.now, self.years)
+        total, ids = await retention.disposable(self.store, cutoff, query.limit)
+        return Candidates(cutoff=cutoff, total=total, referral_ids=ids)
+
+    @activity.defn(name=DISPOSE_BATCH)
+    async def dispose_batch(self, batch: DisposalBatch) -> int:
+        beating = asyncio.create_task(_heartbeat())
+        try:
+            disposed = await retention.dispose_batch(
+                self.store,
+                cutoff=retention_cutoff(batch.now, self.years),
+                run=batch.run,
+                at=batch.now,
+                limit=batch.limit,
+                chain_key=self.chain_key,
+                chain_keys=self.chain_keys,
+            )
+        finally:
+            beating.cancel()
+        activity.logger.info("disposed of reviews past retention", extra={"reviews": disposed})
+        return disposed
+
+    @activity.defn(name=RETENTION_COUNTS)
+    async def retention_counts(self, summary: RunSummary) -> RetentionResult:
+        counts = await retention.run_counts(self.store, summary.run)
+        return RetentionResult(
+            run=summary.run,
+            dry_run=False,
+            now=summary.now,
+            cutoff=retention_cutoff(summary.now, self.years),
+            reviews=counts.reviews,
+            audit_events=counts.audit_events,
+            notifications=counts.notifications,
+            access_log=counts.access_log,
+            recommendations=counts.recommendations,
+            batches=summary.batches,
+        )

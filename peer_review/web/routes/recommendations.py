@@ -1,0 +1,180 @@
+"""The JSON API of tracked recommendations: the register, one recommendation, and one route per row of the action
+table (peer_review.domain.recommendations), each an update of the recommendation's workflow acting as the token's
+subject. Reads are scoped by peer_review.domain.lifecycle.recommendation_scope and written to the access log.
+"""
+
+from __future__ import annotations
+
+import csv
+import inspect
+import io
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Path, Query, Response
+from pydantic import BaseModel, create_model
+
+from peer_review.domain.models import (
+    IDENTIFIER,
+    RECOMMENDATION_ID,
+    Contract,
+    Identifier,
+    LongText,
+    RecommendationAct,
+    RecommendationLevel,
+    RecommendationStatus,
+    RecommendationView,
+    RegisterEntry,
+)
+from peer_review.domain.recommendations import STEPS, Needs, Step
+from peer_review.records import read_model
+from peer_review.web.deps import Actor, Person, Reader, ServicesDep
+from peer_review.web.errors import error_responses
+from peer_review.web.reads import check_recommendation_read, log_read, recommendations_readable_by
+from peer_review.web.routes.referrals import IdempotencyKey, no_formula
+from peer_review.web.services import Services
+
+router = APIRouter(prefix="/recommendations", tags=["recommendations"])
+
+RecPath = Annotated[
+    str,
+    Path(
+        description="The recommendation id: the referral id, -R and its place in the findings, e.g. PR-2026-0001-R1.",
+        min_length=1,
+        max_length=72,
+        pattern=RECOMMENDATION_ID.pattern,
+        examples=["PR-2026-0001-R1"],
+    ),
+]
+IdQuery = Annotated[str | None, Query(min_length=1, max_length=64, pattern=rf"^{IDENTIFIER.pattern}$")]
+
+
+@router.get(
+    "",
+    summary="The recommendations register you may read, overdue first",
+    response_model=list[RegisterEntry],
+    responses={
+        200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "JSON, or CSV with format=csv"},
+        **error_responses(401, 403, 422, 503),
+    },
+)
+async def register(
+    person: Reader,
+    services: ServicesDep,
+    level: RecommendationLevel | None = None,
+    status: RecommendationStatus | None = None,
+    owner: IdQuery = None,
+    osn: IdQuery = None,
+    theme: IdQuery = None,
+    overdue: bool = False,
+    export_format: Annotated[Literal["json", "csv"], Query(alias="format")] = "json",
+) -> list[RegisterEntry] | Response:
+    """Owners read theirs, a Chair their OSN's, national leads, auditors and the Focal Point all of them; and
+    everyone the recommendations of the reviews they may read."""
+    selection = read_model.RegisterFilter(
+        level=level.value if level else None,
+        status=status.value if status else None,
+        owner=owner,
+        osn=osn,
+        theme=theme,
+        overdue=overdue,
+    )
+    entries = await read_register(services, person, selection)
+    if export_format == "csv":
+        return Response(
+            register_csv(entries),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="recommendations.csv"'},
+        )
+    return entries
+
+
+async def read_register(
+    services: Services, person: Person, selection: read_model.RegisterFilter
+) -> list[RegisterEntry]:
+    scope = recommendations_readable_by(services, person)
+    await log_read(services, person, "recommendations", None, allowed=True)
+    async with services.records() as store:
+        items = await read_model.recommendation_register(store, scope=scope, selection=selection)
+    return [item.entry() for item in items]
+
+
+def register_csv(entries: list[RegisterEntry]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    fields = list(RegisterEntry.model_fields)
+    writer.writerow(fields)
+    for entry in entries:
+        values = entry.model_dump(mode="json")
+        writer.writerow([no_formula("" if values[name] is None else str(values[name])) for name in fields])
+    return buffer.getvalue()
+
+
+@router.get(
+    "/{rec_id}",
+    summary="Where one tracked recommendation stands",
+    responses=error_responses(401, 403, 404, 422, 503),
+)
+async def recommendation(rec_id: RecPath, person: Reader, services: ServicesDep) -> RecommendationView:
+    view = await (await services.reviews()).recommendation(rec_id)
+    await check_recommendation_read(services, person, view)
+    return view
+
+
+# --- Actions: one route per row of the action table. ----------------------------------------------------------
+
+# What each required field takes: free text, or a staff or team id from the directory.
+NEEDS_TYPE: dict[Needs, Any] = {
+    Needs.RATIONALE: LongText,
+    Needs.EVIDENCE: LongText,
+    Needs.REASON: LongText,
+    Needs.OWNER: Identifier,
+}
+
+
+def request_body(step: Step) -> type[BaseModel] | None:
+    """The step's body: the one field it requires (none for accept, start, verify); never the actor."""
+    if step.needs is Needs.NOTHING:
+        return None
+    name = f"{step.action.value.title()}RecommendationRequest"
+    fields: dict[str, Any] = {step.needs.value: (NEEDS_TYPE[step.needs], ...)}
+    return create_model(name, __base__=Contract, __doc__=step.summary, **fields)
+
+
+def action_route(step: Step) -> Callable[..., Awaitable[RecommendationView]]:
+    """The endpoint of one step; FastAPI reads the body's type from the endpoint's signature."""
+    body_type = request_body(step)
+
+    async def endpoint(
+        rec_id: str, person: Person, services: Services, idempotency_key: str | None, body: BaseModel | None = None
+    ) -> RecommendationView:
+        fields = body.model_dump() if body is not None else {}
+        request = RecommendationAct.model_validate({"actor": person.id, **fields})
+        reviews = await services.reviews_for(person.credentials)
+        return await reviews.act_on_recommendation(rec_id, step.action, request, request_id=idempotency_key)
+
+    def parameter(name: str, annotation: Any, default: Any = inspect.Parameter.empty) -> inspect.Parameter:
+        return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=default)
+
+    parameters = [
+        parameter("rec_id", RecPath),
+        parameter("person", Actor),
+        parameter("services", ServicesDep),
+        parameter("idempotency_key", IdempotencyKey, None),
+    ]
+    if body_type is not None:
+        parameters.append(parameter("body", Annotated[body_type, Body()]))
+    endpoint.__signature__ = inspect.Signature(parameters, return_annotation=RecommendationView)  # type: ignore[attr-defined]
+    return endpoint
+
+
+for _step in STEPS:
+    router.add_api_route(
+        f"/{{rec_id}}/{_step.command}",
+        action_route(_step),
+        methods=["POST"],
+        name=f"recommendation_{_step.command}",
+        summary=_step.summary.rstrip("."),
+        response_model=RecommendationView,
+        responses=error_responses(401, 403, 404, 409, 422, 503),
+    )

@@ -1,0 +1,99 @@
+"""The retention workflow: once a day (a Temporal Schedule) it disposes of the records of reviews past retention.
+
+It decides *when*; what is past retention is peer_review.domain.retention's and the disposal itself is an activity
+(peer_review.records.retention), one short transaction per batch. Every batch is idempotent, so a crash at any point
+resumes where it stopped; the run's counts are read back from the database at the end, so a retried batch is never
+counted twice nor a committed one lost.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from peer_review.domain.retention import (
+        DEFAULT_BATCH_SIZE,
+        Candidates,
+        DisposalBatch,
+        DisposalQuery,
+        RetentionRequest,
+        RetentionResult,
+        RunSummary,
+    )
+    from peer_review.temporal import metrics
+    from peer_review.temporal.names import DISPOSAL_CANDIDATES, DISPOSE_BATCH, RETENTION_COUNTS, RETENTION_WORKFLOW
+
+BATCH_TIMEOUT = timedelta(minutes=5)
+# A disposal batch heartbeats while it runs: one on a worker that died is tried again after this, not BATCH_TIMEOUT.
+# A retried batch is safe: each is one transaction, and it disposes only of what is still past retention.
+BATCH_HEARTBEAT_TIMEOUT = timedelta(seconds=20)
+# The database being down only delays a run: batches retry until it answers (tomorrow's run starts regardless).
+BATCH_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=5))
+
+
+@workflow.defn(name=RETENTION_WORKFLOW)
+class RetentionWorkflow:
+    @workflow.run
+    async def run(self, request: RetentionRequest) -> RetentionResult:
+        clock = workflow.now()
+        if request.now is not None and request.now > clock:
+            raise ApplicationError(
+                "now: a retention run may look back, never forward", type="InvalidInput", non_retryable=True
+            )
+        now = request.now or clock
+        run = workflow.info().workflow_id
+        found = await self._candidates(now, request.listed)
+        if request.dry_run:
+            workflow.metric_meter().create_counter(metrics.RETENTION_RUNS).add(1, {"outcome": "dry_run"})
+            return RetentionResult(
+                run=run,
+                dry_run=True,
+                now=now,
+                cutoff=found.cutoff,
+                reviews=found.total,
+                would_dispose=found.referral_ids,
+            )
+        batches = 0
+        while await self._dispose(DisposalBatch(now=now, run=run, limit=DEFAULT_BATCH_SIZE)):
+            batches += 1
+            if workflow.info().is_continue_as_new_suggested():
+                workflow.continue_as_new(RetentionRequest(now=now, listed=request.listed))
+        result: RetentionResult = await workflow.execute_activity(
+            RETENTION_COUNTS,
+            RunSummary(now=now, run=run, batches=batches),
+            result_type=RetentionResult,
+            start_to_close_timeout=BATCH_TIMEOUT,
+            retry_policy=BATCH_RETRY,
+        )
+        meter = workflow.metric_meter()
+        meter.create_counter(metrics.RETENTION_RUNS).add(1, {"outcome": "completed"})
+        meter.create_counter(metrics.RETENTION_DISPOSED).add(result.reviews)
+        destroyed = meter.create_counter(metrics.RETENTION_DESTROYED_ROWS)
+        for kind in ("audit_events", "notifications", "access_log", "recommendations"):
+            destroyed.add(getattr(result, kind), {"kind": kind})
+        return result
+
+    async def _candidates(self, now: datetime, listed: int) -> Candidates:
+        found: Candidates = await workflow.execute_activity(
+            DISPOSAL_CANDIDATES,
+            DisposalQuery(now=now, limit=listed),
+            result_type=Candidates,
+            start_to_close_timeout=BATCH_TIMEOUT,
+            retry_policy=BATCH_RETRY,
+        )
+        return found
+
+    async def _dispose(self, batch: DisposalBatch) -> int:
+        disposed: int = await workflow.execute_activity(
+            DISPOSE_BATCH,
+            batch,
+            result_type=int,
+            start_to_close_timeout=BATCH_TIMEOUT,
+            heartbeat_timeout=BATCH_HEARTBEAT_TIMEOUT,
+            retry_policy=BATCH_RETRY,
+        )
+        return disposed
