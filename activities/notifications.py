@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.policy
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
@@ -37,12 +39,6 @@ class SmtpMailer:
     timeout: float
 
     async def send(self, message: EmailMessage) -> None:
-        # aiosmtplib's timeout bounds each SMTP command; the whole conversation gets the same bound, so a slow
-        # server cannot hold an attempt past the activity's start-to-close timeout (TimeoutError is an OSError).
-        async with asyncio.timeout(self.timeout):
-            await self._send(message)
-
-    async def _send(self, message: EmailMessage) -> None:
         # Flattened here rather than by aiosmtplib: its 78-column folding moves a long Subject onto a
         # continuation line, which some clients show with a stray leading space (SMTP allows 998). The one
         # recipient is named explicitly, never parsed back out of the headers.
@@ -70,6 +66,26 @@ def mailer_from(settings: Settings) -> Mailer | None:
         settings.smtp_starttls,
         settings.smtp_timeout_seconds,
     )
+
+
+# How often a send in progress tells Temporal this worker is alive: well inside the workflow's heartbeat timeout.
+BEAT_EVERY = 2.0
+
+
+@contextlib.asynccontextmanager
+async def beating() -> AsyncIterator[None]:
+    """Heartbeat while the body runs. A send that ends within BEAT_EVERY (nearly all) costs no heartbeat at all."""
+
+    async def beat() -> None:
+        while True:
+            await asyncio.sleep(BEAT_EVERY)
+            activity.heartbeat()
+
+    beater = asyncio.create_task(beat())
+    try:
+        yield
+    finally:
+        beater.cancel()
 
 
 class NotificationActivities:
@@ -135,7 +151,8 @@ class NotificationActivities:
             activity.logger.info("notification recorded in outbox", extra=context)
             return outcome("delivered", "recorded in the outbox")
         try:
-            await self.mailer.send(message)
+            async with beating():
+                await self.mailer.send(message)
         except (aiosmtplib.SMTPException, OSError) as error:
             await save_outbox(self.store, entry, "retrying", f"{type(error).__name__}: {error}")
             raise

@@ -71,10 +71,12 @@ RECORD_RETRY = RetryPolicy(
 # After the database refused a batch for good (alert PeerReviewRecordsStuck), try it again this much later: an
 # operator may have mended the schema or the data meanwhile. The review goes on; it closes only once recorded.
 STUCK_RECORD_RETRY = timedelta(hours=1)
-# One attempt is a directory read, an outbox write and at most one SMTP send, which the mailer bounds as a whole
-# (smtp_timeout_seconds, 10 s by default): the attempt of a worker that died is retried elsewhere after this long.
-# A mail server that is down is retried with back-off until the policy's give-up period has passed.
-NOTIFY_TIMEOUT = timedelta(seconds=15)
+# One attempt is a directory read, an outbox write and at most one SMTP send. A send has no fixed length (the SMTP
+# timeout applies to each command), so the activity beats while it sends and a worker that died is noticed by the
+# missing beat (NOTIFY_HEARTBEAT) rather than by the start-to-close timeout; either way the attempt is retried
+# elsewhere. A mail server that is down is retried with back-off until the policy's give-up period has passed.
+NOTIFY_TIMEOUT = timedelta(seconds=60)
+NOTIFY_HEARTBEAT = timedelta(seconds=5)
 NOTIFY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=30)
 )
@@ -265,6 +267,7 @@ class RecordKeeper(abc.ABC, Generic[B]):
                     request,
                     result_type=NotificationOutcome,
                     start_to_close_timeout=NOTIFY_TIMEOUT,
+                    heartbeat_timeout=NOTIFY_HEARTBEAT,
                     schedule_to_close_timeout=self._notification_give_up,
                     retry_policy=NOTIFY_RETRY,
                     task_queue=queue(NOTIFICATIONS_QUEUE_SUFFIX),
