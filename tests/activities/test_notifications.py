@@ -6,6 +6,7 @@ import asyncio
 import socket
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
+from datetime import timedelta
 from email import message_from_bytes, policy
 from email.message import Message
 from pathlib import Path
@@ -21,7 +22,16 @@ from peer_review.records.schema import notifications
 from peer_review.records.store import RecordsStore
 from peer_review.settings import Settings
 from peer_review.temporal.client import PeerReviewClient
-from tests.helpers import EXAMPLES, chain_keys, findings, new_worker, referral, triaged, under_review
+from tests.helpers import (
+    EXAMPLES,
+    assert_eventually,
+    chain_keys,
+    findings,
+    new_worker,
+    referral,
+    triaged,
+    under_review,
+)
 
 SMTP_WAIT = 30.0  # seconds; a mail retried after an outage arrives on the second attempt, 5 s later
 
@@ -88,12 +98,19 @@ async def outbox(store: RecordsStore, referral_id: str) -> dict[str, str]:
         return {f"{row.step}:{row.recipient}": row.status for row in rows}
 
 
+RECOMMENDATION_MAIL = "A Peer Review recommendation is yours to accept or decline"
+
+
 async def test_the_right_people_get_the_right_mail_and_no_case_details(
     client: Client, smtp_settings: Settings, store: RecordsStore, mail_server: Controller, inbox: Inbox
 ) -> None:
     reviews = PeerReviewClient(client, smtp_settings)
     secret = f"SECRET-{uuid.uuid4().hex}"
     r = referral("complex-issue", summary=f"Summary {secret}", issues_raised=[f"Issue {secret}"])
+
+    def subjects(address: str) -> list[str]:
+        return [s.split("] ", 1)[1] for s in inbox.to(address) if r.referral_id in s]
+
     async with new_worker(client, smtp_settings, store):
         await reviews.refer(r)
         await triaged(reviews, r.referral_id)
@@ -105,8 +122,13 @@ async def test_the_right_people_get_the_right_mail_and_no_case_details(
         await reviews.act(r.referral_id, ActionName.SIGN_OFF, Decision(actor="S100"))
         await client.get_workflow_handle(f"peer-review-{r.referral_id}").result()
 
-    def subjects(address: str) -> list[str]:
-        return [s.split("] ", 1)[1] for s in inbox.to(address) if r.referral_id in s]
+        async def owners_told() -> None:
+            # Each recommendation is tracked by a workflow of its own, which runs on after the review and tells
+            # its owner's contacts at once: the Leeds team (S302) locally, the complaints policy team (S600).
+            assert RECOMMENDATION_MAIL in subjects("kay.caseworker@example.gov.uk")
+            assert subjects("nat.lead@example.gov.uk") == [RECOMMENDATION_MAIL]
+
+        await assert_eventually(owners_told, within=timedelta(seconds=30))
 
     assert sorted(subjects("ann.chair@example.gov.uk")) == sorted(
         [
@@ -122,9 +144,11 @@ async def test_the_right_people_get_the_right_mail_and_no_case_details(
         ["You have been assigned a Peer Review", "A Peer Review has closed"]
     )
     # The Leeds team's contact (the site whose practice was reviewed) is told where to read the feedback.
-    assert subjects("kay.caseworker@example.gov.uk") == ["A Peer Review of your site's practice has closed"]
+    assert sorted(subjects("kay.caseworker@example.gov.uk")) == sorted(
+        ["A Peer Review of your site's practice has closed", RECOMMENDATION_MAIL]
+    )
     mine = [m for m in inbox.messages if r.referral_id in str(m["Subject"])]
-    assert len(mine) == 8
+    assert len(mine) == 8 + 2
     for message in mine:
         body = message.get_payload(decode=True)
         assert isinstance(body, bytes)
@@ -135,7 +159,7 @@ async def test_the_right_people_get_the_right_mail_and_no_case_details(
             assert f"/feedback/{r.referral_id}" in text and "Acknowledge within" not in text
         for private in (secret, r.summary, r.customer.reference, r.case_reference):
             assert private not in text and private not in str(message["Subject"])
-        assert message["Message-ID"].startswith(f"<{r.referral_id}.")
+        assert message["Message-ID"].startswith(f"<{r.referral_id}")
     assert set((await outbox(store, r.referral_id)).values()) == {"sent"}
 
 

@@ -56,7 +56,7 @@ async def test_sigterm_lets_running_activities_finish_and_a_new_worker_completes
     assert NOTIFY not in await cut_short(reviews, batch)
     store = open_store(stack)
     sent = await outbox(store, batch)
-    received = inbox.message_ids()
+    received = inbox.message_ids(r.referral_id for r in batch)
     assert sorted(received) == sorted(message_id(key) for key in sent)
     assert max(received.values()) == 1
     await assert_all_recorded(reviews, store, batch)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import Counter
+from collections.abc import Iterable
 from email import message_from_bytes, policy
 from email.message import Message
 
@@ -34,9 +35,13 @@ class Inbox:
                 self.receiving -= 1
         return "250 Message accepted for delivery"
 
-    def message_ids(self) -> Counter[str]:
+    def message_ids(self, reviews: Iterable[str] | None = None) -> Counter[str]:
+        """How often each Message-ID arrived; with `reviews` (referral ids), only those reviews' own messages, not
+        their tracked recommendations' (which run on after the review closes, in workflows of their own)."""
+        own = tuple(f"<{referral_id}." for referral_id in reviews) if reviews is not None else None
         with self._lock:
-            return Counter(str(m["Message-ID"]) for m in self.messages)
+            found = [str(m["Message-ID"]) for m in self.messages]
+        return Counter(m for m in found if own is None or m.startswith(own))
 
 
 class MailServer:
