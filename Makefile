@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Three test processes on two cores: most tests wait on a server; see tests/conftest.py for how work is grouped.
+PYTEST_ARGS ?= -n 3 --dist loadscope --no-loadscope-reorder
 
 .PHONY: install run worker test lint typecheck bench deploy-check image browser-deps clean
 
@@ -33,8 +35,11 @@ browser-deps: ## Debian's Chromium for the browser tests (never a downloaded bro
 
 test: install browser-deps ## the whole suite: lint, types, unit, workflow, end-to-end, replay, faults, browser
 	$(BIN)/ruff check .
-	$(BIN)/mypy .
-	$(BIN)/pytest
+	@# mypy works the CPU while the tests mostly wait on servers, so the two run side by side; either failing fails.
+	types_log=$$(mktemp); $(BIN)/mypy . > $$types_log 2>&1 & types=$$!; \
+		$(BIN)/pytest $(PYTEST_ARGS); tests=$$?; \
+		wait $$types; typed=$$?; cat $$types_log; rm -f $$types_log; \
+		test $$tests -eq 0 && test $$typed -eq 0
 	$(BIN)/python -m benchmarks.run --quick --at-rest 40 --output $${TMPDIR:-/tmp}/peer-review-bench-smoke
 
 bench: install ## the benchmark (QUICK=1 for a smoke run, BENCH_ARGS for options); results in benchmarks/results/

@@ -15,15 +15,16 @@ from typing import Any
 
 from benchmarks.lifecycle import measure_lifecycle
 from benchmarks.open_recommendations import measure_open_recommendations
-from benchmarks.options import Options
+from benchmarks.options import SIZES, Options
 from benchmarks.procfs import machine_memory_gb
 from benchmarks.proofs import measure_proof_cost
 from benchmarks.records_reports import measure_reports
 from benchmarks.retention import measure_retention
 from benchmarks.scale import measure_scale
-from benchmarks.server import start_dev_server, temporal_binary
+from benchmarks.server import start_dev_server
 from benchmarks.stack import ROOT, Stack, bench_converter
 from peer_review.logs import configure_logging
+from peer_review.temporal.dev_server import wheel_binary
 
 
 def _git(*arguments: str) -> str:
@@ -33,7 +34,7 @@ def _git(*arguments: str) -> str:
 
 
 def machine() -> dict[str, Any]:
-    cli = subprocess.run([str(temporal_binary()), "--version"], capture_output=True, text=True, check=False)
+    cli = subprocess.run([wheel_binary("temporal"), "--version"], capture_output=True, text=True, check=False)
     return {
         # The code measured: the commit, and whether files outside benchmarks/ differed from it.
         "commit": _git("rev-parse", "--short", "HEAD"),
@@ -60,33 +61,8 @@ def _log_to_file(path: Path) -> None:
 
 
 def _parameters(options: Options) -> dict[str, Any]:
-    return {
-        name: getattr(options, name)
-        for name in (
-            "reviews",
-            "concurrency",
-            "latency_reviews",
-            "low_concurrency",
-            "at_rest",
-            "history_sample",
-            "idle_one",
-            "idle_five",
-            "scale_cache",
-            "load_users",
-            "load_seconds",
-            "load_spawn_rate",
-            "load_seed",
-            "recovery_reviews",
-            "recovery_decisions",
-            "recovery_burst_seconds",
-            "recovery_patience",
-            "retention_reviews",
-            "retention_decisions",
-            "reports_reviews",
-            "open_recommendations",
-            "in_process_workers",
-        )
-    } | {"worker_tuning": options.tuning}
+    chosen = (*SIZES, "low_concurrency", "in_process_workers")
+    return {name: getattr(options, name) for name in chosen} | {"worker_tuning": options.tuning}
 
 
 async def run_benchmark(options: Options, keep: Path | None = None) -> dict[str, Any]:

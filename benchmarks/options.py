@@ -94,6 +94,31 @@ class Options:
         return points
 
 
+# The figures that a quick run and a full run size differently (`pick` chooses the option or the mode's default).
+SIZES = (
+    "reviews",
+    "concurrency",
+    "latency_reviews",
+    "at_rest",
+    "history_sample",
+    "idle_one",
+    "idle_five",
+    "scale_cache",
+    "load_users",
+    "load_seconds",
+    "load_spawn_rate",
+    "load_seed",
+    "recovery_reviews",
+    "recovery_decisions",
+    "recovery_burst_seconds",
+    "recovery_patience",
+    "retention_reviews",
+    "retention_decisions",
+    "reports_reviews",
+    "open_recommendations",
+)
+
+
 def parse(argv: list[str] | None = None) -> Options:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="a smoke run in well under a minute (make test)")
@@ -180,27 +205,8 @@ def parse(argv: list[str] | None = None) -> Options:
     return Options(
         quick=args.quick,
         persisted=args.persisted,
-        reviews=pick("reviews"),
-        concurrency=pick("concurrency"),
-        latency_reviews=pick("latency_reviews"),
         low_concurrency=args.low_concurrency,
-        at_rest=pick("at_rest"),
-        retention_reviews=pick("retention_reviews"),
-        retention_decisions=pick("retention_decisions"),
-        history_sample=pick("history_sample"),
-        idle_one=pick("idle_one"),
-        idle_five=pick("idle_five"),
-        scale_cache=pick("scale_cache"),
-        load_users=pick("load_users"),
-        load_seconds=pick("load_seconds"),
-        load_spawn_rate=pick("load_spawn_rate"),
-        load_seed=pick("load_seed"),
-        recovery_reviews=pick("recovery_reviews"),
-        recovery_decisions=pick("recovery_decisions"),
-        recovery_burst_seconds=pick("recovery_burst_seconds"),
-        recovery_patience=pick("recovery_patience"),
-        reports_reviews=pick("reports_reviews"),
-        open_recommendations=pick("open_recommendations"),
+        **{name: pick(name) for name in SIZES},
         output=args.output or (QUICK_RESULTS if args.quick else RESULTS),
         tuning={name: getattr(args, name) for name in names if getattr(args, name) is not None},
         in_process_workers=args.in_process_workers,

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import httpx
 
-from benchmarks.server import free_port
 from benchmarks.stack import spawn, stop_process, wait_for_log
+from peer_review.temporal.dev_server import free_port
 
 BIN = Path(sys.executable).parent
 WORKER_READY = "worker started"

@@ -155,15 +155,7 @@ class Stack:
 
     def environment(self, settings: Settings) -> dict[str, str]:
         """The same settings as environment variables, for worker processes and the CLI."""
-        return {
-            **os.environ,
-            "TEMPORAL_ADDRESS": settings.temporal_address,
-            "PEER_REVIEW_TASK_QUEUE": settings.task_queue,
-            "PEER_REVIEW_RECORDS_URL": settings.records_url,
-            "PEER_REVIEW_DIRECTORY": str(settings.directory),
-            "PEER_REVIEW_KEY_FILE": str(settings.key_file),
-            "PEER_REVIEW_LOG_FORMAT": "json",
-        }
+        return {**os.environ, **settings.environment(), "PEER_REVIEW_LOG_FORMAT": "json"}
 
     @asynccontextmanager
     async def worker(self, kind: str, settings: Settings) -> AsyncIterator[int]:

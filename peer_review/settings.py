@@ -24,6 +24,17 @@ DEFAULT_JOURNEY_STAGES = [
 ]
 
 CommaList = Annotated[list[str], NoDecode]
+SLA_STEPS = (
+    "chair_decision",
+    "reviewer_assignment",
+    "review",
+    "legal_clearance",
+    "sign_off",
+    "recommendation_decide",
+    "recommendation_implement_local",
+    "recommendation_implement_national",
+    "recommendation_verify",
+)
 
 
 class Settings(BaseSettings):
@@ -100,6 +111,23 @@ class Settings(BaseSettings):
     def _lower_domains(cls, value: list[str]) -> list[str]:
         return [domain.lower().lstrip("@") for domain in value]
 
+    def environment(self) -> dict[str, str]:
+        """These settings as the environment variables they are read from, so that another process (a worker,
+        the command line) started with them reads exactly the same settings."""
+        variables: dict[str, str] = {}
+        for name, field in type(self).model_fields.items():
+            value = getattr(self, name)
+            if value is None:
+                continue
+            alias = field.validation_alias
+            variable = str(alias.choices[0]) if isinstance(alias, AliasChoices) else f"PEER_REVIEW_{name.upper()}"
+            if isinstance(value, SecretStr):
+                value = value.get_secret_value()
+            elif isinstance(value, list):
+                value = ",".join(value)
+            variables[variable] = str(value)
+        return variables
+
     @property
     def chain_keys_path(self) -> Path:
         return self.chain_key_file or self.key_file.with_name("peer-review-chain.key")
@@ -110,19 +138,13 @@ class Settings(BaseSettings):
 
     @property
     def policy(self) -> ReviewPolicy:
+        # Each PEER_REVIEW_SLA_<STEP>_DAYS becomes the policy's <step>_days.
+        days = {f"{step}_days": getattr(self, f"sla_{step}_days") for step in SLA_STEPS}
         return ReviewPolicy(
             journey_stages=self.journey_stages,
-            chair_decision_days=self.sla_chair_decision_days,
-            reviewer_assignment_days=self.sla_reviewer_assignment_days,
-            review_days=self.sla_review_days,
-            legal_clearance_days=self.sla_legal_clearance_days,
-            sign_off_days=self.sla_sign_off_days,
             notification_give_up_hours=self.notify_give_up_hours,
             themes=load_themes(self.themes_file) if self.themes_file else list(DEFAULT_THEMES),
-            recommendation_decide_days=self.sla_recommendation_decide_days,
-            recommendation_implement_local_days=self.sla_recommendation_implement_local_days,
-            recommendation_implement_national_days=self.sla_recommendation_implement_national_days,
-            recommendation_verify_days=self.sla_recommendation_verify_days,
+            **days,
         )
 
 

@@ -1,7 +1,7 @@
+"""Fixtures for every folder: one dev server per session (each test on its own task queue), settings, a store."""
+
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -14,10 +14,7 @@ from temporalio.testing import WorkflowEnvironment
 from peer_review.records.store import RecordsStore
 from peer_review.settings import Settings
 from peer_review.temporal import search_attributes as sa
-from peer_review.temporal.converter import encrypted_converter
-from tests.helpers import EXAMPLES, TEST_KEY_FILE, venv_binary
-
-TEST_CONVERTER = encrypted_converter(TEST_KEY_FILE)
+from tests.helpers import TEST_CONVERTER, venv_binary, worker_settings
 
 
 @pytest.fixture(scope="session")
@@ -38,19 +35,13 @@ def client(env: WorkflowEnvironment) -> Client:
 
 
 @pytest.fixture
-def records_url(tmp_path: Path) -> str:
-    return f"sqlite+aiosqlite:///{tmp_path / 'records.db'}"
+def settings(tmp_path: Path, env: WorkflowEnvironment) -> Settings:
+    return worker_settings(tmp_path, temporal_address=env.client.service_client.config.target_host)
 
 
 @pytest.fixture
-def settings(records_url: str, env: WorkflowEnvironment) -> Settings:
-    return Settings(
-        records_url=records_url,
-        directory=EXAMPLES / "directory.yaml",
-        key_file=TEST_KEY_FILE,
-        temporal_address=env.client.service_client.config.target_host,
-        task_queue=f"tq-{uuid.uuid4()}",
-    )
+def records_url(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path / 'records.db'}"  # where `settings` put them
 
 
 @pytest.fixture
@@ -59,10 +50,6 @@ async def store(records_url: str) -> AsyncIterator[RecordsStore]:
     await records.create_schema()
     yield records
     await records.close()
-
-
-def postgres_url() -> str | None:
-    return os.environ.get("PEER_REVIEW_TEST_POSTGRES_URL")
 
 
 @pytest.fixture
@@ -83,3 +70,28 @@ async def skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     )
     yield environment
     await environment.shutdown()
+
+
+# --- scheduling under pytest-xdist (`make test`: `pytest -n 3 --dist loadscope --no-loadscope-reorder`) ------------
+# loadscope runs each module on one worker, so a module's stack (a worker process, a live server, a browser)
+# starts once. The slowest folders come first, so the run does not end waiting on one long module that started
+# last; fault modules alternate with CLI modules, because fault scenarios run one at a time (fault_slot in
+# tests/helpers/stack.py) and the other workers should meanwhile have other work.
+SLOWEST_FIRST = ["faults", "cli", "browser", "workflows", "web", "activities", "temporal", "replay", "records"]
+
+
+def _rank(item: pytest.Item, modules: dict[str, list[str]]) -> tuple[int, int]:
+    folder = item.path.parent.name
+    if folder in ("faults", "cli"):
+        # faults: 0, 2, 4 ...; CLI: 1, 3, 5 ...; whichever runs out first, the other follows.
+        return (0, 2 * modules[folder].index(item.path.stem) + (folder == "cli"))
+    return (1 + (SLOWEST_FIRST.index(folder) if folder in SLOWEST_FIRST else len(SLOWEST_FIRST)), 0)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    modules: dict[str, list[str]] = {}
+    for item in items:
+        stems = modules.setdefault(item.path.parent.name, [])
+        if item.path.stem not in stems:
+            stems.append(item.path.stem)
+    items.sort(key=lambda item: _rank(item, modules))  # stable: each module's tests stay together and in order

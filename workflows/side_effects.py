@@ -78,7 +78,7 @@ STUCK_RECORD_RETRY = timedelta(hours=1)
 NOTIFY_TIMEOUT = timedelta(seconds=60)
 NOTIFY_HEARTBEAT = timedelta(seconds=5)
 NOTIFY_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=30)
+    initial_interval=timedelta(seconds=5), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=30)
 )
 
 

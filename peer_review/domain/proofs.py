@@ -152,15 +152,14 @@ class Claim:
     integration: str | None = None
 
 
+STATED = ("workflow_id", "action", "actor", "via", "operator", "integration", "nonce")
+
+
 def sign(claim: Claim, digest: str, key_id: str, key: bytes) -> Proof:
+    # What the claim states goes into the proof as it is; its times become whole seconds since the epoch.
+    stated = {name: getattr(claim, name) for name in STATED}
     unsigned = Proof(
-        workflow_id=claim.workflow_id,
-        action=claim.action,
-        actor=claim.actor,
-        via=claim.via,
-        operator=claim.operator,
-        integration=claim.integration,
-        nonce=claim.nonce,
+        **stated,
         issued_at=int(claim.issued_at.timestamp()),
         expires_at=int((claim.issued_at + claim.lifetime).timestamp()),
         key_id=key_id,

@@ -59,6 +59,11 @@ class DevServer:
     def address(self) -> str:
         return f"{self.host}:{self.port}"
 
+    @property
+    def pid(self) -> int:
+        assert self.process is not None, "the server has not been started"
+        return self.process.pid
+
     def command(self) -> list[str]:
         command = [wheel_binary("temporal"), "server", "start-dev", "--ip", self.host, "--port", str(self.port)]
         command += ["--namespace", self.namespace, "--log-level", self.log_level, *sa.dev_server_flags()]

@@ -143,6 +143,10 @@ class ProofAttacher(Interceptor):
     def __init__(self, signer: Callable[[], ProofSigner]) -> None:
         self.signer = signer
 
+    async def proof(self, workflow_id: str, action: str, args: Sequence[object], lifetime: timedelta) -> Proof | None:
+        """The proof sent with this request (None sends the request without one)."""
+        return await self.signer().proof(workflow_id, action, args, lifetime)
+
     def intercept_client(self, next: OutboundInterceptor) -> OutboundInterceptor:
         return _Attaching(next, self)
 
@@ -155,8 +159,8 @@ class _Attaching(OutboundInterceptor):
     async def _with_proof(
         self, headers: Any, workflow_id: str, action: str, args: Sequence[object], lifetime: timedelta
     ) -> dict[str, Payload]:
-        proof = await self.root.signer().proof(workflow_id, action, args, lifetime)
-        return {**headers, PROOF_HEADER: proof_header(proof)}
+        proof = await self.root.proof(workflow_id, action, args, lifetime)
+        return {**headers, PROOF_HEADER: proof_header(proof)} if proof else {**headers}
 
     async def start_workflow(self, input: StartWorkflowInput) -> WorkflowHandle[Any, Any]:
         input.headers = await self._with_proof(input.headers, input.id, START, input.args, UPDATE_LIFETIME)

@@ -1,6 +1,6 @@
 """Write the API's published documents: docs/openapi.json and the JSON Schemas of Referral and Findings.
 
-`python -m peer_review.web.openapi` rewrites them; tests/api/test_docs.py fails when they are out of date.
+`python -m peer_review.web.openapi` rewrites them; tests/web/test_service_and_auth.py fails when they are out of date.
 """
 
 from __future__ import annotations

@@ -12,8 +12,8 @@ from playwright.async_api import Browser, BrowserContext, async_playwright
 from temporalio.testing import WorkflowEnvironment
 
 from peer_review.temporal.client import PeerReviewClient
-from tests.api.support import LiveServer, api_settings, settings_for
 from tests.helpers import ROOT
+from tests.helpers.web import LiveServer, api_settings, settings_for
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [

@@ -8,10 +8,11 @@ from playwright.async_api import Browser, BrowserContext, expect
 
 from peer_review.domain.models import recommendation_id
 from peer_review.temporal.client import PeerReviewClient
-from tests.api.support import LiveServer
 from tests.browser.conftest import save_screenshot
 from tests.browser.test_pages import sign_in
-from tests.workflows.recommendation_support import LEEDS_TEAM_CONTACT, NATIONAL_LEAD, signed_off, tracked
+from tests.helpers import LEEDS_TEAM_CONTACT, NATIONAL_LEAD
+from tests.helpers.recommendations import signed_off, tracked
+from tests.helpers.web import LiveServer
 
 
 async def test_an_owner_accepts_from_the_register_and_the_national_lead_reads_the_reports(

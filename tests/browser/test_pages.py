@@ -6,11 +6,12 @@ from __future__ import annotations
 from playwright.async_api import BrowserContext, Page, expect
 
 from peer_review.domain.lifecycle import ActionName
-from peer_review.domain.models import Decision, ReviewerAssignment
+from peer_review.domain.models import Decision
 from peer_review.temporal.client import PeerReviewClient
-from tests.api.support import AUDITOR, CHAIR, REVIEWER, LiveServer
 from tests.browser.conftest import save_screenshot
-from tests.helpers import referral, triaged
+from tests.helpers import refer_triaged, referral, triaged, under_review
+from tests.helpers.staff import AUDITOR, CHAIR, REVIEWER
+from tests.helpers.web import LiveServer
 
 
 async def sign_in(context: BrowserContext, server: LiveServer, staff_id: str) -> Page:
@@ -69,8 +70,7 @@ async def test_a_reviewer_submits_findings(
     case = referral("complex-issue")
     await reviews.refer(case)
     await triaged(reviews, case.referral_id)
-    await reviews.act(case.referral_id, ActionName.APPROVE, Decision(actor=CHAIR))
-    await reviews.act(case.referral_id, ActionName.ASSIGN_REVIEWER, ReviewerAssignment(actor=CHAIR, reviewer=REVIEWER))
+    await under_review(reviews, case.referral_id)
 
     page = await sign_in(context, server, REVIEWER)
     await open_when_listed(page, f"{server.url}/reviewer", case.referral_id)
@@ -108,11 +108,9 @@ async def test_a_reviewer_submits_findings(
 async def test_an_auditor_finds_a_closed_review_and_opens_its_timeline(
     context: BrowserContext, server: LiveServer, reviews: PeerReviewClient
 ) -> None:
-    case = referral("persistent")
-    await reviews.refer(case)
-    await triaged(reviews, case.referral_id)
-    await reviews.act(case.referral_id, ActionName.DECLINE, Decision(actor=CHAIR, rationale="Reviewed last month"))
-    await reviews.client.get_workflow_handle(f"peer-review-{case.referral_id}").result()  # every record written
+    ref = await refer_triaged(reviews, "persistent")
+    await reviews.act(ref, ActionName.DECLINE, Decision(actor=CHAIR, rationale="Reviewed last month"))
+    await reviews.client.get_workflow_handle(f"peer-review-{ref}").result()  # every record written
 
     page = await sign_in(context, server, AUDITOR)
     await page.get_by_role("navigation").get_by_role("link", name="Audit").click()
@@ -120,17 +118,17 @@ async def test_an_auditor_finds_a_closed_review_and_opens_its_timeline(
     await page.get_by_label("OSN").fill("north-east")
     await page.get_by_label("Reason").select_option("persistent_or_vexatious")
     await page.get_by_role("button", name="Search").click()
-    await expect(page.get_by_role("link", name=case.referral_id)).to_be_visible()
+    await expect(page.get_by_role("link", name=ref)).to_be_visible()
     save_screenshot(await page.screenshot(full_page=True), "auditor-search.png")
 
-    await page.get_by_role("link", name=case.referral_id).click()
-    await expect(page.get_by_role("heading", name=f"Timeline of {case.referral_id}")).to_be_visible()
+    await page.get_by_role("link", name=ref).click()
+    await expect(page.get_by_role("heading", name=f"Timeline of {ref}")).to_be_visible()
     await expect(page.get_by_text("Hash chain valid")).to_be_visible()
     decline = page.get_by_role("row").filter(has_text="Reviewed last month")
     await expect(decline).to_contain_text("Ann Chair (S100)")
     await expect(decline).to_contain_text("Awaiting Chair decision → Closed")
     export = page.get_by_role("link", name="CSV")
-    assert await export.get_attribute("href") == f"/referrals/{case.referral_id}/audit?format=csv"
+    assert await export.get_attribute("href") == f"/referrals/{ref}/audit?format=csv"
     save_screenshot(await page.screenshot(full_page=True), "auditor-timeline.png")
-    exported = await context.request.get(f"{server.url}/referrals/{case.referral_id}/audit")
+    exported = await context.request.get(f"{server.url}/referrals/{ref}/audit")
     assert exported.ok and (await exported.json())["chain_valid"] is True  # the export works signed in

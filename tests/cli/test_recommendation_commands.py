@@ -8,8 +8,8 @@ import json
 import time
 from typing import Any
 
-from tests.e2e.conftest import Cli
-from tests.e2e.test_auditor import completed_review
+from tests.cli.conftest import Cli
+from tests.cli.test_auditor import completed_review
 
 
 def tracked(cli: Cli, rec_id: str) -> dict[str, Any]:

@@ -7,7 +7,7 @@ import json
 import time
 from datetime import UTC, datetime, timedelta
 
-from tests.e2e.conftest import Cli
+from tests.cli.conftest import Cli
 
 AUDITOR, FOCAL, REFERRER = "S500", "S200", "S300"
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from tests.deploy.support import COMPOSE_FILE, ROOT, env_names, load_yaml, worker_env_names
+from tests.helpers import ROOT
+from tests.helpers.deploy import COMPOSE_FILE, env_names, load_yaml, worker_env_names
 
 COMPOSE_DIR = COMPOSE_FILE.parent
 RESERVED_HOST_PORTS = {"7233", "8233"}  # `make run` uses them on the same machine

@@ -11,7 +11,8 @@ import shlex
 import tomllib
 from dataclasses import dataclass, field
 
-from tests.deploy.support import DOCKERFILE, DOCKERIGNORE, ROOT
+from tests.helpers import ROOT
+from tests.helpers.deploy import DOCKERFILE, DOCKERIGNORE
 
 BUILD_TOOLS = re.compile(r"\b(build-essential|gcc|g\+\+|clang|make|cmake|cargo|rustc|[a-z-]+-dev)\b")
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from tests.deploy.support import DEPLOY, HELM_VALUES, OPERATIONS, load_yaml, yaml_files
+from tests.helpers.deploy import DEPLOY, HELM_VALUES, OPERATIONS, load_yaml, yaml_files
 
 
 def test_every_yaml_file_parses() -> None:

@@ -11,7 +11,7 @@ import kubernetes_validate  # type: ignore[import-untyped]
 import pytest
 
 from peer_review.domain.staff_directory import load_directory
-from tests.deploy.support import (
+from tests.helpers.deploy import (
     HELM_VALUES,
     K8S,
     KUBERNETES_VERSION,

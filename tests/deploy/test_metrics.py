@@ -12,7 +12,7 @@ from typing import Any
 import promql_parser
 import pytest
 
-from tests.deploy.support import (
+from tests.helpers.deploy import (
     ALERTS,
     BUSINESS_METRICS,
     DASHBOARD,

@@ -14,8 +14,8 @@ from collections.abc import Iterator
 import pytest
 
 from peer_review.temporal import search_attributes as sa
-from tests.deploy.support import SCRIPT
 from tests.helpers import venv_binary
+from tests.helpers.deploy import SCRIPT
 
 
 def run_script(address: str, namespace: str, **extra: str) -> subprocess.CompletedProcess[str]:

@@ -1,0 +1,1 @@
+"""The pure rules of peer_review/domain as tables and properties: no Temporal, no I/O."""

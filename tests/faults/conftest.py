@@ -9,7 +9,8 @@ from typing import Protocol
 import pytest
 
 from peer_review.records.store import RecordsStore
-from tests.faults.harness import DevServer, Stack, WorkerProcess, stack_settings, worker_variables
+from peer_review.temporal.dev_server import DevServer
+from tests.helpers.stack import Stack, WorkerProcess, fault_slot, persisted_server, stack_settings, worker_variables
 
 StoreOpener = Callable[[Stack], RecordsStore]
 
@@ -20,12 +21,19 @@ class Launch(Protocol):
 
 @pytest.fixture
 async def launch(tmp_path: Path) -> AsyncIterator[Launch]:
-    """Start a server and a worker process; `settings` override the scenario's Settings (both sides use them)."""
+    """Start a server and a worker process; `settings` override the scenario's Settings (both sides use them).
+    The scenario holds a fault slot from its first start to its end."""
+    async with fault_slot():
+        async for start in _launch(tmp_path):
+            yield start
+
+
+async def _launch(tmp_path: Path) -> AsyncIterator[Launch]:
     servers: list[DevServer] = []
     workers: list[WorkerProcess] = []
 
     async def start(**settings: object) -> Stack:
-        server = DevServer(tmp_path)
+        server = persisted_server(tmp_path)
         servers.append(server)  # before starting, so a server that never comes up is still stopped
         await server.start()
         chosen = stack_settings(server, tmp_path, **settings)

@@ -7,17 +7,9 @@ import asyncio
 from peer_review.domain.models import ChairDecision, Outcome, Referral, Status, StatusView
 from peer_review.temporal.client import ActionRejected, PeerReviewClient, ReferResult
 from tests.faults.conftest import Launch, StoreOpener
-from tests.faults.harness import review_count, time_limit
-from tests.faults.reviews import (
-    assert_all_recorded,
-    each,
-    finished,
-    full_path,
-    is_mandatory,
-    referrals,
-    take_steps,
-    triaged,
-)
+from tests.helpers import triaged
+from tests.helpers.reviews import assert_all_recorded, each, finished, full_path, is_mandatory, referrals, take_steps
+from tests.helpers.stack import review_count, time_limit
 
 STARTS = 5  # concurrent starts of each referral
 VISIBILITY_WAIT = 30.0  # list results are eventually consistent

@@ -7,9 +7,9 @@ import asyncio
 from peer_review.domain.models import Outcome, Status
 from peer_review.temporal.names import NOTIFY
 from tests.faults.conftest import Launch, StoreOpener
-from tests.faults.harness import free_port, review_count, time_limit
-from tests.faults.mail import Inbox, MailServer, message_id
-from tests.faults.reviews import (
+from tests.helpers import free_port
+from tests.helpers.mail import Inbox, MailServer, message_id
+from tests.helpers.reviews import (
     assert_all_recorded,
     cut_short,
     each,
@@ -20,6 +20,7 @@ from tests.faults.reviews import (
     referrals,
     take_steps,
 )
+from tests.helpers.stack import review_count, time_limit
 
 GRACE = 5.0  # PEER_REVIEW_SHUTDOWN_GRACE_SECONDS
 SLOW_MAIL = 1.5  # seconds the mail server takes per message: activities are mid-send when the signal comes
@@ -55,7 +56,7 @@ async def test_sigterm_lets_running_activities_finish_and_a_new_worker_completes
     assert NOTIFY not in await cut_short(reviews, batch)
     store = open_store(stack)
     sent = await outbox(store, batch)
-    received = inbox.message_ids()
+    received = inbox.message_ids(r.referral_id for r in batch)
     assert sorted(received) == sorted(message_id(key) for key in sent)
     assert max(received.values()) == 1
     await assert_all_recorded(reviews, store, batch)

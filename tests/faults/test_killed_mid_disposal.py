@@ -20,8 +20,8 @@ from peer_review.records.schema import disposed_reviews, referrals, retention_re
 from peer_review.records.store import RecordsStore
 from peer_review.temporal.retention_schedule import run_retention
 from tests.faults.conftest import Launch, StoreOpener
-from tests.faults.harness import time_limit
 from tests.helpers import chain_key, chain_keys
+from tests.helpers.stack import time_limit
 
 # Enough batches that the kill lands with most of the work still to do.
 REVIEWS = 12 * DEFAULT_BATCH_SIZE

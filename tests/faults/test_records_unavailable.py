@@ -10,8 +10,7 @@ from peer_review.domain.models import Outcome, Status
 from peer_review.records.store import SQLITE_BUSY_TIMEOUT_SECONDS
 from peer_review.temporal.names import RECORD_BATCH
 from tests.faults.conftest import Launch, StoreOpener
-from tests.faults.harness import DatabaseLock, review_count
-from tests.faults.reviews import (
+from tests.helpers.reviews import (
     assert_all_recorded,
     each,
     finished,
@@ -24,6 +23,7 @@ from tests.faults.reviews import (
     take_steps,
     take_steps_within,
 )
+from tests.helpers.stack import DatabaseLock, review_count
 from workflows.side_effects import NOTIFICATION_GRACE
 
 # When a record write gives up on the lock (SQLite's busy timeout), in seconds, counted from when a move's record is

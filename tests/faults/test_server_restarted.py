@@ -10,8 +10,7 @@ from peer_review.domain.models import Outcome, Referral, Status, StatusView
 from peer_review.records.store import RecordsStore
 from peer_review.temporal.client import PeerReviewClient
 from tests.faults.conftest import Launch, StoreOpener
-from tests.faults.harness import Stack, review_count, time_limit
-from tests.faults.reviews import (
+from tests.helpers.reviews import (
     Step,
     assert_all_recorded,
     each,
@@ -22,6 +21,7 @@ from tests.faults.reviews import (
     settle,
     take_steps,
 )
+from tests.helpers.stack import Stack, review_count, time_limit
 
 DOWN_FOR = 5.0  # seconds with no server: long enough for every poll and every client call to notice
 

@@ -8,16 +8,8 @@ import time
 from peer_review.domain.models import Outcome, Referral, Status
 from peer_review.temporal.client import PeerReviewClient
 from tests.faults.conftest import Launch, StoreOpener
-from tests.faults.harness import review_count, time_limit
-from tests.faults.reviews import (
-    assert_all_recorded,
-    each,
-    finished,
-    full_path,
-    refer_all,
-    referrals,
-    retried,
-)
+from tests.helpers.reviews import assert_all_recorded, each, finished, full_path, refer_all, referrals, retried
+from tests.helpers.stack import review_count, time_limit
 
 # An activity running on the killed worker is retried only once its start-to-close timeout has passed
 # (records 30 s, notifications 60 s): recovery takes that long by design, so allow it and a margin.

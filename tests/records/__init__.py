@@ -1,0 +1,1 @@
+"""The records database (peer_review/records) on SQLite and, when configured, PostgreSQL."""

@@ -24,17 +24,10 @@ from peer_review.records.read_model import as_it_stood_on
 from peer_review.records.store import RecordsStore
 from peer_review.settings import Settings
 from peer_review.temporal.client import PeerReviewClient, workflow_id
-from tests.helpers import chain_keys, findings, new_worker, referral, triaged
-from tests.workflows.retention_support import (
-    closed_review,
-    fresh_postgres,
-    postgres_base,
-    recorded_status,
-    records_database,
-    run_retention,
-)
+from tests.helpers import chain_keys, findings, fresh_postgres, new_worker, postgres_url, referral, triaged
+from tests.helpers.retention import closed_review, recorded_status, records_database, run_retention
 
-DATABASES = ["sqlite", pytest.param("postgres", marks=pytest.mark.skipif(not postgres_base(), reason="no PostgreSQL"))]
+DATABASES = ["sqlite", pytest.param("postgres", marks=pytest.mark.skipif(not postgres_url(), reason="no PostgreSQL"))]
 
 
 @pytest.mark.parametrize("database", DATABASES)
@@ -99,11 +92,11 @@ async def test_as_of_matches_the_timeline_at_five_moments(
             await store.close()
 
 
-@pytest.mark.skipif(not postgres_base(), reason="no PostgreSQL")
+@pytest.mark.skipif(not postgres_url(), reason="no PostgreSQL")
 async def test_a_restore_into_an_empty_postgres_database_verifies(
     client: Client, settings: Settings, tmp_path: Path
 ) -> None:
-    base = postgres_base()
+    base = postgres_url()
     assert base
     async with fresh_postgres(base) as source_url, fresh_postgres(base) as restored_url:
         settings = settings.model_copy(update={"records_url": source_url, "retention_years": 0})

@@ -27,8 +27,16 @@ from peer_review.settings import Settings
 from peer_review.temporal.client import PeerReviewClient, workflow_id
 from peer_review.temporal.key_rings import load_chain_ring
 from peer_review.temporal.proofs import with_sealed_headers
-from tests.conftest import postgres_url
-from tests.helpers import TEST_KEY_FILE, chain_keys, findings, new_worker, referral, triaged
+from tests.helpers import (
+    TEST_KEY_FILE,
+    chain_keys,
+    findings,
+    new_worker,
+    postgres_alone,
+    postgres_url,
+    refer_triaged,
+    referral,
+)
 
 pytestmark = pytest.mark.skipif(not postgres_url(), reason="PEER_REVIEW_TEST_POSTGRES_URL is not set")
 
@@ -40,8 +48,9 @@ async def pg_store() -> AsyncIterator[RecordsStore]:
     url = postgres_url()
     assert url
     store = RecordsStore.from_url(url)
-    await store.create_schema()
-    yield store
+    async with postgres_alone():  # the review runs on a shared database: one test at a time
+        await store.create_schema()
+        yield store
     await store.close()
 
 
@@ -52,10 +61,8 @@ async def test_a_64_character_action_cannot_wedge_a_review(
     reviews = PeerReviewClient(client, settings)
     raw = with_sealed_headers(client)  # has the codec, not the signing key
     async with new_worker(client, settings, pg_store):
-        r = referral("complex-issue")
-        await reviews.refer(r)
-        await triaged(reviews, r.referral_id)
-        handle = raw.get_workflow_handle(workflow_id(r.referral_id))
+        ref = await refer_triaged(reviews, "complex-issue")
+        handle = raw.get_workflow_handle(workflow_id(ref))
         # The signal that used to write "<action>_rejected" (73 characters) into a 64-character column is gone ...
         await handle.signal("refused_action", {"actor": "S100", "action": LONG_ACTION, "kind": "", "reason": "x"})
         # ... an update of any name needs a handler and a proof ...
@@ -64,15 +71,15 @@ async def test_a_64_character_action_cannot_wedge_a_review(
         with pytest.raises(WorkflowUpdateFailedError):
             await handle.execute_update("approve", Decision(actor="S100", rationale=LONG_ACTION))
         # ... and the proven path writes only the enum's names, however long the text beside them.
-        await reviews.act(r.referral_id, ActionName.APPROVE, Decision(actor="S100", rationale="x" * 10_000))
-        await reviews.act(r.referral_id, ActionName.ASSIGN_REVIEWER, ReviewerAssignment(actor="S100", reviewer="S400"))
+        await reviews.act(ref, ActionName.APPROVE, Decision(actor="S100", rationale="x" * 10_000))
+        await reviews.act(ref, ActionName.ASSIGN_REVIEWER, ReviewerAssignment(actor="S100", reviewer="S400"))
         submission = FindingsSubmission(actor="S400", findings=findings())
-        await reviews.act(r.referral_id, ActionName.SUBMIT_FINDINGS, submission)
-        view = await reviews.act(r.referral_id, ActionName.SIGN_OFF, Decision(actor="S100"))
+        await reviews.act(ref, ActionName.SUBMIT_FINDINGS, submission)
+        view = await reviews.act(ref, ActionName.SIGN_OFF, Decision(actor="S100"))
         assert view.status is Status.CLOSED
         await handle.result()  # closes only once every record is written
-        trail = await reviews.audit_trail(r.referral_id)
-    record = await pg_store.audit_record(r.referral_id)
+        trail = await reviews.audit_trail(ref)
+    record = await pg_store.audit_record(ref)
     assert record is not None and record.verify(chain_keys()).valid
     assert [row.event for row in record.events] == trail
     assert all(len(row.event.action) <= 64 and "a" * 20 not in row.event.action for row in record.events)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import nullcontext
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,8 +19,7 @@ from peer_review.records import read_model
 from peer_review.records.outbox import OutboxEntry, outbox_status, save_outbox
 from peer_review.records.schema import audit_events, notifications, recommendations, referrals
 from peer_review.records.store import RecordsStore, as_utc
-from tests.conftest import postgres_url
-from tests.helpers import chain_key, chain_keys, findings, referral
+from tests.helpers import chain_key, chain_keys, findings, postgres_alone, postgres_url, referral
 
 BACKENDS = ["sqlite", *(["postgresql"] if postgres_url() else [])]
 
@@ -29,8 +29,9 @@ async def records(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
     url = f"sqlite+aiosqlite:///{tmp_path / 'r.db'}" if request.param == "sqlite" else postgres_url()
     assert url
     store = RecordsStore.from_url(url)
-    await store.create_schema()
-    yield store
+    async with postgres_alone() if request.param == "postgresql" else nullcontext():
+        await store.create_schema()
+        yield store
     await store.close()
 
 
@@ -149,7 +150,8 @@ async def test_tampering_is_detected(records: RecordsStore, tamper: str) -> None
 @pytest.mark.parametrize("url", [url for url in [postgres_url()] if url])
 async def test_postgresql_refuses_to_update_or_delete_audit_rows(url: str) -> None:
     records = RecordsStore.from_url(url)
-    await records.create_schema()
+    async with postgres_alone():
+        await records.create_schema()
     try:
         ref = new_id()
         await records.write_batch(batch(ref, events(2)), chain_key())

@@ -27,7 +27,7 @@ from peer_review.records.reports import GroupBy, report
 from peer_review.records.schema import audit_events, disposed_reviews, journey_stages, recommendations, referrals
 from peer_review.records.scratch import scratch_database
 from peer_review.records.store import RecordsStore
-from tests.conftest import postgres_url
+from tests.helpers import postgres_url
 
 BACKENDS = ["sqlite", *(["postgresql"] if postgres_url() else [])]
 START, END = date(2026, 1, 1), date(2026, 2, 28)

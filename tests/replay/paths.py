@@ -1,6 +1,6 @@
 """One scripted run per lifecycle path; `.venv/bin/python -m tests.replay.paths` re-saves their histories.
 
-tests/histories/ holds one baseline history per path, named by the path. test_replay.py replays them against the
+tests/replay/histories/ holds one baseline history per path, named by the path. test_replay.py replays them against the
 current workflow code, so a change that would break running reviews fails the suite. Re-saving overwrites the
 baseline: do it after a deliberate workflow change, and only while no review runs on the code that wrote the old
 one (see "Shipping a workflow change" in the README).
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-import uuid
 from pathlib import Path
 
 from temporalio.client import Client
@@ -33,9 +32,9 @@ from peer_review.settings import Settings
 from peer_review.temporal import search_attributes as sa
 from peer_review.temporal.client import PeerReviewClient
 from peer_review.temporal.converter import encrypted_converter
-from tests.helpers import EXAMPLES, TEST_KEY_FILE, findings, new_worker, referral, venv_binary
+from tests.helpers import TEST_KEY_FILE, findings, new_worker, referral, venv_binary, worker_settings
 
-HISTORIES = Path(__file__).resolve().parent.parent / "histories"
+HISTORIES = Path(__file__).resolve().parent / "histories"
 Step = tuple[ActionName, ActionPayload] | ChairDecision
 
 APPROVE = (ActionName.APPROVE, Decision(actor="S100", rationale="Appropriate"))
@@ -105,12 +104,7 @@ async def main() -> None:
         dev_server_existing_path=venv_binary("temporal"),
     )
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(
-            records_url=f"sqlite+aiosqlite:///{tmp}/records.db",
-            directory=EXAMPLES / "directory.yaml",
-            key_file=TEST_KEY_FILE,
-            task_queue=f"record-{uuid.uuid4()}",
-        )
+        settings = worker_settings(Path(tmp))
         store = RecordsStore.from_url(settings.records_url)
         await store.create_schema()
         try:

@@ -13,8 +13,9 @@ from temporalio.client import Client
 
 from peer_review.settings import Settings
 from peer_review.temporal.client import PeerReviewClient
-from tests.api.support import AUDITOR, CHAIR, REFERRER, as_, eventually, token
-from tests.workflows.recommendation_support import LEEDS_TEAM_CONTACT, NATIONAL_LEAD, signed_off, tracked
+from tests.helpers import AUDITOR, CHAIR, LEEDS_TEAM_CONTACT, NATIONAL_LEAD, REFERRER, eventually
+from tests.helpers.recommendations import signed_off, tracked
+from tests.helpers.web import as_, token
 
 OTHER_REVIEWER = "S401"  # reads none of this review's recommendations
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import httpx
 
 from peer_review.records.store import RecordsStore
-from tests.api.support import AUDITOR, CHAIR, as_, token
+from tests.helpers import AUDITOR, CHAIR, LEEDS_TEAM_CONTACT, NATIONAL_LEAD
+from tests.helpers.web import as_, token
 from tests.records.test_reports import write_fixture
-from tests.workflows.recommendation_support import LEEDS_TEAM_CONTACT, NATIONAL_LEAD
 
 PERIOD = {"from": "2026-01-01", "to": "2026-02-28"}
 

@@ -13,8 +13,9 @@ from peer_review.records import retention
 from peer_review.records.store import RecordsStore
 from peer_review.settings import Settings
 from peer_review.temporal.client import PeerReviewClient
-from tests.api.support import AUDITOR, FOCAL, REFERRER, REVIEWER, as_
-from tests.workflows.retention_support import closed_review
+from tests.helpers import AUDITOR, FOCAL, REFERRER, REVIEWER
+from tests.helpers.retention import closed_review
+from tests.helpers.web import as_
 
 HTML = {"Accept": "text/html"}
 

@@ -21,7 +21,7 @@ from peer_review.domain.models import (
 from peer_review.records.store import RecordsStore
 from peer_review.settings import Settings
 from tests.helpers import EXAMPLES, TEST_KEY_FILE, new_worker, skipping_reviews
-from tests.workflows.recommendation_support import signed_off, tracked
+from tests.helpers.recommendations import signed_off, tracked
 
 # Signed off at 10:00 on a day before Christmas, a local recommendation has ten working days to be decided.
 # 2026, from Thursday 17 Dec: 18, 21, 22, 23, 24, 29, 30, 31 Dec, 4, 5 Jan (25 Dec, 28 Dec for Boxing Day and

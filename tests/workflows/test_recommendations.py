@@ -21,15 +21,8 @@ from peer_review.records.schema import recommendations, referrals, status_spans
 from peer_review.records.store import RecordsStore
 from peer_review.settings import Settings
 from peer_review.temporal.client import ActionRejected, PeerReviewClient
-from tests.helpers import chain_keys, new_worker
-from tests.workflows.recommendation_support import (
-    CHAIR,
-    LEEDS_TEAM_CONTACT,
-    NATIONAL_LEAD,
-    REFERRER,
-    signed_off,
-    tracked,
-)
+from tests.helpers import CHAIR, LEEDS_TEAM_CONTACT, NATIONAL_LEAD, REFERRER, chain_keys, new_worker
+from tests.helpers.recommendations import signed_off, tracked
 
 A = RecommendationAction
 S = RecommendationStatus

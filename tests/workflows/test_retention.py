@@ -16,10 +16,10 @@ from peer_review.records import retention
 from peer_review.records.store import RecordsStore
 from peer_review.settings import Settings
 from peer_review.temporal.client import PeerReviewClient
-from tests.helpers import chain_key, chain_keys, new_worker
-from tests.workflows.retention_support import closed_review, postgres_base, records_database, run_retention
+from tests.helpers import chain_key, chain_keys, new_worker, postgres_url
+from tests.helpers.retention import closed_review, records_database, run_retention
 
-DATABASES = ["sqlite", pytest.param("postgres", marks=pytest.mark.skipif(not postgres_base(), reason="no PostgreSQL"))]
+DATABASES = ["sqlite", pytest.param("postgres", marks=pytest.mark.skipif(not postgres_url(), reason="no PostgreSQL"))]
 
 
 async def events_of(store: RecordsStore, referral_id: str) -> int:

@@ -1,0 +1,1 @@
+"""The activities against real services they talk to (SMTP through aiosmtpd)."""

@@ -1,0 +1,87 @@
+"""Referrals, findings and contacts built from examples/, and the hypothesis settings the property tests share."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, settings
+
+from peer_review.domain.models import Findings, Reason, Referral, ReviewContacts
+from tests.helpers.staff import CHAIR, DEPUTY, FOCAL
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples"
+TEST_KEY_FILE = ROOT / "tests" / "keys" / "keyring.json"
+
+# Deterministic and modest: the same examples on every run, no example database left on disk.
+PROPERTY = settings(
+    max_examples=200,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+
+REFERRAL_EXAMPLES = [
+    "referral-additional-needs.json",
+    "referral-complex-issue.json",
+    "referral-other.json",
+    "referral-persistent.json",
+    "referral-suicide.json",
+]
+FINDINGS_EXAMPLES = ["findings.json", "findings-contentious.json"]
+
+
+def example(name: str) -> dict[str, Any]:
+    """One file of examples/, parsed."""
+    data: dict[str, Any] = json.loads((EXAMPLES / name).read_text())
+    return data
+
+
+def referral_data(kind: str = "persistent", **changes: Any) -> dict[str, Any]:
+    """The JSON of an example referral, with some fields replaced."""
+    return {**example(f"referral-{kind}.json"), **changes}
+
+
+def make_referral(kind: str = "persistent", **changes: Any) -> Referral:
+    """An example referral as it is on file (its own id), for the pure tests."""
+    return Referral.model_validate(referral_data(kind, **changes))
+
+
+def referral(kind: str = "persistent", **changes: Any) -> Referral:
+    """An example referral with a fresh id, so tests never collide on one server."""
+    return make_referral(kind, **{"referral_id": f"T-{uuid.uuid4().hex[:12]}", **changes})
+
+
+def referral_with_reasons(
+    reasons: list[Reason], *, additional_needs: bool = False, complaint_made: bool = True
+) -> Referral:
+    """A valid referral for any non-empty set of reasons (other_reason exactly with 'other')."""
+    data = referral_data(
+        reasons=[r.value for r in reasons],
+        other_reason="Media interest" if Reason.OTHER in reasons else None,
+        complaint_made=complaint_made,
+    )
+    data["customer"] = {**data["customer"], "additional_needs": additional_needs}
+    return Referral.model_validate(data)
+
+
+def findings_data(name: str = "findings.json", **changes: Any) -> dict[str, Any]:
+    return {**example(name), **changes}
+
+
+def make_findings(name: str = "findings.json", **changes: Any) -> Findings:
+    return Findings.model_validate(findings_data(name, **changes))
+
+
+def findings(**changes: Any) -> Findings:
+    """examples/findings.json with some fields replaced."""
+    return make_findings(**changes)
+
+
+def example_contacts(*, referrer_known: bool = True) -> ReviewContacts:
+    """Who may act on a north-east review in examples/directory.yaml."""
+    return ReviewContacts(referrer_known=referrer_known, chair=CHAIR, deputies=[DEPUTY], focal_points=[FOCAL])
