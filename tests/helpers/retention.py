@@ -7,6 +7,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from temporalio.client import Client
@@ -34,6 +35,26 @@ async def records_database(kind: str, tmp_path: Path) -> AsyncIterator[str]:
     assert base
     async with fresh_postgres(base) as url:
         yield url
+
+
+@dataclass(frozen=True)
+class RetentionStack:
+    settings: Settings
+    store: RecordsStore
+    reviews: PeerReviewClient
+
+
+@asynccontextmanager
+async def past_retention_at_once(client: Client, settings: Settings, url: str) -> AsyncIterator[RetentionStack]:
+    """The records database at `url` with its schema, and settings with a retention period of 0 years, so every
+    review closed before a run's "now" is past retention; the store is closed afterwards."""
+    settings = settings.model_copy(update={"records_url": url, "retention_years": 0})
+    store = RecordsStore.from_url(url)
+    await store.create_schema()
+    try:
+        yield RetentionStack(settings, store, PeerReviewClient(client, settings))
+    finally:
+        await store.close()
 
 
 async def closed_review(reviews: PeerReviewClient, store: RecordsStore) -> str:

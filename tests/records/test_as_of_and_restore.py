@@ -25,7 +25,13 @@ from peer_review.records.store import RecordsStore
 from peer_review.settings import Settings
 from peer_review.temporal.client import PeerReviewClient, workflow_id
 from tests.helpers import chain_keys, findings, fresh_postgres, new_worker, postgres_url, referral, triaged
-from tests.helpers.retention import closed_review, recorded_status, records_database, run_retention
+from tests.helpers.retention import (
+    closed_review,
+    past_retention_at_once,
+    recorded_status,
+    records_database,
+    run_retention,
+)
 
 DATABASES = ["sqlite", pytest.param("postgres", marks=pytest.mark.skipif(not postgres_url(), reason="no PostgreSQL"))]
 
@@ -99,19 +105,14 @@ async def test_a_restore_into_an_empty_postgres_database_verifies(
     base = postgres_url()
     assert base
     async with fresh_postgres(base) as source_url, fresh_postgres(base) as restored_url:
-        settings = settings.model_copy(update={"records_url": source_url, "retention_years": 0})
-        store = RecordsStore.from_url(source_url)
-        await store.create_schema()
-        reviews = PeerReviewClient(client, settings)
-        try:
-            async with new_worker(client, settings, store):
-                await closed_review(reviews, store)
-                disposed = await run_retention(client, settings, RetentionRequest(), f"restore-{uuid.uuid4().hex[:6]}")
+        async with past_retention_at_once(client, settings, source_url) as stack:
+            async with new_worker(client, stack.settings, stack.store):
+                await closed_review(stack.reviews, stack.store)
+                run_id = f"restore-{uuid.uuid4().hex[:6]}"
+                disposed = await run_retention(client, stack.settings, RetentionRequest(), run_id)
                 assert disposed.reviews == 1
-                await closed_review(reviews, store)  # closed after the run: still recorded
-            before = await retention.verify_all(store, chain_keys())
-        finally:
-            await store.close()
+                await closed_review(stack.reviews, stack.store)  # closed after the run: still recorded
+            before = await retention.verify_all(stack.store, chain_keys())
         dump = tmp_path / "records.sql"
         source, target = make_url(source_url), make_url(restored_url)
         common = ["-h", str(source.host), "-p", str(source.port or 5432), "-U", str(source.username)]
