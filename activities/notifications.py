@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import email.policy
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
@@ -14,6 +11,7 @@ from typing import Literal, Protocol
 import aiosmtplib
 from temporalio import activity
 
+from activities.heartbeats import beating
 from peer_review.domain.models import NotificationOutcome, NotificationRequest
 from peer_review.domain.notices import Step, compose, is_internal
 from peer_review.domain.staff_directory import load_directory
@@ -70,22 +68,6 @@ def mailer_from(settings: Settings) -> Mailer | None:
 
 # How often a send in progress tells Temporal this worker is alive: well inside the workflow's heartbeat timeout.
 BEAT_EVERY = 2.0
-
-
-@contextlib.asynccontextmanager
-async def beating() -> AsyncIterator[None]:
-    """Heartbeat while the body runs. A send that ends within BEAT_EVERY (nearly all) costs no heartbeat at all."""
-
-    async def beat() -> None:
-        while True:
-            await asyncio.sleep(BEAT_EVERY)
-            activity.heartbeat()
-
-    beater = asyncio.create_task(beat())
-    try:
-        yield
-    finally:
-        beater.cancel()
 
 
 class NotificationActivities:
@@ -151,7 +133,7 @@ class NotificationActivities:
             activity.logger.info("notification recorded in outbox", extra=context)
             return outcome("delivered", "recorded in the outbox")
         try:
-            async with beating():
+            async with beating(BEAT_EVERY):
                 await self.mailer.send(message)
         except (aiosmtplib.SMTPException, OSError) as error:
             await save_outbox(self.store, entry, "retrying", f"{type(error).__name__}: {error}")

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from temporalio import activity
 
+from activities.heartbeats import beating
 from peer_review.domain.audit_chain import ChainKey
 from peer_review.domain.retention import (
     Candidates,
@@ -25,12 +24,6 @@ from peer_review.temporal.names import DISPOSAL_CANDIDATES, DISPOSE_BATCH, RETEN
 HEARTBEAT_EVERY_SECONDS = 3.0
 
 
-async def _heartbeat() -> None:
-    while True:
-        activity.heartbeat()
-        await asyncio.sleep(HEARTBEAT_EVERY_SECONDS)
-
-
 class RetentionActivities:
     def __init__(self, store: RecordsStore, chain_ring: KeyRing, years: int) -> None:
         self.store = store
@@ -46,8 +39,7 @@ class RetentionActivities:
 
     @activity.defn(name=DISPOSE_BATCH)
     async def dispose_batch(self, batch: DisposalBatch) -> int:
-        beating = asyncio.create_task(_heartbeat())
-        try:
+        async with beating(HEARTBEAT_EVERY_SECONDS):
             disposed = await retention.dispose_batch(
                 self.store,
                 cutoff=retention_cutoff(batch.now, self.years),
@@ -57,8 +49,6 @@ class RetentionActivities:
                 chain_key=self.chain_key,
                 chain_keys=self.chain_keys,
             )
-        finally:
-            beating.cancel()
         activity.logger.info("disposed of reviews past retention", extra={"reviews": disposed})
         return disposed
 
