@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 from rich.console import Console
@@ -11,13 +12,25 @@ from rich.table import Table
 from benchmarks.targets import Target
 
 
+def _table(title: str, columns: Sequence[str], left: Collection[str]) -> Table:
+    """A table titled on the left: the columns named in `left` hold labels, the others right-aligned figures."""
+    table = Table(title=title, title_justify="left")
+    for column in columns:
+        table.add_column(column, justify="left" if column in left else "right")
+    return table
+
+
+def _figures_table(title: str) -> Table:
+    """A two-column table of named figures."""
+    return _table(title, ("figure", "value"), left={"figure"})
+
+
 def _ms(figures: dict[str, float]) -> str:
     return f"{figures['p50_ms']:.0f} / {figures['p95_ms']:.0f} / {figures['p99_ms']:.0f}"
 
 
 def runs_table(results: dict[str, Any]) -> Table:
-    table = Table(title="Lifecycle throughput and latency (standard path)", title_justify="left")
-    for column in (
+    columns = (
         "run",
         "conc.",
         "done/err",
@@ -26,8 +39,8 @@ def runs_table(results: dict[str, Any]) -> Table:
         "decision ms p50/95/99",
         "review ms p50/99",
         "CPU ms/review",
-    ):
-        table.add_column(column, justify="right" if column not in ("run",) else "left")
+    )
+    table = _table("Lifecycle throughput and latency (standard path)", columns, left={"run"})
     for run in results["runs"]:
         life = run["lifecycle_ms"]
         table.add_row(
@@ -43,20 +56,19 @@ def runs_table(results: dict[str, Any]) -> Table:
     return table
 
 
+# The history columns that count events of one type, by the event type they count.
+_EVENT_COLUMNS = {
+    "workflow tasks": "WORKFLOW_TASK_COMPLETED",
+    "activities": "ACTIVITY_TASK_SCHEDULED",
+    "updates": "WORKFLOW_EXECUTION_UPDATE_ACCEPTED",
+    "timers": "TIMER_STARTED",
+    "upserts": "UPSERT_WORKFLOW_SEARCH_ATTRIBUTES",
+}
+
+
 def history_table(results: dict[str, Any]) -> Table:
-    table = Table(title="History per review (median over a sample; max in brackets)", title_justify="left")
-    for column in (
-        "workflow",
-        "events",
-        "workflow tasks",
-        "activities",
-        "updates",
-        "timers",
-        "upserts",
-        "payload bytes",
-        "history bytes",
-    ):
-        table.add_column(column, justify="left" if column == "workflow" else "right")
+    columns = ("workflow", "events", *_EVENT_COLUMNS, "payload bytes", "history bytes")
+    table = _table("History per review (median over a sample; max in brackets)", columns, left={"workflow"})
     names = {
         "project_lone": "project, lone reviews",
         "shaped_lone": "shaped twin, lone",
@@ -72,11 +84,7 @@ def history_table(results: dict[str, Any]) -> Table:
         table.add_row(
             f"{name} ({h['sampled']})",
             f"{h['events_median']:.0f} ({h['events_max']})",
-            f"{kinds.get('WORKFLOW_TASK_COMPLETED', 0):.0f}",
-            f"{kinds.get('ACTIVITY_TASK_SCHEDULED', 0):.0f}",
-            f"{kinds.get('WORKFLOW_EXECUTION_UPDATE_ACCEPTED', 0):.0f}",
-            f"{kinds.get('TIMER_STARTED', 0):.0f}",
-            f"{kinds.get('UPSERT_WORKFLOW_SEARCH_ATTRIBUTES', 0):.0f}",
+            *(f"{kinds.get(event_type, 0):.0f}" for event_type in _EVENT_COLUMNS.values()),
             f"{h['payload_bytes_median']:,.0f} ({h['payload_bytes_max']:,})",
             f"{h['history_bytes_median']:,.0f}",
         )
@@ -85,9 +93,7 @@ def history_table(results: dict[str, Any]) -> Table:
 
 def _rest_table(title: str, rest: dict[str, Any], unit: str, units: str) -> Table:
     """How the workflows were brought to rest and the worker's memory once they were."""
-    table = Table(title=title, title_justify="left")
-    table.add_column("figure")
-    table.add_column("value", justify="right")
+    table = _figures_table(title)
     table.add_row("filled in", f"{rest['fill_seconds']:.0f} s ({rest['fill_per_second']:.1f} {units}/s)")
     table.add_row(
         f"CPU per {unit} to rest: worker | server",
@@ -126,11 +132,11 @@ def _percentiles(latency: dict[str, float]) -> str:
 
 
 def idle_table(idle: dict[str, Any]) -> Table:
-    table = Table(
-        title=f"Idle-review decisions (approve; worker cache {idle['worker_cache_size']} reviews)", title_justify="left"
+    table = _table(
+        f"Idle-review decisions (approve; worker cache {idle['worker_cache_size']} reviews)",
+        ("set", "decided", "errors", "ms p50 / p95 / p99 / max", "worker cache: hits / misses"),
+        left={"set"},
     )
-    for column in ("set", "decided", "errors", "ms p50 / p95 / p99 / max", "worker cache: hits / misses"):
-        table.add_column(column, justify="left" if column == "set" else "right")
     for decided in idle["sets"]:
         counters = decided["worker_counters"]
         table.add_row(
@@ -149,9 +155,7 @@ def load_table(load: dict[str, Any]) -> Table:
         f"Pages and API under load: {users} for {load['seconds']:.0f} s over {load['open_reviews']:,} open reviews "
         f"({load['requests']} requests, {load['per_second']:.1f}/s, {load['errors']} errors)"
     )
-    table = Table(title=title, title_justify="left")
-    for column in ("request", "kind", "count", "errors", "ms p50 / p95 / p99 / max"):
-        table.add_column(column, justify="left" if column in ("request", "kind") else "right")
+    table = _table(title, ("request", "kind", "count", "errors", "ms p50 / p95 / p99 / max"), left={"request", "kind"})
     for stats in [*load["by_request"], *load["kinds"].values()]:
         table.add_row(
             escape(stats["name"]),
@@ -164,9 +168,7 @@ def load_table(load: dict[str, Any]) -> Table:
 
 
 def recovery_table(recovery: dict[str, Any]) -> Table:
-    table = Table(title="Recovery after kill -9 of the worker (a replacement started at once)", title_justify="left")
-    table.add_column("figure")
-    table.add_column("value", justify="right")
+    table = _figures_table("Recovery after kill -9 of the worker (a replacement started at once)")
     table.add_row(
         "in flight at the kill",
         f"{recovery['referred_in_flight']} new reviews, {recovery['approved_before_kill']} approvals "
@@ -192,9 +194,7 @@ def recovery_table(recovery: dict[str, Any]) -> Table:
 
 
 def proofs_table(proofs: dict[str, Any]) -> Table:
-    table = Table(title="Proofs of the acting person: CPU per review", title_justify="left")
-    table.add_column("figure")
-    table.add_column("value", justify="right")
+    table = _figures_table("Proofs of the acting person: CPU per review")
     table.add_row("proven messages per review (start + 4 updates)", str(proofs["messages_per_review"]))
     table.add_row(
         "sign (client) / check (worker), per message", f"{proofs['sign_us']:.0f} / {proofs['check_us']:.0f} µs"
@@ -206,15 +206,13 @@ def proofs_table(proofs: dict[str, Any]) -> Table:
 
 
 def reports_table(database: dict[str, Any]) -> Table:
-    table = Table(
-        title=f"Reports on {database['backend']}: {database['reviews']:,} closed reviews, "
+    table = _table(
+        f"Reports on {database['backend']}: {database['reviews']:,} closed reviews, "
         f"{database['recommendations']:,} recommendations, {database['audit_events']:,} audit events "
         f"(written in {database['fill_seconds']:.0f} s)",
-        title_justify="left",
+        ("query", "median | min", "rows"),
+        left={"query"},
     )
-    table.add_column("query")
-    table.add_column("median | min", justify="right")
-    table.add_column("rows", justify="right")
     for timing in database["timings"]:
         table.add_row(
             timing["what"], f"{timing['seconds_median']:.3f} | {timing['seconds_min']:.3f} s", str(timing["rows"])
@@ -223,9 +221,7 @@ def reports_table(database: dict[str, Any]) -> Table:
 
 
 def targets_table(targets: list[Target]) -> Table:
-    table = Table(title="Targets", title_justify="left")
-    for column in ("target", "measured", "limit", "met"):
-        table.add_column(column, justify="left" if column == "target" else "right")
+    table = _table("Targets", ("target", "measured", "limit", "met"), left={"target"})
     for target in targets:
         sign = ">=" if target.at_least else "<="
         met = "[green]yes[/]" if target.met else "[bold red]NO[/]"
@@ -256,18 +252,18 @@ def show(results: dict[str, Any], targets: list[Target], console: Console) -> No
     console.print(runs_table(results))
     console.print(history_table(results))
     scale = results.get("scale") or {}
-    if results.get("proofs"):
-        console.print(proofs_table(results["proofs"]))
-    if results.get("at_rest"):
-        console.print(at_rest_table(results["at_rest"]))
-    if results.get("open_recommendations"):
-        console.print(open_recommendations_table(results["open_recommendations"]))
-    if scale.get("idle"):
-        console.print(idle_table(scale["idle"]))
-    if scale.get("load"):
-        console.print(load_table(scale["load"]))
-    if scale.get("recovery"):
-        console.print(recovery_table(scale["recovery"]))
+    # The phases a run may skip, each with its table, in the order they are shown.
+    optional_tables: list[tuple[Any, Callable[[dict[str, Any]], Table]]] = [
+        (results.get("proofs"), proofs_table),
+        (results.get("at_rest"), at_rest_table),
+        (results.get("open_recommendations"), open_recommendations_table),
+        (scale.get("idle"), idle_table),
+        (scale.get("load"), load_table),
+        (scale.get("recovery"), recovery_table),
+    ]
+    for figures, table in optional_tables:
+        if figures:
+            console.print(table(figures))
     for database in results.get("reports") or []:
         console.print(reports_table(database))
     console.print(targets_table(targets))
