@@ -86,14 +86,7 @@ def recommendations(
 
     scope = scope_of(actor)
     log_read(actor, "recommendations", None, allowed=True)
-    selection = RegisterFilter(
-        level=level.value if level else None,
-        status=status_.value if status_ else None,
-        owner=owner,
-        osn=osn,
-        theme=theme,
-        overdue=overdue,
-    )
+    selection = RegisterFilter(level=level, status=status_, owner=owner, osn=osn, theme=theme, overdue=overdue)
     items = read_records(lambda store: recommendation_register(store, scope=scope, selection=selection))
     rows = [register_row(item) for item in items]
     if as_json:

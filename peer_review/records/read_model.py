@@ -82,7 +82,10 @@ class RegisteredRecommendation:
 
 @dataclass(frozen=True)
 class RegisterFilter:
-    """What the register shows: by level, status, owner, OSN, theme, only overdue ones, or one review's."""
+    """What the register shows: by level, status, owner, OSN, theme, only overdue ones, or one review's.
+
+    `level` and `status` take the enums' values; a RecommendationLevel or RecommendationStatus is one (a StrEnum).
+    """
 
     level: str | None = None
     status: str | None = None

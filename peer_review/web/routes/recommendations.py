@@ -6,7 +6,6 @@ subject. Reads are scoped by peer_review.domain.lifecycle.recommendation_scope a
 from __future__ import annotations
 
 import csv
-import inspect
 import io
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
@@ -28,10 +27,10 @@ from peer_review.domain.models import (
 )
 from peer_review.domain.recommendations import STEPS, Needs, Step
 from peer_review.records import read_model
-from peer_review.web.deps import Actor, Person, Reader, ServicesDep
+from peer_review.web.deps import Person, Reader, ServicesDep
 from peer_review.web.errors import error_responses
 from peer_review.web.reads import check_recommendation_read, log_read, recommendations_readable_by
-from peer_review.web.routes.referrals import IdempotencyKey, no_formula
+from peer_review.web.routes.referrals import action_signature, keyword, no_formula
 from peer_review.web.services import Services
 
 router = APIRouter(prefix="/recommendations", tags=["recommendations"])
@@ -72,12 +71,7 @@ async def register(
     """Owners read theirs, a Chair their OSN's, national leads, auditors and the Focal Point all of them; and
     everyone the recommendations of the reviews they may read."""
     selection = read_model.RegisterFilter(
-        level=level.value if level else None,
-        status=status.value if status else None,
-        owner=owner,
-        osn=osn,
-        theme=theme,
-        overdue=overdue,
+        level=level, status=status, owner=owner, osn=osn, theme=theme, overdue=overdue
     )
     entries = await read_register(services, person, selection)
     if export_format == "csv":
@@ -153,18 +147,8 @@ def action_route(step: Step) -> Callable[..., Awaitable[RecommendationView]]:
         reviews = await services.reviews_for(person.credentials)
         return await reviews.act_on_recommendation(rec_id, step.action, request, request_id=idempotency_key)
 
-    def parameter(name: str, annotation: Any, default: Any = inspect.Parameter.empty) -> inspect.Parameter:
-        return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=default)
-
-    parameters = [
-        parameter("rec_id", RecPath),
-        parameter("person", Actor),
-        parameter("services", ServicesDep),
-        parameter("idempotency_key", IdempotencyKey, None),
-    ]
-    if body_type is not None:
-        parameters.append(parameter("body", Annotated[body_type, Body()]))
-    endpoint.__signature__ = inspect.Signature(parameters, return_annotation=RecommendationView)  # type: ignore[attr-defined]
+    body = keyword("body", Annotated[body_type, Body()]) if body_type is not None else None
+    endpoint.__signature__ = action_signature(keyword("rec_id", RecPath), body, RecommendationView)  # type: ignore[attr-defined]
     return endpoint
 
 

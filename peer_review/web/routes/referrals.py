@@ -81,6 +81,21 @@ IdempotencyKey = Annotated[
 ]
 
 
+def keyword(name: str, annotation: Any, default: Any = inspect.Parameter.empty) -> inspect.Parameter:
+    """One keyword-only parameter of an endpoint made from a table; FastAPI reads its input from the annotation."""
+    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=default)
+
+
+def action_signature(path: inspect.Parameter, body: inspect.Parameter | None, returns: type) -> inspect.Signature:
+    """The signature of an action endpoint (of a review or of a recommendation): the id in the path, the acting
+    person, the services, the body (None: the action takes none) and the optional Idempotency-Key header."""
+    parameters = [path, keyword("person", Actor), keyword("services", ServicesDep)]
+    if body is not None:
+        parameters.append(body)
+    parameters.append(keyword("idempotency_key", IdempotencyKey, None))
+    return inspect.Signature(parameters, return_annotation=returns)
+
+
 class AuditExport(BaseModel):
     referral_id: str
     events: list[AuditEvent]
@@ -399,19 +414,8 @@ def _route(action: Action) -> Callable[..., Awaitable[StatusView]]:
         reviews = await services.reviews_for(person.credentials)
         return await reviews.act(referral_id, action.name, payload, request_id=idempotency_key)
 
-    def parameter(name: str, annotation: Any, default: Any = inspect.Parameter.empty) -> inspect.Parameter:
-        return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=default)
-
-    endpoint.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-        [
-            parameter("referral_id", RefPath),
-            parameter("person", Actor),
-            parameter("services", ServicesDep),
-            parameter("body", body_type | None, None) if optional else parameter("body", body_type),
-            parameter("idempotency_key", IdempotencyKey, None),
-        ],
-        return_annotation=StatusView,
-    )
+    body = keyword("body", body_type | None, None) if optional else keyword("body", body_type)
+    endpoint.__signature__ = action_signature(keyword("referral_id", RefPath), body, StatusView)  # type: ignore[attr-defined]
     return endpoint
 
 
