@@ -4,7 +4,7 @@ Import the common names from here (`from tests.helpers import referral, new_work
 particular helpers stay in their modules: `stack` (dev server and worker processes), `reviews` (many reviews at
 once), `mail` (an aiosmtpd inbox), `web` (tokens, a live API server), `payloads` (hostile inputs), `deploy`,
 `retention` (closing reviews and running retention on a fresh database), `recommendations` (signed-off reviews
-whose recommendations are tracked).
+whose recommendations are tracked), `steps` (each human step of a review with a typical payload).
 """
 
 from __future__ import annotations

@@ -16,33 +16,19 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from peer_review.domain.lifecycle import ActionName
-from peer_review.domain.models import (
-    ActionPayload,
-    ChairDecision,
-    Decision,
-    FindingsSubmission,
-    Reason,
-    ReasonAddition,
-    ReviewerAssignment,
-    Rework,
-    Withdrawal,
-)
+from peer_review.domain.models import ChairDecision, Decision, Reason, ReasonAddition, Withdrawal
 from peer_review.records.store import RecordsStore
 from peer_review.settings import Settings
 from peer_review.temporal import search_attributes as sa
 from peer_review.temporal.client import PeerReviewClient
 from peer_review.temporal.converter import encrypted_converter
-from tests.helpers import TEST_KEY_FILE, findings, new_worker, referral, venv_binary, worker_settings
+from tests.helpers import TEST_KEY_FILE, new_worker, referral, venv_binary, worker_settings
+from tests.helpers.steps import APPROVE, ASSIGN, CLEAR, CONTENTIOUS_FINDINGS, FINDINGS, REWORK, SIGN_OFF, Step
 
 HISTORIES = Path(__file__).resolve().parent / "histories"
-Step = tuple[ActionName, ActionPayload] | ChairDecision
+PathStep = Step | ChairDecision
 
-APPROVE = (ActionName.APPROVE, Decision(actor="S100", rationale="Appropriate"))
-ASSIGN = (ActionName.ASSIGN_REVIEWER, ReviewerAssignment(actor="S100", reviewer="S400"))
-FINDINGS = (ActionName.SUBMIT_FINDINGS, FindingsSubmission(actor="S400", findings=findings()))
-SIGN_OFF = (ActionName.SIGN_OFF, Decision(actor="S100"))
-
-PATHS: dict[str, tuple[str, list[Step]]] = {
+PATHS: dict[str, tuple[str, list[PathStep]]] = {
     "approved_completed": ("complex-issue", [APPROVE, ASSIGN, FINDINGS, SIGN_OFF]),
     "mandatory_completed": ("suicide", [ASSIGN, FINDINGS, SIGN_OFF]),
     "declined": ("persistent", [(ActionName.DECLINE, Decision(actor="S100", rationale="Already resolved"))]),
@@ -52,9 +38,9 @@ PATHS: dict[str, tuple[str, list[Step]]] = {
         [
             APPROVE,
             ASSIGN,
-            (ActionName.SUBMIT_FINDINGS, FindingsSubmission(actor="S400", findings=findings(contentious=True))),
-            (ActionName.CLEAR, Decision(actor="S200")),
-            (ActionName.RETURN_FOR_REWORK, Rework(actor="S100", reason="More detail")),
+            CONTENTIOUS_FINDINGS,
+            CLEAR,
+            REWORK,
             FINDINGS,
             SIGN_OFF,
         ],
@@ -78,7 +64,7 @@ PATHS: dict[str, tuple[str, list[Step]]] = {
 }
 
 
-async def run_path(reviews: PeerReviewClient, kind: str, steps: list[Step]) -> str:
+async def run_path(reviews: PeerReviewClient, kind: str, steps: list[PathStep]) -> str:
     r = referral(kind)
     await reviews.refer(r)
     for step in steps:

@@ -31,6 +31,7 @@ from tests.helpers.staff import (
     REFERRER,
     REVIEWER,
 )
+from tests.helpers.steps import APPROVE, ASSIGN, CLEAR, CONTENTIOUS_FINDINGS, Step
 
 PEOPLE = {
     "caseworker": CASEWORKER,
@@ -57,22 +58,16 @@ ALLOWED: dict[ActionName, set[str]] = {
     ActionName.ADD_REASON: CHAIRS | {"referrer", "focal point"},
 }
 # The steps that bring a review to the status where each action is possible.
-SETUP: dict[ActionName, list[tuple[ActionName, ActionPayload]]] = {
+SETUP: dict[ActionName, list[Step]] = {
     ActionName.APPROVE: [],
     ActionName.DECLINE: [],
     ActionName.WITHDRAW: [],
     ActionName.ADD_REASON: [],
-    ActionName.ASSIGN_REVIEWER: [(ActionName.APPROVE, Decision(actor="S100"))],
-    ActionName.SUBMIT_FINDINGS: [
-        (ActionName.APPROVE, Decision(actor="S100")),
-        (ActionName.ASSIGN_REVIEWER, ReviewerAssignment(actor="S100", reviewer="S400")),
-    ],
+    ActionName.ASSIGN_REVIEWER: [APPROVE],
+    ActionName.SUBMIT_FINDINGS: [APPROVE, ASSIGN],
 }
-SETUP[ActionName.CLEAR] = [
-    *SETUP[ActionName.SUBMIT_FINDINGS],
-    (ActionName.SUBMIT_FINDINGS, FindingsSubmission(actor="S400", findings=findings(contentious=True))),
-]
-SETUP[ActionName.SIGN_OFF] = [*SETUP[ActionName.CLEAR], (ActionName.CLEAR, Decision(actor="S200"))]
+SETUP[ActionName.CLEAR] = [*SETUP[ActionName.SUBMIT_FINDINGS], CONTENTIOUS_FINDINGS]
+SETUP[ActionName.SIGN_OFF] = [*SETUP[ActionName.CLEAR], CLEAR]
 SETUP[ActionName.RETURN_FOR_REWORK] = SETUP[ActionName.SIGN_OFF]
 
 
