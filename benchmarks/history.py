@@ -21,11 +21,19 @@ TIMER = "TIMER_STARTED"
 
 @dataclass(frozen=True)
 class HistoryFigures:
-    events: int
-    payload_bytes: int
+    """One history: its size in bytes, and its events and payload bytes by event type."""
+
     history_bytes: int
     by_type: dict[str, int]
     payload_bytes_by_type: dict[str, int]
+
+    @property
+    def events(self) -> int:
+        return sum(self.by_type.values())
+
+    @property
+    def payload_bytes(self) -> int:
+        return sum(self.payload_bytes_by_type.values())
 
     def count(self, kind: str) -> int:
         return self.by_type.get(kind, 0)
@@ -59,8 +67,6 @@ def figures_of(history: History) -> HistoryFigures:
         kinds[kind] += 1
         sizes[kind] += payload_bytes(event)
     return HistoryFigures(
-        events=len(history.events),
-        payload_bytes=sum(sizes.values()),
         history_bytes=history.ByteSize(),
         by_type=dict(kinds),
         payload_bytes_by_type={kind: size for kind, size in sizes.items() if size},
