@@ -12,6 +12,7 @@ matplotlib.use("Agg")  # files only: no display on a server or in CI
 
 import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
 COLOURS = {"project": "#1f5fa8", "twin": "#9aa5b1", "shaped": "#e08a2e"}
 LABELS = ("project", "shaped", "twin")
@@ -30,6 +31,14 @@ def _bars(axes: Axes, groups: list[str], values: dict[str, list[float]], ylabel:
     axes.set_ylabel(ylabel)
     axes.set_title(title, fontsize=10)
     axes.legend(fontsize=8)
+
+
+def _save(figure: Figure, title: str, path: Path) -> None:
+    """Title the figure, lay it out and write it to `path` as a PNG."""
+    figure.suptitle(title, fontsize=11)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
 
 
 def save_plot(results: dict[str, Any], path: Path) -> None:
@@ -58,15 +67,13 @@ def save_plot(results: dict[str, Any], path: Path) -> None:
         )
     machine = results["machine"]
     mode = "persisted" if results["mode"]["persisted"] else "in-memory"
-    figure.suptitle(
+    _save(
+        figure,
         f"Peer Review benchmark, {mode} dev server, {machine['cores']} cores, "
         f"project/shaped twin {results['throughput']['ratio_shaped']:.2f}, "
         f"project/bare twin {results['throughput']['ratio']:.2f}",
-        fontsize=11,
+        path,
     )
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
 
 
 def save_load_plot(load: dict[str, Any], rows: list[dict[str, Any]], limits: dict[str, float], path: Path) -> None:
@@ -110,11 +117,9 @@ def save_load_plot(load: dict[str, Any], rows: list[dict[str, Any]], limits: dic
     rate_axes.set_ylabel("requests/s")
     rate_axes.set_xlabel("seconds from the start")
     people = ", ".join(f"{count} {kind}s" for kind, count in load["users"].items())
-    figure.suptitle(
+    _save(
+        figure,
         f"Pages and API under load: {people} over {load['open_reviews']:,} open reviews "
         f"({load['requests']} requests, {load['errors']} errors)",
-        fontsize=11,
+        path,
     )
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
