@@ -23,29 +23,44 @@ WORKER_READY = "worker started"
 
 
 @dataclass
-class WorkerProcess:
-    """`peer-review-worker` with a Prometheus endpoint; it can be killed (-9) and replaced by a new one."""
+class ServiceProcess:
+    """One of the service's processes: run with `environment`, logging into the folder `logs`, serving HTTP on
+    `port` (a free one unless given), stopped gracefully."""
 
     environment: dict[str, str]
     logs: Path
-    metrics_port: int = field(default_factory=free_port)
+    port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
-    starts: int = 0
 
     @property
     def pid(self) -> int:
-        assert self.process is not None, "the worker has not been started"
+        assert self.process is not None, f"{type(self).__name__} has not been started"
         return self.process.pid
 
     @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def stop(self) -> None:
+        if self.process is not None:
+            await asyncio.to_thread(stop_process, self.process)
+
+
+@dataclass
+class WorkerProcess(ServiceProcess):
+    """`peer-review-worker` with a Prometheus endpoint on `port`; it can be killed (-9) and replaced by a new one."""
+
+    starts: int = 0
+
+    @property
     def metrics_url(self) -> str:
-        return f"http://127.0.0.1:{self.metrics_port}/metrics"
+        return f"{self.url}/metrics"
 
     async def start(self) -> float:
         """Start a worker and return the seconds until it polls (its log says it started)."""
         self.starts += 1
         log_path = self.logs / f"worker-scale-{self.starts}.log"
-        environment = {**self.environment, "PEER_REVIEW_METRICS_PORT": str(self.metrics_port)}
+        environment = {**self.environment, "PEER_REVIEW_METRICS_PORT": str(self.port)}
         began = time.perf_counter()
         self.process = spawn([str(BIN / "peer-review-worker")], environment, log_path)
         await wait_for_log(log_path, WORKER_READY, self.process)
@@ -56,10 +71,6 @@ class WorkerProcess:
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGKILL)
             self.process.wait(timeout=10)
-
-    async def stop(self) -> None:
-        if self.process is not None:
-            await asyncio.to_thread(stop_process, self.process)
 
     async def counters(self, *names: str) -> dict[str, float]:
         """Sums over every label set of the named Prometheus counters (the SDK's, e.g. sticky cache hits)."""
@@ -75,22 +86,8 @@ class WorkerProcess:
 
 
 @dataclass
-class ApiProcess:
-    """`peer-review api` on a free port: spawned early (it starts while other work runs), waited for when needed."""
-
-    environment: dict[str, str]
-    logs: Path
-    port: int = field(default_factory=free_port)
-    process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def pid(self) -> int:
-        assert self.process is not None, "the API has not been started"
-        return self.process.pid
+class ApiProcess(ServiceProcess):
+    """`peer-review api` on `port`: spawned early (it starts while other work runs), waited for when needed."""
 
     def spawn(self) -> None:
         self.process = spawn(
@@ -108,7 +105,3 @@ class ApiProcess:
                     if (await http.get(f"{self.url}/openapi.json")).status_code == 200:
                         return
                 await asyncio.sleep(0.2)
-
-    async def stop(self) -> None:
-        if self.process is not None:
-            await asyncio.to_thread(stop_process, self.process)
