@@ -10,6 +10,7 @@ with the operator's signing key unless the caller (the HTTP API) gives its own s
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -55,6 +56,7 @@ from peer_review.temporal.proofs import ProofAttacher, ProofRefused, ProofSigner
 
 WORKFLOW_TYPE = "PeerReviewWorkflow"
 V = TypeVar("V", bound=BaseModel)
+T = TypeVar("T")
 
 
 class ReviewError(Exception):
@@ -79,6 +81,14 @@ class ReferralNotFound(ReviewError):
 
 class ServiceUnavailable(ReviewError):
     exit_code = 1
+
+
+def load_keys(load: Callable[[], T], failure: str) -> T:
+    """`load()` a key ring or what is made from one; a key ring that cannot be read is a ReviewError, `failure: why`."""
+    try:
+        return load()
+    except KeyRingError as error:
+        raise ReviewError(f"{failure}: {error}") from None
 
 
 def workflow_id(referral_id: str) -> str:
@@ -169,10 +179,7 @@ class PeerReviewClient:
     def signer(self) -> ProofSigner:
         """The operator's signer unless another was given; loaded on first use, so reading needs no signing key."""
         if self._signer is None:
-            try:
-                self._signer = ProofSigner.for_operator(self.settings)
-            except KeyRingError as error:
-                raise ReviewError(f"cannot sign the request: {error}") from None
+            self._signer = load_keys(lambda: ProofSigner.for_operator(self.settings), "cannot sign the request")
         return self._signer
 
     @classmethod

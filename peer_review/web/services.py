@@ -16,8 +16,8 @@ from peer_review.domain.audit_chain import ChainKey
 from peer_review.domain.staff_directory import Directory, load_directory
 from peer_review.records.store import AccessEntry, RecordsStore
 from peer_review.settings import Settings
-from peer_review.temporal.client import PeerReviewClient, ReviewError, ServiceUnavailable
-from peer_review.temporal.codec import KeyRing, KeyRingError
+from peer_review.temporal.client import PeerReviewClient, ServiceUnavailable, load_keys
+from peer_review.temporal.codec import KeyRing
 from peer_review.temporal.key_rings import load_chain_ring
 from peer_review.temporal.proofs import ProofSigner
 from peer_review.web.auth import Credentials, TokenVerifier, signer_for
@@ -61,18 +61,12 @@ class Services:
 
     def api_signer(self) -> ProofSigner:
         if self._api_signer is None:
-            try:
-                self._api_signer = ProofSigner.for_api(self.settings)
-            except KeyRingError as error:
-                raise ReviewError(f"the API cannot sign actions: {error}") from None
+            self._api_signer = load_keys(lambda: ProofSigner.for_api(self.settings), "the API cannot sign actions")
         return self._api_signer
 
     def _chain(self) -> KeyRing:
         if self._chain_ring is None:
-            try:
-                self._chain_ring = load_chain_ring(self.settings)
-            except KeyRingError as error:
-                raise ReviewError(f"the audit chain cannot be checked: {error}") from None
+            self._chain_ring = load_keys(lambda: load_chain_ring(self.settings), "the audit chain cannot be checked")
         return self._chain_ring
 
     def chain_keys(self) -> dict[str, bytes]:
