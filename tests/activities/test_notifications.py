@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
-from email import message_from_bytes, policy
-from email.message import Message
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 from temporalio.client import Client
 
@@ -27,33 +23,16 @@ from tests.helpers import (
     assert_eventually,
     chain_keys,
     findings,
+    free_port,
     new_worker,
+    refer_triaged,
     referral,
     triaged,
     under_review,
 )
+from tests.helpers.mail import Inbox, MailServer
 
-SMTP_WAIT = 30.0  # seconds; a mail retried after an outage arrives on the second attempt, 5 s later
-
-
-class Inbox:
-    """Collects every message the SMTP server accepts."""
-
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-
-    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:  # noqa: N802 - aiosmtpd's name
-        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))  # type: ignore[attr-defined]
-        return "250 Message accepted for delivery"
-
-    def to(self, address: str) -> list[str]:
-        return [str(m["Subject"]) for m in self.messages if m["To"] == address]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+SMTP_WAIT = timedelta(seconds=30)  # a mail retried after an outage arrives on the second attempt, 5 s later
 
 
 @pytest.fixture
@@ -67,12 +46,11 @@ def smtp_port() -> int:
 
 
 @pytest.fixture
-def mail_server(inbox: Inbox, smtp_port: int) -> Iterator[Controller]:
-    controller = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
-    controller.start()
-    yield controller
-    if controller._thread is not None:  # still running unless a test stopped it
-        controller.stop()
+def mail_server(inbox: Inbox, smtp_port: int) -> Iterator[MailServer]:
+    server = MailServer(inbox, smtp_port)
+    server.start()
+    yield server
+    server.stop()  # unless a test stopped it
 
 
 @pytest.fixture
@@ -102,7 +80,7 @@ RECOMMENDATION_MAIL = "A Peer Review recommendation is yours to accept or declin
 
 
 async def test_the_right_people_get_the_right_mail_and_no_case_details(
-    client: Client, smtp_settings: Settings, store: RecordsStore, mail_server: Controller, inbox: Inbox
+    client: Client, smtp_settings: Settings, store: RecordsStore, mail_server: MailServer, inbox: Inbox
 ) -> None:
     reviews = PeerReviewClient(client, smtp_settings)
     secret = f"SECRET-{uuid.uuid4().hex}"
@@ -164,82 +142,69 @@ async def test_the_right_people_get_the_right_mail_and_no_case_details(
 
 
 async def test_an_external_recipient_is_refused_and_audited(
-    client: Client, smtp_settings: Settings, store: RecordsStore, mail_server: Controller, inbox: Inbox
+    client: Client, smtp_settings: Settings, store: RecordsStore, mail_server: MailServer, inbox: Inbox
 ) -> None:
     reviews = PeerReviewClient(client, smtp_settings)
-    r = referral("persistent", referred_by="S900")  # S900's address is at contractor.example.com
     async with new_worker(client, smtp_settings, store):
-        await reviews.refer(r)
-        await triaged(reviews, r.referral_id)
-        await reviews.act(r.referral_id, ActionName.DECLINE, Decision(actor="S100", rationale="Not needed"))
-        await client.get_workflow_handle(f"peer-review-{r.referral_id}").result()
-        trail = await reviews.audit_trail(r.referral_id)
+        ref = await refer_triaged(reviews, referred_by="S900")  # S900's address is at contractor.example.com
+        await reviews.act(ref, ActionName.DECLINE, Decision(actor="S100", rationale="Not needed"))
+        await client.get_workflow_handle(f"peer-review-{ref}").result()
+        trail = await reviews.audit_trail(ref)
     refused = [e for e in trail if e.action == "notification_refused"]
     assert len(refused) == 1 and "S900" in (refused[0].detail or "") and "outside" in (refused[0].detail or "")
     assert not [m for m in inbox.messages if "contractor" in str(m["To"])]
-    assert (await outbox(store, r.referral_id))["referral_declined:S900"] == "refused"
+    assert (await outbox(store, ref))["referral_declined:S900"] == "refused"
 
 
 async def test_a_mail_outage_never_holds_up_a_decision_and_mail_arrives_once_after(
-    client: Client, smtp_settings: Settings, store: RecordsStore, mail_server: Controller, inbox: Inbox, smtp_port: int
+    client: Client, smtp_settings: Settings, store: RecordsStore, mail_server: MailServer, inbox: Inbox
 ) -> None:
     reviews = PeerReviewClient(client, smtp_settings)
-    r = referral("persistent")
     mail_server.stop()
     async with new_worker(client, smtp_settings, store):
-        await reviews.refer(r)
-        await triaged(reviews, r.referral_id)
+        ref = await refer_triaged(reviews)
         view = await asyncio.wait_for(
-            reviews.act(r.referral_id, ActionName.DECLINE, Decision(actor="S100", rationale="Handled")), 5
+            reviews.act(ref, ActionName.DECLINE, Decision(actor="S100", rationale="Handled")), 5
         )
         assert view.status == "closed"
-        await eventually_async(lambda: statuses(store, r.referral_id), {"retrying"})
-        revived = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
-        revived.start()
-        try:
-            await client.get_workflow_handle(f"peer-review-{r.referral_id}").result()
-        finally:
-            revived.stop()
-    delivered = sorted(str(m["Subject"]) for m in inbox.messages if r.referral_id in str(m["Subject"]))
+
+        async def retrying() -> None:
+            assert await statuses(store, ref) == {"retrying"}
+
+        await assert_eventually(retrying, within=SMTP_WAIT)
+        mail_server.start()  # the same inbox, on the same port
+        await client.get_workflow_handle(f"peer-review-{ref}").result()
+    delivered = sorted(str(m["Subject"]) for m in inbox.messages if ref in str(m["Subject"]))
     # Each arrives exactly once, after the server came back.
     assert delivered == [
-        f"[Peer Review {r.referral_id}] A Peer Review referral needs your decision",
-        f"[Peer Review {r.referral_id}] Your Peer Review referral was declined",
+        f"[Peer Review {ref}] A Peer Review referral needs your decision",
+        f"[Peer Review {ref}] Your Peer Review referral was declined",
     ]
-    assert await statuses(store, r.referral_id) == {"sent"}
+    assert await statuses(store, ref) == {"sent"}
 
 
 async def test_mail_that_cannot_be_delivered_is_given_up_and_audited(
-    client: Client, smtp_settings: Settings, store: RecordsStore, mail_server: Controller
+    client: Client, smtp_settings: Settings, store: RecordsStore, mail_server: MailServer
 ) -> None:
     settings = smtp_settings.model_copy(update={"notify_give_up_hours": 3 / 3600})  # three seconds
     reviews = PeerReviewClient(client, settings)
-    r = referral("persistent")
     mail_server.stop()
     async with new_worker(client, settings, store):
-        await reviews.refer(r)
-        await triaged(reviews, r.referral_id)
-        view = await reviews.act(r.referral_id, ActionName.WITHDRAW, Withdrawal(actor="S300", reason="Resolved"))
+        ref = await refer_triaged(reviews)
+        view = await reviews.act(ref, ActionName.WITHDRAW, Withdrawal(actor="S300", reason="Resolved"))
         assert view.status == "closed"
-        await client.get_workflow_handle(f"peer-review-{r.referral_id}").result()
-        trail = await reviews.audit_trail(r.referral_id)
+        await client.get_workflow_handle(f"peer-review-{ref}").result()
+        trail = await reviews.audit_trail(ref)
     failed = [e.detail for e in trail if e.action == "notification_failed"]
     assert sorted(detail or "" for detail in failed) == [
         "decision_needed to S100: gave up: not delivered within the retry period",
         "review_closed to S300: gave up: not delivered within the retry period",
     ]
-    assert await statuses(store, r.referral_id) == {"failed"}
-    record = await store.audit_record(r.referral_id)
+    assert await statuses(store, ref) == {"failed"}
+    record = await store.audit_record(ref)
     assert record is not None and record.verify(chain_keys()).valid
     assert [row.event.action for row in record.events].count("notification_failed") == 2
 
 
 async def statuses(store: RecordsStore, referral_id: str) -> set[str]:
     return set((await outbox(store, referral_id)).values())
-
-
-async def eventually_async(read: Callable[[], Awaitable[set[str]]], expected: set[str]) -> None:
-    deadline = asyncio.get_running_loop().time() + SMTP_WAIT
-    while (seen := await read()) != expected:
-        assert asyncio.get_running_loop().time() < deadline, f"outbox stayed {seen}, expected {expected}"
-        await asyncio.sleep(0.05)

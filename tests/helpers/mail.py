@@ -1,4 +1,4 @@
-"""A real SMTP server (aiosmtpd) for fault tests: it can start late, stop, and answer slowly."""
+"""A real SMTP server (aiosmtpd) for the notification and fault tests: it can start late, stop, and answer slowly."""
 
 from __future__ import annotations
 
@@ -34,6 +34,11 @@ class Inbox:
             with self._lock:
                 self.receiving -= 1
         return "250 Message accepted for delivery"
+
+    def to(self, address: str) -> list[str]:
+        """The subjects of the messages sent to `address`."""
+        with self._lock:
+            return [str(m["Subject"]) for m in self.messages if m["To"] == address]
 
     def message_ids(self, reviews: Iterable[str] | None = None) -> Counter[str]:
         """How often each Message-ID arrived; with `reviews` (referral ids), only those reviews' own messages, not
