@@ -11,8 +11,7 @@ what has no proof, or what would be refused once the review's daily allowance of
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from temporalio import workflow
@@ -41,7 +40,7 @@ with workflow.unsafe.imports_passed_through():
         stage_of,
     )
     from peer_review.domain.models import (
-        AuditEvent,
+        ActionPayload,
         ChairDecision,
         Deadline,
         Decision,
@@ -58,6 +57,7 @@ with workflow.unsafe.imports_passed_through():
         ReviewerAssignment,
         ReviewInput,
         Rework,
+        Staff,
         StaffLookup,
         Status,
         StatusView,
@@ -71,31 +71,16 @@ with workflow.unsafe.imports_passed_through():
     from peer_review.temporal import metrics
     from peer_review.temporal import search_attributes as sa
     from peer_review.temporal.names import FIND_STAFF, RECOMMENDATION_WORKFLOW, RESOLVE_CONTACTS, RESOLVE_OWNERS
-    from peer_review.temporal.proof_checks import proven
 
 from workflows.deadline_watch import watch_deadline
+from workflows.human_actions import HumanActions, action_update, proven_by, rejected
 from workflows.side_effects import LOOKUP_DEADLINE, SYSTEM, ReviewRecordKeeper, count, look_up
-
-
-def _rejected(rejection: Rejection) -> ApplicationError:
-    return ApplicationError(rejection.reason, type=rejection.kind.value, non_retryable=True)
-
-
-def _proven_by() -> str | None:
-    """How the person acting in the current handler was proven, as the record says it."""
-    proof = proven()
-    return proof.attribution() if proof else None
-
-
-def _check_rationale(rationale: str | None) -> None:
-    if not rationale:
-        raise _rejected(Rejection(RejectionKind.INVALID_INPUT, "rationale: a decline needs a rationale"))
 
 
 # A start input that breaks the contract (from a client that skipped validation) can never succeed: fail the
 # workflow, naming the field, instead of failing its first task and retrying it for ever.
 @workflow.defn(failure_exception_types=[ValidationError])
-class PeerReviewWorkflow:
+class PeerReviewWorkflow(HumanActions[ActionName, Status]):
     @workflow.init
     def __init__(self, review: ReviewInput) -> None:
         self._referral = review.referral
@@ -112,7 +97,7 @@ class PeerReviewWorkflow:
         # Who reads for the owners of the findings' local recommendations (told at closure).
         self._local_owner_contacts: list[str] = []
         self._wait: Wait[Status] | None = None
-        self._records = ReviewRecordKeeper(review, view=self._view, findings=lambda: self._findings)
+        self._records: ReviewRecordKeeper = ReviewRecordKeeper(review, view=self._view, findings=lambda: self._findings)
 
     @workflow.run
     async def run(self, review: ReviewInput) -> StatusView:
@@ -122,7 +107,7 @@ class PeerReviewWorkflow:
         # other attribute that changed. `referred` and `triage` happen in the same workflow task: only `triage` is
         # published, and not even that when the client sent the attributes of a review in triage with the start.
         referred = f"referred by {referral.referred_by}"
-        self._move(SYSTEM, "referred", Status.REFERRED, referred, publish=False, proven_by=_proven_by())
+        self._move(SYSTEM, "referred", Status.REFERRED, referred, publish=False, proven_by=proven_by())
         self._move(
             SYSTEM,
             "triage",
@@ -224,174 +209,95 @@ class PeerReviewWorkflow:
         self._records.note("escalated", f"overdue ({self._wait.escalations}): {due}")
         self._records.notify_all(escalation_recipients(self._contacts, self._wait.escalations), Step.ESCALATION)
 
-    # --- Queries --------------------------------------------------------------------------------------
+    # --- Queries (the audit trail's is HumanActions') and the Chair's decision as a signal ---------------
 
     @workflow.query(name="status")
     def status(self) -> StatusView:
         return self._view()
-
-    @workflow.query
-    def audit_trail(self) -> list[AuditEvent]:
-        return list(self._records.events)
-
-    # --- The Chair's decision ---------------------------------------------------------------------------
-
-    @workflow.update
-    async def approve(self, decision: Decision) -> StatusView:
-        with self._refusal_recorded(ActionName.APPROVE, decision.actor):
-            await self._permit(ActionName.APPROVE, decision.actor)
-        return self._approve(decision)
-
-    @approve.validator
-    def _validate_approve(self, decision: Decision) -> None:
-        self._validate(ActionName.APPROVE, decision.actor)
-
-    @workflow.update
-    async def decline(self, decision: Decision) -> StatusView:
-        with self._refusal_recorded(ActionName.DECLINE, decision.actor):
-            await self._permit(ActionName.DECLINE, decision.actor)
-            _check_rationale(decision.rationale)
-        return self._decline(decision)
-
-    @decline.validator
-    def _validate_decline(self, decision: Decision) -> None:
-        self._validate(ActionName.DECLINE, decision.actor, lambda: _check_rationale(decision.rationale))
 
     @workflow.signal
     async def chair_decision(self, decision: ChairDecision) -> None:
         """Fire-and-forget decision for integrations: same checks, and a refusal is kept in the audit trail."""
         action = ActionName.APPROVE if decision.decision == "approve" else ActionName.DECLINE
         payload = Decision(actor=decision.actor, rationale=decision.rationale)
+        checks = [lambda: self._check_rationale(payload)] if action is ActionName.DECLINE else []
         try:
-            with self._refusal_recorded(action, decision.actor):
-                await self._permit(action, decision.actor)
-                if action is ActionName.DECLINE:
-                    _check_rationale(decision.rationale)
+            await self.judge(action, payload, *checks)
         except ApplicationError:
             return  # a signal has nobody to answer: the refusal is in the record
         if action is ActionName.APPROVE:
-            self._approve(payload)
+            await self._approve(action, payload)
         else:
-            self._decline(payload)
+            await self._decline(action, payload)
 
-    # --- Review -----------------------------------------------------------------------------------------
+    # --- The human actions: what each one does once its request is judged (workflows/human_actions.py) -----
 
-    @workflow.update
-    async def assign_reviewer(self, assignment: ReviewerAssignment) -> StatusView:
-        with self._refusal_recorded(ActionName.ASSIGN_REVIEWER, assignment.actor):
-            await self._permit(ActionName.ASSIGN_REVIEWER, assignment.actor)
-            self._check_independent(assignment.reviewer)
+    async def _approve(self, action: ActionName, decision: Decision) -> StatusView:
+        count(metrics.DECISIONS, decision="approve")
+        self._apply(action, decision.actor, decision.rationale)
+        self._records.notify(self._referral.referred_by, Step.REFERRAL_APPROVED)
+        self._notify_chair(Step.REVIEWER_NEEDED)
+        return self._view()
+
+    async def _decline(self, action: ActionName, decision: Decision) -> StatusView:
+        count(metrics.DECISIONS, decision="decline")
+        self._apply(action, decision.actor, decision.rationale)
+        self._records.notify(self._referral.referred_by, Step.REFERRAL_DECLINED)
+        return self._view()
+
+    async def _assign_reviewer(self, action: ActionName, assignment: ReviewerAssignment) -> StatusView:
         lookup = await look_up(FIND_STAFF, assignment.reviewer, StaffLookup, deadline=LOOKUP_DEADLINE)
-        # The review may have moved on while the directory answered: check again before acting.
-        with self._refusal_recorded(ActionName.ASSIGN_REVIEWER, assignment.actor):
-            self._authorise(ActionName.ASSIGN_REVIEWER, assignment.actor)
-            try:
-                check_reviewer(lookup.staff, assignment.reviewer, self._referral)
-            except Rejection as rejection:
-                raise _rejected(rejection) from None
+        self.judge_again(action, assignment, lambda: self._check_reviewer(lookup.staff, assignment.reviewer))
         self._reviewer = assignment.reviewer
-        self._apply(ActionName.ASSIGN_REVIEWER, assignment.actor, f"reviewer {assignment.reviewer}")
+        self._apply(action, assignment.actor, f"reviewer {assignment.reviewer}")
         self._records.notify(assignment.reviewer, Step.REVIEWER_ASSIGNED)
         return self._view()
 
-    @assign_reviewer.validator
-    def _validate_assign_reviewer(self, assignment: ReviewerAssignment) -> None:
-        self._validate(
-            ActionName.ASSIGN_REVIEWER, assignment.actor, lambda: self._check_independent(assignment.reviewer)
-        )
-
-    def _check_independent(self, reviewer: str) -> None:
-        try:
-            check_reviewer_is_independent(reviewer, self._referral)
-        except Rejection as rejection:
-            raise _rejected(rejection) from None
-
-    @workflow.update
-    async def submit_findings(self, submission: FindingsSubmission) -> StatusView:
-        with self._refusal_recorded(ActionName.SUBMIT_FINDINGS, submission.actor):
-            await self._permit(ActionName.SUBMIT_FINDINGS, submission.actor)
-            self._check_findings(submission.findings)
+    async def _submit_findings(self, action: ActionName, submission: FindingsSubmission) -> StatusView:
+        with self._refusal_recorded(action, submission.actor):
             owners = await self._check_owners(submission.findings)
-            # The review may have moved on (or gained a reason) while the directory answered: check again.
-            self._authorise(ActionName.SUBMIT_FINDINGS, submission.actor)
-            self._check_findings(submission.findings)
+        # The review may have gained a reason while the directory answered.
+        self.judge_again(action, submission, lambda: self._check_findings(submission))
         self._findings = submission.findings
         self._local_owner_contacts = owners
         contentious = submission.findings.contentious
         detail = "contentious: legal clearance needed" if contentious else None
-        self._apply(ActionName.SUBMIT_FINDINGS, submission.actor, detail, contentious=contentious)
+        self._apply(action, submission.actor, detail, contentious=contentious)
         if contentious:
             self._records.notify_all(self._contacts.focal_points if self._contacts else [], Step.CLEARANCE_NEEDED)
         else:
             self._notify_chair(Step.SIGN_OFF_NEEDED)
         return self._view()
 
-    @submit_findings.validator
-    def _validate_submit_findings(self, submission: FindingsSubmission) -> None:
-        self._validate(ActionName.SUBMIT_FINDINGS, submission.actor, lambda: self._check_findings(submission.findings))
-
-    @workflow.update
-    async def clear(self, action: Decision) -> StatusView:
-        with self._refusal_recorded(ActionName.CLEAR, action.actor):
-            await self._permit(ActionName.CLEAR, action.actor)
-        self._apply(ActionName.CLEAR, action.actor, action.rationale)
+    async def _clear(self, action: ActionName, clearance: Decision) -> StatusView:
+        self._apply(action, clearance.actor, clearance.rationale)
         self._notify_chair(Step.SIGN_OFF_NEEDED)
         return self._view()
 
-    @clear.validator
-    def _validate_clear(self, action: Decision) -> None:
-        self._validate(ActionName.CLEAR, action.actor)
-
-    @workflow.update
-    async def sign_off(self, action: Decision) -> StatusView:
-        with self._refusal_recorded(ActionName.SIGN_OFF, action.actor):
-            await self._permit(ActionName.SIGN_OFF, action.actor)
-        self._apply(ActionName.SIGN_OFF, action.actor, action.rationale)
+    async def _sign_off(self, action: ActionName, sign_off: Decision) -> StatusView:
+        self._apply(action, sign_off.actor, sign_off.rationale)
         self._notify_closed()
         self._notify_local_feedback()
         return self._view()
 
-    @sign_off.validator
-    def _validate_sign_off(self, action: Decision) -> None:
-        self._validate(ActionName.SIGN_OFF, action.actor)
-
-    @workflow.update
-    async def return_for_rework(self, rework: Rework) -> StatusView:
-        with self._refusal_recorded(ActionName.RETURN_FOR_REWORK, rework.actor):
-            await self._permit(ActionName.RETURN_FOR_REWORK, rework.actor)
-        self._apply(ActionName.RETURN_FOR_REWORK, rework.actor, rework.reason)
+    async def _return_for_rework(self, action: ActionName, rework: Rework) -> StatusView:
+        self._apply(action, rework.actor, rework.reason)
         self._records.notify(self._reviewer, Step.RETURNED_FOR_REWORK)
         return self._view()
 
-    @return_for_rework.validator
-    def _validate_return_for_rework(self, rework: Rework) -> None:
-        self._validate(ActionName.RETURN_FOR_REWORK, rework.actor)
-
-    @workflow.update
-    async def withdraw(self, withdrawal: Withdrawal) -> StatusView:
-        with self._refusal_recorded(ActionName.WITHDRAW, withdrawal.actor):
-            await self._permit(ActionName.WITHDRAW, withdrawal.actor)
-        self._apply(ActionName.WITHDRAW, withdrawal.actor, withdrawal.reason)
+    async def _withdraw(self, action: ActionName, withdrawal: Withdrawal) -> StatusView:
+        self._apply(action, withdrawal.actor, withdrawal.reason)
         self._notify_closed()
         return self._view()
 
-    @withdraw.validator
-    def _validate_withdraw(self, withdrawal: Withdrawal) -> None:
-        self._validate(ActionName.WITHDRAW, withdrawal.actor)
-
-    # --- A case can change while it is reviewed -----------------------------------------------------------
-
-    @workflow.update
-    async def add_reason(self, addition: ReasonAddition) -> StatusView:
-        with self._refusal_recorded(ActionName.ADD_REASON, addition.actor):
-            await self._permit(ActionName.ADD_REASON, addition.actor)
-            self._check_new_reason(addition)
+    async def _add_reason(self, action: ActionName, addition: ReasonAddition) -> StatusView:
+        """A case can change while it is reviewed: a reason that came to light may make the review mandatory."""
         was_mandatory = bool(self._mandatory)
         self._added_reasons.append(addition.reason)
         decision = triage(self._referral, self._added_reasons)
         self._mandatory, self._priority = decision.mandatory, decision.priority
         detail = addition.reason.value + (f": {addition.detail}" if addition.detail else "")
-        self._apply(ActionName.ADD_REASON, addition.actor, detail)
+        self._apply(action, addition.actor, detail)
         attributes: list[SearchAttributeUpdate[Any]] = [
             sa.REASONS.value_set([r.value for r in self._reasons]),
             sa.MANDATORY.value_set(decision.mandatory),
@@ -409,67 +315,13 @@ class PeerReviewWorkflow:
             self._records.notify_all(self._contacts.focal_points if self._contacts else [], Step.MADE_MANDATORY)
         return self._view()
 
-    @add_reason.validator
-    def _validate_add_reason(self, addition: ReasonAddition) -> None:
-        self._validate(ActionName.ADD_REASON, addition.actor, lambda: self._check_new_reason(addition))
+    # --- Judging a request ------------------------------------------------------------------------------
 
-    def _check_new_reason(self, addition: ReasonAddition) -> None:
-        if addition.reason in self._reasons:
-            message = f"reason: {addition.reason.value} is already a reason for this review"
-            raise _rejected(Rejection(RejectionKind.INVALID_INPUT, message))
-        if addition.reason is Reason.OTHER and not addition.detail:
-            raise _rejected(Rejection(RejectionKind.INVALID_INPUT, "detail: required when the reason is 'other'"))
-
-    @property
-    def _reasons(self) -> list[Reason]:
-        return [*self._referral.reasons, *self._added_reasons]
-
-    # --- Decisions shared by the updates and the signal ------------------------------------------------
-
-    def _approve(self, decision: Decision) -> StatusView:
-        count(metrics.DECISIONS, decision="approve")
-        self._apply(ActionName.APPROVE, decision.actor, decision.rationale)
-        self._records.notify(self._referral.referred_by, Step.REFERRAL_APPROVED)
-        self._notify_chair(Step.REVIEWER_NEEDED)
-        return self._view()
-
-    def _decline(self, decision: Decision) -> StatusView:
-        count(metrics.DECISIONS, decision="decline")
-        self._apply(ActionName.DECLINE, decision.actor, decision.rationale)
-        self._records.notify(self._referral.referred_by, Step.REFERRAL_DECLINED)
-        return self._view()
-
-    def _validate(self, action: ActionName, actor: str, *checks: Callable[[], None]) -> None:
-        """A proven person's request goes on to its handler, which judges it and records any refusal. Once today's
-        allowance of recorded refusals is spent, a request that would be refused is refused here instead, before
-        anything enters history, and only counted."""
-        # Until triage has resolved who chairs the OSN, only the handler (after waiting) can judge.
-        if self._contacts is None or self._records.refusal_room():
-            return
-        try:
-            self._authorise(action, actor)
-            for check in checks:
-                check()
-        except ApplicationError:
-            count(metrics.REFUSALS_NOT_RECORDED, action=action.value)
-            raise
-
-    @contextlib.contextmanager
-    def _refusal_recorded(self, action: ActionName, actor: str) -> Iterator[None]:
-        """Every refusal of a proven person is written to the record (up to the daily allowance), then raised.
-
-        A look-up that gave up (type Unavailable) is no refusal of the person: it is raised as it is.
-        """
-        try:
-            yield
-        except ApplicationError as refusal:
-            if refusal.type != "Unavailable":
-                self._records.refusal(actor, action, refusal.type or "", refusal.message, self._status, _proven_by())
-            raise
-
-    def _authorise(self, action: ActionName, actor: str) -> None:
+    def _authorise(self, action: ActionName, request: ActionPayload) -> None:
         assert self._contacts is not None
-        relations = relations_of(actor, referral=self._referral, contacts=self._contacts, reviewer=self._reviewer)
+        relations = relations_of(
+            request.actor, referral=self._referral, contacts=self._contacts, reviewer=self._reviewer
+        )
         try:
             check_action(
                 action,
@@ -480,18 +332,41 @@ class PeerReviewWorkflow:
                 chair_aside=chair_stands_aside(self._referral, self._contacts, self._reviewer),
             )
         except Rejection as rejection:
-            raise _rejected(rejection) from None
+            raise rejected(rejection) from None
 
-    def _check_findings(self, findings: Findings) -> None:
+    def _check_rationale(self, decision: Decision) -> None:
+        if not decision.rationale:
+            raise rejected(Rejection(RejectionKind.INVALID_INPUT, "rationale: a decline needs a rationale"))
+
+    def _check_independent(self, assignment: ReviewerAssignment) -> None:
+        try:
+            check_reviewer_is_independent(assignment.reviewer, self._referral)
+        except Rejection as rejection:
+            raise rejected(rejection) from None
+
+    def _check_reviewer(self, staff: Staff | None, reviewer: str) -> None:
+        try:
+            check_reviewer(staff, reviewer, self._referral)
+        except Rejection as rejection:
+            raise rejected(rejection) from None
+
+    def _check_new_reason(self, addition: ReasonAddition) -> None:
+        if addition.reason in self._reasons:
+            message = f"reason: {addition.reason.value} is already a reason for this review"
+            raise rejected(Rejection(RejectionKind.INVALID_INPUT, message))
+        if addition.reason is Reason.OTHER and not addition.detail:
+            raise rejected(Rejection(RejectionKind.INVALID_INPUT, "detail: required when the reason is 'other'"))
+
+    def _check_findings(self, submission: FindingsSubmission) -> None:
         problems = findings_problems(
-            findings,
+            submission.findings,
             journey_stages=self._policy.journey_stages,
             issues_raised=self._referral.issues_raised,
             reasons=self._reasons,
             themes=self._policy.themes,
         )
         if problems:
-            raise _rejected(Rejection(RejectionKind.INVALID_INPUT, "; ".join(problems)))
+            raise rejected(Rejection(RejectionKind.INVALID_INPUT, "; ".join(problems)))
 
     async def _check_owners(self, findings: Findings) -> list[str]:
         """Every recommendation's owner must be a staff or team id in the directory (a look-up, so an activity).
@@ -507,23 +382,34 @@ class PeerReviewWorkflow:
             if item.owner in lookup.unknown
         ]
         if problems:
-            raise _rejected(Rejection(RejectionKind.INVALID_INPUT, "; ".join(problems)))
+            raise rejected(Rejection(RejectionKind.INVALID_INPUT, "; ".join(problems)))
         local = [r.owner for r in findings.recommendations if r.level is RecommendationLevel.LOCAL]
         return list(dict.fromkeys(c for owner in local for c in lookup.contacts.get(owner, [])))
 
-    async def _permit(self, action: ActionName, actor: str) -> None:
-        """Wait until triage has resolved the contacts, then refuse the action unless it is allowed now."""
-        await workflow.wait_condition(lambda: self._contacts is not None)
-        self._authorise(action, actor)
+    # --- The updates: one per row of peer_review.domain.actions, each with its validator -----------------
+
+    approve = action_update(ActionName.APPROVE, _approve)
+    decline = action_update(ActionName.DECLINE, _decline, _check_rationale)
+    assign_reviewer = action_update(ActionName.ASSIGN_REVIEWER, _assign_reviewer, _check_independent)
+    submit_findings = action_update(ActionName.SUBMIT_FINDINGS, _submit_findings, _check_findings)
+    clear = action_update(ActionName.CLEAR, _clear)
+    sign_off = action_update(ActionName.SIGN_OFF, _sign_off)
+    return_for_rework = action_update(ActionName.RETURN_FOR_REWORK, _return_for_rework)
+    withdraw = action_update(ActionName.WITHDRAW, _withdraw)
+    add_reason = action_update(ActionName.ADD_REASON, _add_reason, _check_new_reason)
+
+    @property
+    def _reasons(self) -> list[Reason]:
+        return [*self._referral.reasons, *self._added_reasons]
 
     def _apply(self, action: ActionName, actor: str, detail: str | None, *, contentious: bool = False) -> None:
         to_status, outcome = next_status(action, contentious=contentious)
         if to_status is None:
             # An amendment where the review stands: audited, no move.
-            self._records.audit(actor, action.value, self._status, self._status, detail, _proven_by())
+            self._records.audit(actor, action.value, self._status, self._status, detail, proven_by())
             return
         self._outcome = outcome
-        self._move(actor, action.value, to_status, detail, proven_by=_proven_by())
+        self._move(actor, action.value, to_status, detail, proven_by=proven_by())
 
     # --- State, audit and side effects -------------------------------------------------------------------
 
