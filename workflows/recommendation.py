@@ -10,8 +10,7 @@ workflows/deadline_watch.py, exactly as for reviews. Every action is an update c
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
@@ -22,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from peer_review.domain.deadlines import AlarmKind, Wait
     from peer_review.domain.lifecycle import Rejection, RejectionKind
     from peer_review.domain.models import (
+        ActionPayload,
         AuditEvent,
         RecommendationAct,
         RecommendationBatch,
@@ -43,23 +43,13 @@ with workflow.unsafe.imports_passed_through():
         reminder_recipients,
         verifiers,
     )
-    from peer_review.temporal import metrics
     from peer_review.temporal.names import RECORD_RECOMMENDATION, RESOLVE_RECOMMENDATION_CONTACTS
-    from peer_review.temporal.proof_checks import proven
 
 from workflows.deadline_watch import watch_deadline
-from workflows.side_effects import LOOKUP_DEADLINE, SYSTEM, RecordKeeper, count, look_up
+from workflows.human_actions import HumanActions, action_update, proven_by, rejected
+from workflows.side_effects import LOOKUP_DEADLINE, SYSTEM, RecordKeeper, look_up
 
 A = RecommendationAction
-
-
-def _rejected(rejection: Rejection) -> ApplicationError:
-    return ApplicationError(rejection.reason, type=rejection.kind.value, non_retryable=True)
-
-
-def _proven_by() -> str | None:
-    proof = proven()
-    return proof.attribution() if proof else None
 
 
 class RecommendationRecordKeeper(RecordKeeper[RecommendationBatch]):
@@ -78,7 +68,7 @@ class RecommendationRecordKeeper(RecordKeeper[RecommendationBatch]):
 
 
 @workflow.defn(failure_exception_types=[ValidationError])
-class RecommendationWorkflow:
+class RecommendationWorkflow(HumanActions[RecommendationAction, RecommendationStatus]):
     @workflow.init
     def __init__(self, item: RecommendationInput) -> None:
         self._item = item
@@ -89,7 +79,7 @@ class RecommendationWorkflow:
         self._rationale: str | None = None
         self._evidence: str | None = None
         self._implemented_by: str | None = None
-        self._records = RecommendationRecordKeeper(item, view=self._view)
+        self._records: RecommendationRecordKeeper = RecommendationRecordKeeper(item, view=self._view)
 
     @workflow.run
     async def run(self, item: RecommendationInput) -> RecommendationView:
@@ -118,87 +108,9 @@ class RecommendationWorkflow:
     def status(self) -> RecommendationView:
         return self._view()
 
-    @workflow.query
-    def audit_trail(self) -> list[AuditEvent]:
-        return list(self._records.events)
+    # --- The actions: what each does once its request is judged (workflows/human_actions.py) ---------------
 
-    # --- The actions, one update per row of the table ---------------------------------------------------
-
-    @workflow.update
-    async def accept(self, request: RecommendationAct) -> RecommendationView:
-        return await self._act(A.ACCEPT, request)
-
-    @accept.validator
-    def _validate_accept(self, request: RecommendationAct) -> None:
-        self._validate(A.ACCEPT, request)
-
-    @workflow.update
-    async def decline(self, request: RecommendationAct) -> RecommendationView:
-        return await self._act(A.DECLINE, request)
-
-    @decline.validator
-    def _validate_decline(self, request: RecommendationAct) -> None:
-        self._validate(A.DECLINE, request)
-
-    @workflow.update
-    async def start(self, request: RecommendationAct) -> RecommendationView:
-        return await self._act(A.START, request)
-
-    @start.validator
-    def _validate_start(self, request: RecommendationAct) -> None:
-        self._validate(A.START, request)
-
-    @workflow.update
-    async def implement(self, request: RecommendationAct) -> RecommendationView:
-        return await self._act(A.IMPLEMENT, request)
-
-    @implement.validator
-    def _validate_implement(self, request: RecommendationAct) -> None:
-        self._validate(A.IMPLEMENT, request)
-
-    @workflow.update
-    async def verify(self, request: RecommendationAct) -> RecommendationView:
-        return await self._act(A.VERIFY, request)
-
-    @verify.validator
-    def _validate_verify(self, request: RecommendationAct) -> None:
-        self._validate(A.VERIFY, request)
-
-    @workflow.update
-    async def reopen(self, request: RecommendationAct) -> RecommendationView:
-        return await self._act(A.REOPEN, request)
-
-    @reopen.validator
-    def _validate_reopen(self, request: RecommendationAct) -> None:
-        self._validate(A.REOPEN, request)
-
-    @workflow.update
-    async def reassign(self, request: RecommendationAct) -> RecommendationView:
-        return await self._act(A.REASSIGN, request)
-
-    @reassign.validator
-    def _validate_reassign(self, request: RecommendationAct) -> None:
-        self._validate(A.REASSIGN, request)
-
-    # --- Judging and applying an action ------------------------------------------------------------------
-
-    async def _act(self, action: RecommendationAction, request: RecommendationAct) -> RecommendationView:
-        new_contacts: RecommendationContacts | None = None
-        with self._refusal_recorded(action, request.actor):
-            await workflow.wait_condition(lambda: self._contacts is not None)
-            self._authorise(action, request)
-            if action is A.REASSIGN and request.owner is not None:
-                new_contacts = await self._owner_contacts(request.owner)
-            # The recommendation may have moved on while the directory answered: check again before acting.
-            self._authorise(action, request)
-        if action is A.REASSIGN:
-            assert request.owner is not None and new_contacts is not None
-            detail = f"owner {self._owner} -> {request.owner}"
-            self._owner, self._contacts = request.owner, new_contacts
-            self._records.audit(request.actor, action.value, self._status, self._status, detail, _proven_by())
-            if self._status is RecommendationStatus.PROPOSED:
-                self._records.notify_all(new_contacts.owner_contacts, Step.RECOMMENDATION_TO_DECIDE)
-            return self._view()
+    async def _move_on(self, action: RecommendationAction, request: RecommendationAct) -> RecommendationView:
         to_status = STEP_BY_ACTION[action].to_status
         assert to_status is not None
         note = request.rationale or request.evidence or request.reason
@@ -208,9 +120,32 @@ class RecommendationWorkflow:
             self._evidence, self._implemented_by = request.evidence, request.actor
         if action is A.REOPEN:
             self._implemented_by = None
-        self._move(request.actor, action.value, to_status, note, proven_by=_proven_by())
+        self._move(request.actor, action.value, to_status, note, proven_by=proven_by())
         self._notify_after(action)
         return self._view()
+
+    async def _reassign(self, action: RecommendationAction, request: RecommendationAct) -> RecommendationView:
+        assert request.owner is not None  # the table requires an owner to reassign to
+        with self._refusal_recorded(action, request.actor):
+            new_contacts = await self._owner_contacts(request.owner)
+        # The recommendation may have moved on while the directory answered.
+        self.judge_again(action, request)
+        detail = f"owner {self._owner} -> {request.owner}"
+        self._owner, self._contacts = request.owner, new_contacts
+        self._records.audit(request.actor, action.value, self._status, self._status, detail, proven_by())
+        if self._status is RecommendationStatus.PROPOSED:
+            self._records.notify_all(new_contacts.owner_contacts, Step.RECOMMENDATION_TO_DECIDE)
+        return self._view()
+
+    # --- The updates: one per action of peer_review.domain.recommendations, each with its validator ---------
+
+    accept = action_update(A.ACCEPT, _move_on)
+    decline = action_update(A.DECLINE, _move_on)
+    start = action_update(A.START, _move_on)
+    implement = action_update(A.IMPLEMENT, _move_on)
+    verify = action_update(A.VERIFY, _move_on)
+    reopen = action_update(A.REOPEN, _move_on)
+    reassign = action_update(A.REASSIGN, _reassign)
 
     def _notify_after(self, action: RecommendationAction) -> None:
         assert self._contacts is not None
@@ -227,22 +162,11 @@ class RecommendationWorkflow:
         )
         if not contacts.owner_known:
             message = f"owner: {owner} is not a staff or team id in the directory"
-            raise _rejected(Rejection(RejectionKind.INVALID_INPUT, message))
+            raise rejected(Rejection(RejectionKind.INVALID_INPUT, message))
         return contacts
 
-    def _validate(self, action: RecommendationAction, request: RecommendationAct) -> None:
-        """A proven person's request goes on to its handler, which judges it and records any refusal; once today's
-        allowance of recorded refusals is spent, a request that would be refused is refused here, only counted."""
-        if self._contacts is None or self._records.refusal_room():
-            return
-        try:
-            self._authorise(action, request)
-        except ApplicationError:
-            count(metrics.REFUSALS_NOT_RECORDED, action=action.value)
-            raise
-
-    def _authorise(self, action: RecommendationAction, request: RecommendationAct) -> None:
-        assert self._contacts is not None
+    def _authorise(self, action: RecommendationAction, request: ActionPayload) -> None:
+        assert self._contacts is not None and isinstance(request, RecommendationAct)
         try:
             check_step(
                 action,
@@ -254,16 +178,7 @@ class RecommendationWorkflow:
                 request=request,
             )
         except Rejection as rejection:
-            raise _rejected(rejection) from None
-
-    @contextlib.contextmanager
-    def _refusal_recorded(self, action: RecommendationAction, actor: str) -> Iterator[None]:
-        try:
-            yield
-        except ApplicationError as refusal:
-            if refusal.type != "Unavailable":
-                self._records.refusal(actor, action, refusal.type or "", refusal.message, self._status, _proven_by())
-            raise
+            raise rejected(rejection) from None
 
     # --- State, deadlines, record ------------------------------------------------------------------------
 
