@@ -109,6 +109,14 @@ class Cli:
         path.write_text(json.dumps(data))
         return data["referral_id"], str(path)
 
+    def referred(self, kind: str, status: str, **changes: Any) -> str:
+        """Refer a fresh example referral (see `referral_file`) with `peer-review refer`, wait until it stands at
+        `status`, and return its id."""
+        ref, path = self.referral_file(kind, **changes)
+        self.json("refer", path)
+        self.wait_for(ref, status)
+        return ref
+
     def wait_for(self, ref: str, status: str) -> dict[str, Any]:
         for _ in range(100):
             view: dict[str, Any] = self.json("status", ref, "--as", AUDITOR)

@@ -12,9 +12,9 @@ from tests.helpers import EXAMPLES
 
 
 def completed_review(cli: Cli) -> str:
-    ref, path = cli.referral_file("complex-issue", summary="Private summary ZQX", customer={"reference": "C-ZQX9"})
-    cli.json("refer", path)
-    cli.wait_for(ref, "awaiting_chair_decision")
+    ref = cli.referred(
+        "complex-issue", "awaiting_chair_decision", summary="Private summary ZQX", customer={"reference": "C-ZQX9"}
+    )
     cli.json("approve", ref, "--as", "S100")
     cli.json("assign-reviewer", ref, "--reviewer", "S400", "--as", "S100")
     cli.json("submit-findings", ref, str(EXAMPLES / "findings.json"), "--as", "S400")

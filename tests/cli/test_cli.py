@@ -104,9 +104,7 @@ def test_invalid_referrals_exit_2_naming_the_field_and_start_nothing(cli: Cli) -
 
 
 def test_rejections_exit_3_and_unknown_referrals_exit_4(cli: Cli) -> None:
-    ref, path = cli.referral_file("suicide")
-    cli.json("refer", path)
-    cli.wait_for(ref, "awaiting_reviewer")
+    ref = cli.referred("suicide", "awaiting_reviewer")
     done = cli.run("withdraw", ref, "--as", "S300", "--reason", "no longer needed")
     assert done.returncode == 3 and "mandatory" in done.stderr
     done = cli.run("assign-reviewer", ref, "--reviewer", "S301", "--as", "S100")

@@ -47,9 +47,7 @@ def test_a_suicide_referral_starts_whatever_the_directory_lacks_also_in_bulk(cli
 
 
 def test_decide_sends_the_chairs_signal_and_a_refused_decision_is_audited(cli: Cli) -> None:
-    ref, path = cli.referral_file("persistent")
-    cli.json("refer", path)
-    cli.wait_for(ref, "awaiting_chair_decision")
+    ref = cli.referred("persistent", "awaiting_chair_decision")
     sent = cli.run("decide", ref, "approve", "--as", "S400")
     assert sent.returncode == 0 and "Decision sent" in sent.stdout and "applies it" in sent.stdout
     refused = audit_until(cli, ref, "approve_rejected")
@@ -70,9 +68,7 @@ def test_decide_sends_the_chairs_signal_and_a_refused_decision_is_audited(cli: C
 
 
 def test_add_reason_turns_a_complex_issue_review_awaiting_a_decision_into_a_mandatory_one(cli: Cli) -> None:
-    ref, path = cli.referral_file("complex-issue")
-    cli.json("refer", path)
-    cli.wait_for(ref, "awaiting_chair_decision")
+    ref = cli.referred("complex-issue", "awaiting_chair_decision")
     refused = cli.run("add-reason", ref, "--reason", "suicide_or_alleged_suicide", "--as", "S400")
     assert refused.returncode == 3 and "only the" in refused.stderr
     view = cli.json(
@@ -98,9 +94,9 @@ def test_add_reason_turns_a_complex_issue_review_awaiting_a_decision_into_a_mand
 
 def test_related_reviews_are_reported_at_refer_and_in_status(cli: Cli) -> None:
     case, customer = f"CMP-{uuid.uuid4().hex[:8]}", f"C-{uuid.uuid4().hex[:8]}"
-    first, path = cli.referral_file("complex-issue", case_reference=case, customer={"reference": customer})
-    cli.json("refer", path)
-    cli.wait_for(first, "awaiting_chair_decision")
+    first = cli.referred(
+        "complex-issue", "awaiting_chair_decision", case_reference=case, customer={"reference": customer}
+    )
     for _ in range(100):
         if cli.run("audit", first, "--as", "S500").returncode == 0:  # the first referral is in the records database
             break
@@ -131,9 +127,7 @@ def test_related_reviews_are_reported_at_refer_and_in_status(cli: Cli) -> None:
 
 
 def test_separation_of_duties_and_local_feedback(cli: Cli) -> None:
-    ref, path = cli.referral_file("complex-issue")
-    cli.json("refer", path)
-    cli.wait_for(ref, "awaiting_chair_decision")
+    ref = cli.referred("complex-issue", "awaiting_chair_decision")
     cli.json("approve", ref, "--as", "S100")
     cli.json("assign-reviewer", ref, "--reviewer", "S101", "--as", "S100")  # the deputy reviews
     cli.json("submit-findings", ref, str(EXAMPLES / "findings.json"), "--as", "S101")

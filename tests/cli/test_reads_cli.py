@@ -17,9 +17,7 @@ READS = [("status",), ("audit",), ("history",), ("export", "--format", "json")]
 
 
 def test_every_cli_read_against_every_person(cli: Cli) -> None:
-    ref, path = cli.referral_file("complex-issue")
-    cli.json("refer", path)
-    cli.wait_for(ref, "awaiting_chair_decision")
+    ref = cli.referred("complex-issue", "awaiting_chair_decision")
     cli.json("approve", ref, "--as", "S100")
     cli.json("assign-reviewer", ref, "--reviewer", "S400", "--as", "S100")
     cli.json("submit-findings", ref, str(EXAMPLES / "findings.json"), "--as", "S400")

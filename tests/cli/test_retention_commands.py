@@ -8,15 +8,12 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from tests.cli.conftest import Cli
-
-AUDITOR, FOCAL, REFERRER = "S500", "S200", "S300"
+from tests.helpers.staff import AUDITOR, FOCAL, REFERRER
 
 
 def closed_review(cli: Cli) -> str:
     """A review withdrawn by its referrer, once the records database holds it as closed."""
-    ref, path = cli.referral_file("complex-issue")
-    cli.json("refer", path)
-    cli.wait_for(ref, "awaiting_chair_decision")
+    ref = cli.referred("complex-issue", "awaiting_chair_decision")
     cli.json("withdraw", ref, "--reason", "Resolved locally", "--as", REFERRER)
     for _ in range(100):
         recorded = cli.run("status", ref, "--as-of", datetime.now(UTC).isoformat(), "--as", AUDITOR, "--json")
