@@ -5,13 +5,14 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import nullcontext
+from contextlib import asynccontextmanager, nullcontext
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from peer_review.domain.audit_chain import GENESIS, ChainKey, canonical
 from peer_review.domain.models import AuditEvent, Outcome, Reason, RecordBatch, Status, StatusView
@@ -118,15 +119,25 @@ async def test_outbox_keeps_one_row_per_idempotency_key(records: RecordsStore) -
     assert attempts == 2
 
 
+@asynccontextmanager
+async def as_the_database_owner(records: RecordsStore) -> AsyncIterator[AsyncConnection]:
+    """A transaction in which audit rows can be changed directly, as a database owner could: on PostgreSQL the
+    append-only trigger refuses plain tampering (tested below), so it is switched off for the transaction."""
+    async with records.transaction() as connection:
+        trigger = connection.dialect.name == "postgresql"
+        if trigger:
+            await connection.execute(text("ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only"))
+        yield connection
+        if trigger:
+            await connection.execute(text("ALTER TABLE audit_events ENABLE TRIGGER audit_events_append_only"))
+
+
 @pytest.mark.parametrize("tamper", ["edit", "delete_middle", "delete_last", "reorder"])
 async def test_tampering_is_detected(records: RecordsStore, tamper: str) -> None:
     ref = new_id()
     await records.write_batch(batch(ref, events(4)), chain_key())
     where = audit_events.c.referral_id == ref
-    async with records.transaction() as connection:
-        if connection.dialect.name == "postgresql":
-            # As a database owner could: the trigger refuses plain tampering (tested below), so switch it off.
-            await connection.execute(text("ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only"))
+    async with as_the_database_owner(records) as connection:
         if tamper == "edit":
             await connection.execute(update(audit_events).where(where, audit_events.c.seq == 2).values(actor="S999"))
         elif tamper == "delete_middle":
@@ -137,8 +148,6 @@ async def test_tampering_is_detected(records: RecordsStore, tamper: str) -> None
             await connection.execute(update(audit_events).where(where, audit_events.c.seq == 2).values(seq=-2))
             await connection.execute(update(audit_events).where(where, audit_events.c.seq == 3).values(seq=2))
             await connection.execute(update(audit_events).where(where, audit_events.c.seq == -2).values(seq=3))
-        if connection.dialect.name == "postgresql":
-            await connection.execute(text("ALTER TABLE audit_events ENABLE TRIGGER audit_events_append_only"))
     record = await records.audit_record(ref)
     assert record is not None
     check = record.verify(chain_keys())
@@ -174,9 +183,7 @@ async def test_a_rewrite_rehashed_with_the_public_algorithm_is_detected(records:
     ref = new_id()
     await records.write_batch(batch(ref, events(5)), chain_key())
     where = audit_events.c.referral_id == ref
-    async with records.transaction() as connection:
-        if connection.dialect.name == "postgresql":
-            await connection.execute(text("ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only"))
+    async with as_the_database_owner(records) as connection:
         rows = (await connection.execute(select(audit_events).where(where).order_by(audit_events.c.seq))).all()
         previous = GENESIS
         for row in rows:
@@ -197,8 +204,6 @@ async def test_a_rewrite_rehashed_with_the_public_algorithm_is_detected(records:
                 .values(detail=event.detail, previous_hash=previous, hash=digest)
             )
             previous = digest
-        if connection.dialect.name == "postgresql":
-            await connection.execute(text("ALTER TABLE audit_events ENABLE TRIGGER audit_events_append_only"))
     record = await records.audit_record(ref)
     assert record is not None and record.events[1].event.detail == "nothing happened"
     # An unkeyed chain would have passed: every row follows the one before and matches its plain hash.
