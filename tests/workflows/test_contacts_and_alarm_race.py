@@ -108,23 +108,22 @@ def skipping_settings(skipping_env: WorkflowEnvironment, tmp_path: Path) -> Sett
 
 
 async def test_a_replaced_chair_gets_the_reminder(
-    skipping_env: WorkflowEnvironment, skipping_settings: Settings, store: RecordsStore
+    skipping_env: WorkflowEnvironment, skipping_settings: Settings, time_skipping_reviews: PeerReviewClient
 ) -> None:
-    reviews = skipping_reviews(skipping_env, skipping_settings)
-    async with new_worker(skipping_env.client, skipping_settings, store):
-        ref = await refer(reviews, "persistent")
-        due = (await triaged(reviews, ref)).deadlines[0].due_at
-        replace_chair(skipping_settings.directory)
-        await skipping_env.sleep(due - await skipping_env.get_current_time() - timedelta(hours=1))
-        trail = await reviews.audit_trail(ref)
-        actions = [e.action for e in trail]
-        assert actions.index("contacts_changed") < actions.index("reminder")
-        reminded = [e.detail for e in trail if e.action == "notification_sent" and (e.detail or "").startswith("rem")]
-        assert reminded and all(f"to {NEW_CHAIR}:" in (d or "") for d in reminded)
-        with pytest.raises(ActionRejected):
-            await reviews.act(ref, ActionName.APPROVE, Decision(actor=OLD_CHAIR))
-        view = await reviews.act(ref, ActionName.APPROVE, Decision(actor=NEW_CHAIR))
-        assert view.status is Status.AWAITING_REVIEWER
+    reviews = time_skipping_reviews
+    ref = await refer(reviews, "persistent")
+    due = (await triaged(reviews, ref)).deadlines[0].due_at
+    replace_chair(skipping_settings.directory)
+    await skipping_env.sleep(due - await skipping_env.get_current_time() - timedelta(hours=1))
+    trail = await reviews.audit_trail(ref)
+    actions = [e.action for e in trail]
+    assert actions.index("contacts_changed") < actions.index("reminder")
+    reminded = [e.detail for e in trail if e.action == "notification_sent" and (e.detail or "").startswith("rem")]
+    assert reminded and all(f"to {NEW_CHAIR}:" in (d or "") for d in reminded)
+    with pytest.raises(ActionRejected):
+        await reviews.act(ref, ActionName.APPROVE, Decision(actor=OLD_CHAIR))
+    view = await reviews.act(ref, ActionName.APPROVE, Decision(actor=NEW_CHAIR))
+    assert view.status is Status.AWAITING_REVIEWER
 
 
 async def test_an_action_during_an_alarm_is_not_undone_by_it(

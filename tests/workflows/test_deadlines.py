@@ -77,15 +77,14 @@ async def test_reminder_and_escalations_fall_on_working_days_across_christmas(
 
 
 async def test_acting_before_the_deadline_cancels_the_alarms(
-    skipping_env: WorkflowEnvironment, skipping_settings: Settings, store: RecordsStore
+    skipping_env: WorkflowEnvironment, time_skipping_reviews: PeerReviewClient
 ) -> None:
-    reviews = skipping_reviews(skipping_env, skipping_settings)
-    async with new_worker(skipping_env.client, skipping_settings, store):
-        ref = await refer(reviews, "persistent")
-        await reviews.act(ref, ActionName.DECLINE, Decision(actor="S100", rationale="Not needed"))
-        await skipping_env.client.get_workflow_handle(f"peer-review-{ref}").result()
-        await skipping_env.sleep(timedelta(days=30))
-        assert await alarms(reviews, ref) == []
+    reviews = time_skipping_reviews
+    ref = await refer(reviews, "persistent")
+    await reviews.act(ref, ActionName.DECLINE, Decision(actor="S100", rationale="Not needed"))
+    await skipping_env.client.get_workflow_handle(f"peer-review-{ref}").result()
+    await skipping_env.sleep(timedelta(days=30))
+    assert await alarms(reviews, ref) == []
 
 
 async def test_a_restarted_worker_neither_loses_nor_repeats_an_alarm(
