@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -77,16 +77,6 @@ class Destroyed:
     notifications: int
     access_log: int
 
-    def as_dict(self) -> dict[str, int]:
-        return {
-            "referral": self.referral,
-            "findings": self.findings,
-            "audit_events": self.audit_events,
-            "recommendations": self.recommendations,
-            "notifications": self.notifications,
-            "access_log": self.access_log,
-        }
-
 
 @dataclass(frozen=True)
 class DisposedReview:
@@ -117,7 +107,7 @@ def certificate(review: DisposedReview, destroyed: Destroyed, run: str) -> dict[
         "outcome": review.outcome,
         "referred_at": review.referred_at.isoformat(),
         "closed_at": review.closed_at.isoformat(),
-        "destroyed": destroyed.as_dict(),
+        "destroyed": asdict(destroyed),
         # The keyed MAC of the review's last audit event: whoever holds a copy of the record (a backup, an export)
         # can show it is the record this certificate replaced.
         "last_event": {

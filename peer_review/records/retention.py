@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -381,19 +381,8 @@ class VerifyAllReport:
         )
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "valid": self.valid,
-            "reviews": self.reviews,
-            "reviews_valid": self.reviews_valid,
-            "audit_events": self.audit_events,
-            "register_entries": self.register_entries,
-            "register_valid": self.register_valid,
-            "register_problem": self.register_problem,
-            "certificates": self.certificates,
-            "certificates_valid": self.certificates_valid,
-            "holds_in_force": self.holds_in_force,
-            "problems": [{"referral_id": ref, "problem": problem} for ref, problem in self.problems],
-        }
+        problems = [{"referral_id": ref, "problem": problem} for ref, problem in self.problems]
+        return {"valid": self.valid, **asdict(self), "problems": problems}
 
 
 PROBLEMS_SHOWN = 50
