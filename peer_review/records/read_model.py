@@ -19,7 +19,6 @@ from peer_review.domain.lifecycle import Parties, ReadScope, RecommendationScope
 from peer_review.domain.models import (
     Findings,
     Outcome,
-    Reason,
     Recommendation,
     Referral,
     RegisterEntry,
@@ -27,6 +26,7 @@ from peer_review.domain.models import (
     ReviewPolicy,
     Status,
 )
+from peer_review.domain.review_selection import ReviewSelection
 from peer_review.records.schema import recommendations, referrals
 from peer_review.records.store import RecordsStore, as_utc
 
@@ -108,11 +108,9 @@ class ReviewRecord:
 
 
 @dataclass(frozen=True)
-class Search:
-    status: Status | None = None
-    osn: str | None = None
-    reason: Reason | None = None
-    overdue: bool = False
+class Search(ReviewSelection):
+    """The records database's search: the list's criteria, held reviews only, and when reviews were referred."""
+
     held: bool = False
     created_from: date | None = None
     created_to: date | None = None

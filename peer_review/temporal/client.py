@@ -34,7 +34,6 @@ from peer_review.domain.models import (
     ActionPayload,
     AuditEvent,
     ChairDecision,
-    Reason,
     RecommendationAct,
     RecommendationView,
     Referral,
@@ -46,6 +45,7 @@ from peer_review.domain.models import (
 )
 from peer_review.domain.proofs import payload_digest
 from peer_review.domain.recommendations import RecommendationAction
+from peer_review.domain.review_selection import ReviewSelection
 from peer_review.domain.staff_directory import DirectoryError, load_directory
 from peer_review.settings import Settings
 from peer_review.temporal import search_attributes as sa
@@ -106,11 +106,9 @@ class ReferResult(BaseModel):
 
 
 @dataclass(frozen=True)
-class ListFilter:
-    status: Status | None = None
-    osn: str | None = None
-    reason: Reason | None = None
-    overdue: bool = False
+class ListFilter(ReviewSelection):
+    """The list's criteria as a visibility query of running and closed review workflows."""
+
     # Only what the reader may read: the scope's OSNs, and `readable_ids` (the reviews assigned to them or
     # referred by them, from the records database). None: everything.
     scope: ReadScope | None = None
