@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Path, Query, Response
+from fastapi import APIRouter, Body, Query, Response
 from pydantic import BaseModel, create_model
 
 from peer_review.domain.models import (
@@ -30,19 +29,18 @@ from peer_review.records import read_model
 from peer_review.web.deps import Person, Reader, ServicesDep
 from peer_review.web.errors import error_responses
 from peer_review.web.reads import check_recommendation_read, log_read, recommendations_readable_by
-from peer_review.web.routes.referrals import action_signature, keyword, no_formula
+from peer_review.web.routes.referrals import add_action_route, id_in_path, keyword, no_formula
 from peer_review.web.services import Services
 
 router = APIRouter(prefix="/recommendations", tags=["recommendations"])
 
 RecPath = Annotated[
     str,
-    Path(
-        description="The recommendation id: the referral id, -R and its place in the findings, e.g. PR-2026-0001-R1.",
-        min_length=1,
-        max_length=72,
-        pattern=RECOMMENDATION_ID.pattern,
-        examples=["PR-2026-0001-R1"],
+    id_in_path(
+        "The recommendation id: the referral id, -R and its place in the findings, e.g. PR-2026-0001-R1.",
+        72,
+        RECOMMENDATION_ID.pattern,
+        "PR-2026-0001-R1",
     ),
 ]
 IdQuery = Annotated[str | None, Query(min_length=1, max_length=64, pattern=rf"^{IDENTIFIER.pattern}$")]
@@ -135,8 +133,8 @@ def request_body(step: Step) -> type[BaseModel] | None:
     return create_model(name, __base__=Contract, __doc__=step.summary, **fields)
 
 
-def action_route(step: Step) -> Callable[..., Awaitable[RecommendationView]]:
-    """The endpoint of one step; FastAPI reads the body's type from the endpoint's signature."""
+def add_step_route(step: Step) -> None:
+    """The route of one step; FastAPI reads the body's type from the endpoint's signature."""
     body_type = request_body(step)
 
     async def endpoint(
@@ -148,17 +146,17 @@ def action_route(step: Step) -> Callable[..., Awaitable[RecommendationView]]:
         return await reviews.act_on_recommendation(rec_id, step.action, request, request_id=idempotency_key)
 
     body = keyword("body", Annotated[body_type, Body()]) if body_type is not None else None
-    endpoint.__signature__ = action_signature(keyword("rec_id", RecPath), body, RecommendationView)  # type: ignore[attr-defined]
-    return endpoint
+    add_action_route(
+        router,
+        endpoint,
+        keyword("rec_id", RecPath),
+        body,
+        command=step.command,
+        name=f"recommendation_{step.command}",
+        summary=step.summary,
+        returns=RecommendationView,
+    )
 
 
 for _step in STEPS:
-    router.add_api_route(
-        f"/{{rec_id}}/{_step.command}",
-        action_route(_step),
-        methods=["POST"],
-        name=f"recommendation_{_step.command}",
-        summary=_step.summary.rstrip("."),
-        response_model=RecommendationView,
-        responses=error_responses(401, 403, 404, 409, 422, 503),
-    )
+    add_step_route(_step)

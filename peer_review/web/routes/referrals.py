@@ -56,15 +56,14 @@ if TYPE_CHECKING:
 
 router = APIRouter(prefix="/referrals", tags=["referrals"])
 
+
+def id_in_path(description: str, max_length: int, pattern: str, example: str) -> Any:
+    """The id a route acts on or reads, as the last-but-one or last part of its path."""
+    return Path(description=description, min_length=1, max_length=max_length, pattern=pattern, examples=[example])
+
+
 RefPath = Annotated[
-    str,
-    Path(
-        description="The referral id, e.g. PR-2026-0001.",
-        min_length=1,
-        max_length=64,
-        pattern=rf"^{IDENTIFIER.pattern}$",
-        examples=["PR-2026-0001"],
-    ),
+    str, id_in_path("The referral id, e.g. PR-2026-0001.", 64, rf"^{IDENTIFIER.pattern}$", "PR-2026-0001")
 ]
 ACTION_ERRORS = error_responses(401, 403, 404, 409, 422, 503)
 # A retry of a request with the same key (and the same body) is the same action: it returns the first result.
@@ -86,14 +85,36 @@ def keyword(name: str, annotation: Any, default: Any = inspect.Parameter.empty) 
     return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=default)
 
 
-def action_signature(path: inspect.Parameter, body: inspect.Parameter | None, returns: type) -> inspect.Signature:
-    """The signature of an action endpoint (of a review or of a recommendation): the id in the path, the acting
-    person, the services, the body (None: the action takes none) and the optional Idempotency-Key header."""
+def add_action_route(
+    router: APIRouter,
+    endpoint: Callable[..., Awaitable[BaseModel]],
+    path: inspect.Parameter,
+    body: inspect.Parameter | None,
+    *,
+    command: str,
+    name: str,
+    summary: str,
+    returns: type[BaseModel],
+) -> None:
+    """Add the POST route `/{id}/{command}` of one row of an action table (a review's or a recommendation's).
+
+    The endpoint is made from the row, so FastAPI reads its inputs from the signature set here: the id in the path,
+    the acting person, the services, the body (None: the action takes none) and the optional Idempotency-Key header.
+    """
     parameters = [path, keyword("person", Actor), keyword("services", ServicesDep)]
     if body is not None:
         parameters.append(body)
     parameters.append(keyword("idempotency_key", IdempotencyKey, None))
-    return inspect.Signature(parameters, return_annotation=returns)
+    endpoint.__signature__ = inspect.Signature(parameters, return_annotation=returns)  # type: ignore[attr-defined]
+    router.add_api_route(
+        f"/{{{path.name}}}/{command}",
+        endpoint,
+        methods=["POST"],
+        name=name,
+        summary=summary.rstrip("."),
+        response_model=returns,
+        responses=ACTION_ERRORS,
+    )
 
 
 class AuditExport(BaseModel):
@@ -397,8 +418,8 @@ def _request_body(action: Action) -> type[BaseModel]:
     return create_model(name, __base__=base, __doc__=action.summary, **fields)
 
 
-def _route(action: Action) -> Callable[..., Awaitable[StatusView]]:
-    """The endpoint of one action; FastAPI reads the body's type from the endpoint's signature."""
+def _add_route(action: Action) -> None:
+    """The route of one action; FastAPI reads the body's type from the endpoint's signature."""
     if action.needs is Input.FINDINGS:
         body_type: Any = Annotated[Findings, Body(examples=[FINDINGS_EXAMPLE])]
         optional = False
@@ -415,17 +436,17 @@ def _route(action: Action) -> Callable[..., Awaitable[StatusView]]:
         return await reviews.act(referral_id, action.name, payload, request_id=idempotency_key)
 
     body = keyword("body", body_type | None, None) if optional else keyword("body", body_type)
-    endpoint.__signature__ = action_signature(keyword("referral_id", RefPath), body, StatusView)  # type: ignore[attr-defined]
-    return endpoint
+    add_action_route(
+        router,
+        endpoint,
+        keyword("referral_id", RefPath),
+        body,
+        command=action.path,
+        name=action.name.value,
+        summary=action.summary,
+        returns=StatusView,
+    )
 
 
 for _action in ACTIONS:
-    router.add_api_route(
-        f"/{{referral_id}}/{_action.path}",
-        _route(_action),
-        methods=["POST"],
-        name=_action.name.value,
-        summary=_action.summary.rstrip("."),
-        response_model=StatusView,
-        responses=ACTION_ERRORS,
-    )
+    _add_route(_action)
