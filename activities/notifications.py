@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import email.policy
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Literal, Protocol
@@ -29,11 +29,13 @@ class Mailer(Protocol):
 
 @dataclass(frozen=True)
 class SmtpMailer:
-    host: str
+    """Sends through one SMTP server. The fields are aiosmtplib.send's connection options, under its names."""
+
+    hostname: str
     port: int
     username: str | None
     password: str | None
-    starttls: bool
+    start_tls: bool
     timeout: float
 
     async def send(self, message: EmailMessage) -> None:
@@ -44,12 +46,7 @@ class SmtpMailer:
             message.as_bytes(policy=UNFOLDED_SMTP),
             sender=str(message["From"]),
             recipients=[str(message["To"])],
-            hostname=self.host,
-            port=self.port,
-            username=self.username,
-            password=self.password,
-            start_tls=self.starttls,
-            timeout=self.timeout,
+            **asdict(self),
         )
 
 
