@@ -11,6 +11,7 @@ import typer
 from pydantic import ValidationError
 
 from peer_review.cli.common import JsonFlag, emit_json, err, fail, out
+from peer_review.domain.proofs import Via
 from peer_review.foreground import run_until_signalled
 from peer_review.settings import Settings
 from peer_review.temporal.client import InvalidInput, ReviewError
@@ -33,11 +34,6 @@ class Ring(StrEnum):
     PAYLOAD = "payload"
     CHAIN = "chain"
     SIGNING = "signing"
-
-
-class Signer(StrEnum):
-    OPERATOR = "operator"
-    API = "api"
 
 
 RingOption = Annotated[Ring, typer.Option("--ring", help="Which key ring.")]
@@ -72,7 +68,7 @@ def keys_list(ring: RingOption = Ring.PAYLOAD, as_json: JsonFlag = False) -> Non
 def keys_add(
     ring: RingOption = Ring.PAYLOAD,
     signer: Annotated[
-        Signer | None, typer.Option("--signer", help="With --ring signing: a key for operator tooling or the API.")
+        Via | None, typer.Option("--signer", help="With --ring signing: a key for operator tooling or the API.")
     ] = None,
     staged: Annotated[
         bool, typer.Option("--staged", help="Unused until `keys activate`: the first step of a rotation.")

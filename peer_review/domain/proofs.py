@@ -44,8 +44,10 @@ _OS_USER_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 
 
 class Via(StrEnum):
-    API = "api"
+    """Who vouches for the acting person; also who issued the signing key (its id starts `operator-` or `api-`)."""
+
     OPERATOR = "operator"
+    API = "api"
 
 
 class ProofProblem(StrEnum):
