@@ -70,6 +70,11 @@ class Person(HttpUser):
     wait_time = between(PLAN["think_seconds"][0], PLAN["think_seconds"][1])
     kind = ""
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Each kind of person runs as many users as the plan gives that kind."""
+        super().__init_subclass__(**kwargs)
+        cls.fixed_count = PLAN["users"][cls.kind]
+
     def on_start(self) -> None:
         people: list[str] = PLAN["people"][self.kind]
         self.staff_id = people[random.randrange(len(people))]
@@ -85,55 +90,49 @@ class Person(HttpUser):
         reviews: list[str] = PLAN["pools"][pool].get(self.staff_id, [])
         return reviews.pop() if reviews else None
 
+    def open_next(self, pool: str) -> str | None:
+        """As a Chair or reviewer works: their list page, then the next review from `pool` and its page, reading
+        each before the next click; None (after the list page) when the pool is empty."""
+        self.page(f"/{self.kind}", f"GET /{self.kind}")
+        referral_id = self.take(pool)
+        if referral_id is None:
+            return None
+        think()
+        self.page(f"/{self.kind}/reviews/{referral_id}", f"GET /{self.kind}/reviews/[id]")
+        think()
+        return referral_id
+
+    def act(self, referral_id: str, action: str, body: dict[str, Any]) -> None:
+        self.client.post(
+            f"/referrals/{referral_id}/{action}", json=body, headers=self.api_headers, name=f"POST {action}"
+        )
+
 
 class Chair(Person):
-    fixed_count = PLAN["users"]["chair"]
     kind = "chair"
 
     @task
     def decide(self) -> None:
-        self.page("/chair", "GET /chair")
-        referral_id = self.take("decide")
+        referral_id = self.open_next("decide")
         if referral_id is None:
             return
-        think()
-        self.page(f"/chair/reviews/{referral_id}", "GET /chair/reviews/[id]")
-        think()
         if random.random() < PLAN["decline_share"]:
-            body = {"rationale": "Declined: a local review is enough for this complaint."}
-            self.client.post(
-                f"/referrals/{referral_id}/decline", json=body, headers=self.api_headers, name="POST decline"
-            )
+            self.act(referral_id, "decline", {"rationale": "Declined: a local review is enough for this complaint."})
         else:
-            body = {"rationale": "Approved: the referral meets the criteria."}
-            self.client.post(
-                f"/referrals/{referral_id}/approve", json=body, headers=self.api_headers, name="POST approve"
-            )
+            self.act(referral_id, "approve", {"rationale": "Approved: the referral meets the criteria."})
 
 
 class Reviewer(Person):
-    fixed_count = PLAN["users"]["reviewer"]
     kind = "reviewer"
 
     @task
     def review(self) -> None:
-        self.page("/reviewer", "GET /reviewer")
-        referral_id = self.take("findings")
-        if referral_id is None:
-            return
-        think()
-        self.page(f"/reviewer/reviews/{referral_id}", "GET /reviewer/reviews/[id]")
-        think()
-        self.client.post(
-            f"/referrals/{referral_id}/submit-findings",
-            json=PLAN["findings"],
-            headers=self.api_headers,
-            name="POST submit-findings",
-        )
+        referral_id = self.open_next("findings")
+        if referral_id is not None:
+            self.act(referral_id, "submit-findings", PLAN["findings"])
 
 
 class Auditor(Person):
-    fixed_count = PLAN["users"]["auditor"]
     kind = "auditor"
 
     @task
@@ -148,7 +147,6 @@ class Auditor(Person):
 
 
 class Integration(Person):
-    fixed_count = PLAN["users"]["integration"]
     kind = "integration"
 
     @task
