@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -128,23 +128,32 @@ class ProjectDriver:
         return check
 
 
-class TwinDriver:
-    label = "twin"
+class _TwinDriverBase:
+    """A twin's path: start it, wait until its first workflow task has run, send its updates one after another
+    (timing the first, the decision's stand-in), and wait for it to finish."""
 
-    def __init__(self, client: Client, task_queue: str, plan: TwinPlan, prefix: str) -> None:
+    label: str
+    ready_query: str
+
+    def __init__(self, client: Client, task_queue: str, prefix: str) -> None:
         self.client = client
         self.task_queue = task_queue
-        self.plan = plan
         self.prefix = prefix
+
+    async def start(self, wid: str) -> WorkflowHandle[Any, Any]:
+        raise NotImplementedError
+
+    def updates(self, handle: WorkflowHandle[Any, Any]) -> Iterator[Awaitable[Any]]:
+        """Each update in turn, made only when the one before has been answered."""
+        raise NotImplementedError
 
     async def review(self, index: int, timings: Timings) -> str:
         wid = f"{self.prefix}-{index}"
         began = time.perf_counter()
-        handle = await self.client.start_workflow(BareTwinWorkflow.run, self.plan, id=wid, task_queue=self.task_queue)
+        handle = await self.start(wid)
         timings.start.append(time.perf_counter() - began)
-        await _until_ready(handle, READY_QUERY)
-        for step in range(self.plan.updates):
-            update = handle.execute_update(STEP_UPDATE, result_type=int)
+        await _until_ready(handle, self.ready_query)
+        for step, update in enumerate(self.updates(handle)):
             await (timed(timings.decision, update) if step == 0 else update)
         await handle.result()
         return wid
@@ -158,32 +167,43 @@ async def _until_ready(handle: WorkflowHandle[Any, Any], query: str) -> None:
     await until(ready)
 
 
-class ShapedTwinDriver:
+class TwinDriver(_TwinDriverBase):
+    label = "twin"
+    ready_query = READY_QUERY
+
+    def __init__(self, client: Client, task_queue: str, plan: TwinPlan, prefix: str) -> None:
+        super().__init__(client, task_queue, prefix)
+        self.plan = plan
+
+    async def start(self, wid: str) -> WorkflowHandle[Any, Any]:
+        return await self.client.start_workflow(BareTwinWorkflow.run, self.plan, id=wid, task_queue=self.task_queue)
+
+    def updates(self, handle: WorkflowHandle[Any, Any]) -> Iterator[Awaitable[Any]]:
+        return (handle.execute_update(STEP_UPDATE, result_type=int) for _ in range(self.plan.updates))
+
+
+class ShapedTwinDriver(_TwinDriverBase):
     label = "shaped"
+    ready_query = shaped_twin.READY_QUERY
 
     def __init__(self, client: Client, task_queue: str, twin: ShapedTwin, prefix: str) -> None:
-        self.client = client
-        self.task_queue = task_queue
+        super().__init__(client, task_queue, prefix)
         self.twin = twin
-        self.prefix = prefix
 
-    async def review(self, index: int, timings: Timings) -> str:
-        wid = f"{self.prefix}-{index}"
-        began = time.perf_counter()
-        handle = await self.client.start_workflow(
+    async def start(self, wid: str) -> WorkflowHandle[Any, Any]:
+        return await self.client.start_workflow(
             ShapedTwinWorkflow.run,
             self.twin.plan,
             id=wid,
             task_queue=self.task_queue,
             search_attributes=shaped_twin.start_attributes(self.twin.start_attributes, datetime.now(UTC)),
         )
-        timings.start.append(time.perf_counter() - began)
-        await _until_ready(handle, shaped_twin.READY_QUERY)
-        for step, chars in enumerate(self.twin.update_input_chars):
-            update = handle.execute_update(shaped_twin.STEP_UPDATE, "x" * chars, result_type=str)
-            await (timed(timings.decision, update) if step == 0 else update)
-        await handle.result()
-        return wid
+
+    def updates(self, handle: WorkflowHandle[Any, Any]) -> Iterator[Awaitable[Any]]:
+        return (
+            handle.execute_update(shaped_twin.STEP_UPDATE, "x" * chars, result_type=str)
+            for chars in self.twin.update_input_chars
+        )
 
 
 async def run_many(driver: Driver, reviews: int, concurrency: int) -> RunResult:
