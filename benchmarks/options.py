@@ -29,7 +29,7 @@ FULL: dict[str, Any] = {
     "recovery_burst_seconds": 1.0,
     "recovery_patience": 150,
     "retention_reviews": 100_000,
-    "retention_decisions": 20,
+    "retention_decisions": 100,
     "reports_reviews": 100_000,
     "open_recommendations": 10_000,
 }
@@ -159,7 +159,7 @@ def parse(argv: list[str] | None = None) -> Options:
         "--retention-reviews", type=int, help="closed reviews to verify and dispose of (100,000; quick 200; 0 skips)"
     )
     retention.add_argument(
-        "--retention-decisions", type=int, help="Chair decisions timed idle, and again during the run (20; quick 3)"
+        "--retention-decisions", type=int, help="Chair decisions timed idle, and again during the run (100; quick 3)"
     )
     parser.add_argument(
         "--reports-reviews",

@@ -16,7 +16,6 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from peer_review.domain.retention import (
-        DEFAULT_BATCH_SIZE,
         Candidates,
         DisposalBatch,
         DisposalQuery,
@@ -58,10 +57,10 @@ class RetentionWorkflow:
                 would_dispose=found.referral_ids,
             )
         batches = 0
-        while await self._dispose(DisposalBatch(now=now, run=run, limit=DEFAULT_BATCH_SIZE)):
+        while await self._dispose(DisposalBatch(now=now, run=run, limit=request.batch_size)):
             batches += 1
             if workflow.info().is_continue_as_new_suggested():
-                workflow.continue_as_new(RetentionRequest(now=now, listed=request.listed))
+                workflow.continue_as_new(request.model_copy(update={"now": now}))
         result: RetentionResult = await workflow.execute_activity(
             RETENTION_COUNTS,
             RunSummary(now=now, run=run, batches=batches),

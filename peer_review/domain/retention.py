@@ -46,6 +46,8 @@ class RetentionRequest(Contract):
     now: datetime | None = None
     # How many of the reviews that would go a dry run lists (the total is always counted).
     listed: int = Field(1000, ge=0, le=10_000)
+    # Reviews destroyed per transaction.
+    batch_size: int = Field(DEFAULT_BATCH_SIZE, ge=1, le=5_000)
 
 
 class DisposalBatch(Contract):

@@ -9,6 +9,7 @@ from activity results that a crash could lose or repeat.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -80,45 +81,58 @@ def _sealed(row: Any) -> SealedEntry:
 
 
 class RegisterWriter:
-    """Appends entries to the retention register inside one transaction."""
+    """Seals entries onto the end of the retention register inside one transaction.
 
-    def __init__(self, connection: AsyncConnection, chain_key: ChainKey) -> None:
+    `at_end` reads where the register ends (on PostgreSQL under a lock held to the end of the transaction, so two
+    writers never fork the chain); `seal` chains each entry to the one before it in memory, with no I/O, so it may run
+    in a thread; `write` stores every sealed entry in one statement, one insert per batch rather than per review.
+    """
+
+    def __init__(self, connection: AsyncConnection, chain_key: ChainKey, last: tuple[int, str]) -> None:
         self.connection = connection
         self.chain_key = chain_key
-        self._last: tuple[int, str] | None = None
+        self._last = last
+        self._unwritten: list[dict[str, Any]] = []
 
-    async def append(
+    @classmethod
+    async def at_end(cls, connection: AsyncConnection, chain_key: ChainKey) -> RegisterWriter:
+        if connection.dialect.name == "postgresql":
+            await connection.execute(text(f"SELECT pg_advisory_xact_lock({_REGISTER_LOCK})"))
+        last = (
+            await connection.execute(
+                select(retention_register.c.seq, retention_register.c.hash)
+                .order_by(retention_register.c.seq.desc())
+                .limit(1)
+            )
+        ).first()
+        return cls(connection, chain_key, (last[0], last[1]) if last else (0, GENESIS))
+
+    def seal(
         self, kind: EntryKind, referral_id: str, actor: str, document: dict[str, Any], at: datetime
     ) -> SealedEntry:
-        if self._last is None:
-            if self.connection.dialect.name == "postgresql":
-                await self.connection.execute(text(f"SELECT pg_advisory_xact_lock({_REGISTER_LOCK})"))
-            last = (
-                await self.connection.execute(
-                    select(retention_register.c.seq, retention_register.c.hash)
-                    .order_by(retention_register.c.seq.desc())
-                    .limit(1)
-                )
-            ).first()
-            self._last = (last[0], last[1]) if last else (0, GENESIS)
         seq, previous = self._last[0] + 1, self._last[1]
         entry = RegisterEntry(seq, at, kind, referral_id, actor, document)
         digest = entry_mac(self.chain_key.secret, entry, previous)
-        await self.connection.execute(
-            retention_register.insert().values(
-                seq=seq,
-                at=at,
-                kind=kind.value,
-                referral_id=referral_id,
-                actor=actor,
-                document=json.dumps(document, sort_keys=True, ensure_ascii=False),
-                previous_hash=previous,
-                hash=digest,
-                key_id=self.chain_key.id,
-            )
+        self._unwritten.append(
+            {
+                "seq": seq,
+                "at": at,
+                "kind": kind.value,
+                "referral_id": referral_id,
+                "actor": actor,
+                "document": json.dumps(document, sort_keys=True, ensure_ascii=False),
+                "previous_hash": previous,
+                "hash": digest,
+                "key_id": self.chain_key.id,
+            }
         )
         self._last = (seq, digest)
         return SealedEntry(entry, previous, digest, self.chain_key.id)
+
+    async def write(self) -> None:
+        if self._unwritten:
+            await self.connection.execute(retention_register.insert(), self._unwritten)
+            self._unwritten = []
 
 
 async def register_entries(store: RecordsStore, referral_id: str | None = None) -> list[SealedEntry]:
@@ -171,7 +185,9 @@ async def change_hold(
         await connection.execute(referrals.update().where(referrals.c.referral_id == referral_id).values(held=hold))
         kind = EntryKind.HOLD if hold else EntryKind.RELEASE
         document = {"reason": reason, "proven_by": proven_by}
-        entry = await RegisterWriter(connection, chain_key).append(kind, referral_id, actor, document, at)
+        register = await RegisterWriter.at_end(connection, chain_key)
+        entry = register.seal(kind, referral_id, actor, document, at)
+        await register.write()
     return HoldChange(referral_id, hold, entry)
 
 
@@ -244,60 +260,17 @@ async def dispose_batch(
         if not rows:
             return 0
         ids = [row.referral_id for row in rows]
-        events = await _events_of(connection, ids)
-        counts = {
-            name: await _counts(connection, table, ids)
-            for name, table in (("notifications", notifications), ("access_log", access_log))
-        }
-        levels = await _recommendation_levels(connection, ids)
-        register = RegisterWriter(connection, chain_key)
-        aggregates = []
-        for row in rows:
-            chain = events.get(row.referral_id, [])
-            last = chain[-1] if chain else None
-            review = DisposedReview(
-                referral_id=row.referral_id,
-                reasons=[part for part in row.reasons.split(",") if part],
-                osn=row.osn,
-                referral_level=row.referral_level,
-                mandatory=row.mandatory,
-                outcome=row.outcome,
-                referred_at=as_utc(row.created_at),
-                closed_at=as_utc(row.updated_at),
-                last_event_seq=last.event.seq if last else 0,
-                last_event_hash=last.hash if last else GENESIS,
-                last_event_key_id=last.key_id if last else "",
-                chain_valid=verify_chain(row.referral_id, chain, chain_keys).valid,
-            )
-            by_level = levels.get(row.referral_id, {})
-            destroyed = Destroyed(
-                referral=1,
-                findings=1 if row.findings_json else 0,
-                audit_events=len(chain),
-                recommendations=sum(by_level.values()),
-                notifications=counts["notifications"].get(row.referral_id, 0),
-                access_log=counts["access_log"].get(row.referral_id, 0),
-            )
-            await register.append(EntryKind.DISPOSAL, row.referral_id, run, certificate(review, destroyed, run), at)
-            aggregates.append(
-                {
-                    "referral_id": row.referral_id,
-                    "osn": row.osn,
-                    "referral_level": row.referral_level,
-                    "reasons": row.reasons,
-                    "mandatory": row.mandatory,
-                    "outcome": row.outcome,
-                    "referred_at": row.created_at,
-                    "closed_at": row.updated_at,
-                    "disposed_at": at,
-                    "run": run,
-                    "local_recommendations": by_level.get("local", 0),
-                    "national_recommendations": by_level.get("national", 0),
-                    "audit_events": destroyed.audit_events,
-                    "notifications": destroyed.notifications,
-                    "access_log": destroyed.access_log,
-                }
-            )
+        gathered = _Gathered(
+            events=await _audit_rows(connection, ids),
+            notifications=await _counts(connection, notifications, ids),
+            access_log=await _counts(connection, access_log, ids),
+            levels=await _recommendation_levels(connection, ids),
+        )
+        register = await RegisterWriter.at_end(connection, chain_key)
+        # Checking chains and sealing certificates is CPU work: in a thread it never holds the worker's event loop,
+        # which also carries decisions, for a whole batch.
+        aggregates = await asyncio.to_thread(_certify, rows, gathered, register, run, at, chain_keys)
+        await register.write()
         await connection.execute(disposed_reviews.insert(), aggregates)
         # The certificates are written first: on PostgreSQL the audit rows' trigger lets them go only then.
         for table in (audit_events, notifications, access_log, recommendations, referrals):
@@ -306,13 +279,89 @@ async def dispose_batch(
 
 
 async def _events_of(connection: AsyncConnection, ids: Sequence[str]) -> dict[str, list[ChainedEvent]]:
-    result = await connection.execute(
-        select(audit_events).where(audit_events.c.referral_id.in_(ids)).order_by(audit_events.c.id)
-    )
+    return _chains(await _audit_rows(connection, ids))
+
+
+async def _audit_rows(connection: AsyncConnection, ids: Sequence[str]) -> Sequence[Any]:
+    query = select(audit_events).where(audit_events.c.referral_id.in_(ids)).order_by(audit_events.c.id)
+    return (await connection.execute(query)).all()
+
+
+def _chains(rows: Sequence[Any]) -> dict[str, list[ChainedEvent]]:
     chains: dict[str, list[ChainedEvent]] = defaultdict(list)
-    for row in result:
+    for row in rows:
         chains[row.referral_id].append(chained_event(row))
     return chains
+
+
+@dataclass(frozen=True)
+class _Gathered:
+    """What a batch reads of its reviews before certifying them: audit rows and counts of the rest."""
+
+    events: Sequence[Any]
+    notifications: Mapping[str, int]
+    access_log: Mapping[str, int]
+    levels: Mapping[str, Mapping[str, int]]
+
+
+def _certify(
+    rows: Sequence[Any],
+    gathered: _Gathered,
+    register: RegisterWriter,
+    run: str,
+    at: datetime,
+    chain_keys: Mapping[str, bytes],
+) -> list[dict[str, Any]]:
+    """Seal a disposal certificate for each review (chains checked) and return the aggregate rows that outlive it."""
+    chains = _chains(gathered.events)
+    aggregates = []
+    for row in rows:
+        chain = chains.get(row.referral_id, [])
+        last = chain[-1] if chain else None
+        review = DisposedReview(
+            referral_id=row.referral_id,
+            reasons=[part for part in row.reasons.split(",") if part],
+            osn=row.osn,
+            referral_level=row.referral_level,
+            mandatory=row.mandatory,
+            outcome=row.outcome,
+            referred_at=as_utc(row.created_at),
+            closed_at=as_utc(row.updated_at),
+            last_event_seq=last.event.seq if last else 0,
+            last_event_hash=last.hash if last else GENESIS,
+            last_event_key_id=last.key_id if last else "",
+            chain_valid=verify_chain(row.referral_id, chain, chain_keys).valid,
+        )
+        by_level = gathered.levels.get(row.referral_id, {})
+        destroyed = Destroyed(
+            referral=1,
+            findings=1 if row.findings_json else 0,
+            audit_events=len(chain),
+            recommendations=sum(by_level.values()),
+            notifications=gathered.notifications.get(row.referral_id, 0),
+            access_log=gathered.access_log.get(row.referral_id, 0),
+        )
+        register.seal(EntryKind.DISPOSAL, row.referral_id, run, certificate(review, destroyed, run), at)
+        aggregates.append(
+            {
+                "referral_id": row.referral_id,
+                "osn": row.osn,
+                "referral_level": row.referral_level,
+                "reasons": row.reasons,
+                "mandatory": row.mandatory,
+                "outcome": row.outcome,
+                "referred_at": row.created_at,
+                "closed_at": row.updated_at,
+                "disposed_at": at,
+                "run": run,
+                "local_recommendations": by_level.get("local", 0),
+                "national_recommendations": by_level.get("national", 0),
+                "audit_events": destroyed.audit_events,
+                "notifications": destroyed.notifications,
+                "access_log": destroyed.access_log,
+            }
+        )
+    return aggregates
 
 
 async def _counts(connection: AsyncConnection, table: Any, ids: Sequence[str]) -> dict[str, int]:

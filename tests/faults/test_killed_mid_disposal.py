@@ -14,7 +14,7 @@ from temporalio.api.enums.v1 import EventType
 
 from benchmarks.closed_reviews import EVENTS_PER_REVIEW, write_closed_reviews
 from peer_review.domain.register import EntryKind
-from peer_review.domain.retention import DEFAULT_BATCH_SIZE, RetentionRequest
+from peer_review.domain.retention import RetentionRequest
 from peer_review.records.retention import verify_all
 from peer_review.records.schema import disposed_reviews, referrals, retention_register
 from peer_review.records.store import RecordsStore
@@ -23,8 +23,9 @@ from tests.faults.conftest import Launch, StoreOpener
 from tests.helpers import chain_key, chain_keys
 from tests.helpers.stack import time_limit
 
-# Enough batches that the kill lands with most of the work still to do.
-REVIEWS = 12 * DEFAULT_BATCH_SIZE
+# Few, large batches, so that each takes long enough for the kill to land inside one, with most of the work to do.
+BATCH = 800
+REVIEWS = 3 * BATCH
 # A batch on the killed worker is tried again once its heartbeat timeout (20 s) has passed; allow a margin.
 RECOVERY = 180.0
 
@@ -53,7 +54,9 @@ async def test_a_worker_killed_mid_disposal_is_replaced_and_nothing_is_lost_or_c
     ids = await write_closed_reviews(store, REVIEWS, closed_at=closed_at, key=chain_key())
     reviews = await stack.client()
     run_id = f"retention-fault-{uuid.uuid4().hex[:8]}"
-    running = asyncio.ensure_future(run_retention(reviews.system, stack.settings, RetentionRequest(), run_id))
+    running = asyncio.ensure_future(
+        run_retention(reviews.system, stack.settings, RetentionRequest(batch_size=BATCH), run_id)
+    )
 
     began = time.monotonic()
     while await certificates(store) == 0:  # the first batch has committed
