@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from peer_review.domain.audit_chain import GENESIS, ChainKey, event_mac
 from peer_review.domain.models import AuditEvent, Referral, Status
@@ -20,44 +21,47 @@ from peer_review.records.store import RecordsStore
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "referral-complex-issue.json"
 ROWS_PER_INSERT = 500
 
-_STEPS: tuple[tuple[str, str, Status | None, Status | None, str | None], ...] = (
-    ("system", "referred", None, Status.REFERRED, None),
-    ("system", "triage", Status.REFERRED, Status.TRIAGE, None),
-    ("system", "triaged", Status.TRIAGE, Status.AWAITING_CHAIR_DECISION, "discretionary"),
-    ("S300", "withdraw", Status.AWAITING_CHAIR_DECISION, Status.CLOSED, "Resolved locally"),
-    ("system", "notification_sent", None, None, "closure notice to S300"),
+# The fields of each event but its number and time; `proven_by` as the operator CLI proves a person.
+_STEPS: tuple[dict[str, Any], ...] = (
+    {"actor": "system", "action": "referred", "from_status": None, "to_status": Status.REFERRED},
+    {"actor": "system", "action": "triage", "from_status": Status.REFERRED, "to_status": Status.TRIAGE},
+    {
+        "actor": "system",
+        "action": "triaged",
+        "from_status": Status.TRIAGE,
+        "to_status": Status.AWAITING_CHAIR_DECISION,
+        "detail": "discretionary",
+    },
+    {
+        "actor": "S300",
+        "action": "withdraw",
+        "from_status": Status.AWAITING_CHAIR_DECISION,
+        "to_status": Status.CLOSED,
+        "detail": "Resolved locally",
+        "proven_by": "operator bench for S300",
+    },
+    {
+        "actor": "system",
+        "action": "notification_sent",
+        "from_status": None,
+        "to_status": None,
+        "detail": "closure notice to S300",
+    },
 )
 EVENTS_PER_REVIEW = len(_STEPS)
 
 
 def _events(referral_id: str, closed_at: datetime, key: ChainKey) -> list[dict[str, object]]:
+    """The review's audit rows, one minute apart up to `closed_at`, chained and sealed as the records store does."""
     rows: list[dict[str, object]] = []
     previous = GENESIS
-    for seq, (actor, action, from_status, to_status, detail) in enumerate(_STEPS, start=1):
-        at = closed_at - timedelta(minutes=len(_STEPS) - seq)
-        proven_by = None if actor == "system" else f"operator bench for {actor}"
-        event = AuditEvent(
-            seq=seq,
-            at=at,
-            actor=actor,
-            action=action,
-            from_status=from_status,
-            to_status=to_status,
-            detail=detail,
-            proven_by=proven_by,
-        )
+    for seq, step in enumerate(_STEPS, start=1):
+        event = AuditEvent(seq=seq, at=closed_at - timedelta(minutes=len(_STEPS) - seq), **step)
         digest = event_mac(key.secret, referral_id, event, previous)
         rows.append(
             {
                 "referral_id": referral_id,
-                "seq": seq,
-                "at": at,
-                "actor": actor,
-                "action": action,
-                "from_status": from_status.value if from_status else None,
-                "to_status": to_status.value if to_status else None,
-                "detail": detail,
-                "proven_by": proven_by,
+                **event.model_dump(mode="python"),
                 "previous_hash": previous,
                 "hash": digest,
                 "key_id": key.id,
