@@ -50,6 +50,12 @@ async def _launch(tmp_path: Path) -> AsyncIterator[Launch]:
 
 
 @pytest.fixture
+async def stack(launch: Launch) -> Stack:
+    """The scenario's server and worker process, started with the scenario's default settings."""
+    return await launch()
+
+
+@pytest.fixture
 async def open_store() -> AsyncIterator[StoreOpener]:
     """The test's own reader of the records database the worker writes."""
     opened: list[RecordsStore] = []

@@ -6,10 +6,10 @@ import asyncio
 
 from peer_review.domain.models import ChairDecision, Outcome, Referral, Status, StatusView
 from peer_review.temporal.client import ActionRejected, PeerReviewClient, ReferResult
-from tests.faults.conftest import Launch, StoreOpener
+from tests.faults.conftest import StoreOpener
 from tests.helpers import triaged
 from tests.helpers.reviews import assert_all_recorded, each, finished, full_path, is_mandatory, referrals, take_steps
-from tests.helpers.stack import review_count, time_limit
+from tests.helpers.stack import Stack, review_count, time_limit
 
 STARTS = 5  # concurrent starts of each referral
 VISIBILITY_WAIT = 30.0  # list results are eventually consistent
@@ -44,9 +44,8 @@ async def count_reviews(reviews: PeerReviewClient, expected: int) -> int:
 
 @time_limit(300)
 async def test_duplicate_starts_give_one_review_and_duplicate_decisions_apply_once(
-    launch: Launch, open_store: StoreOpener
+    stack: Stack, open_store: StoreOpener
 ) -> None:
-    stack = await launch()
     reviews = await stack.client()
     batch = referrals(review_count())
 

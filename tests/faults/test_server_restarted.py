@@ -9,7 +9,7 @@ import signal
 from peer_review.domain.models import Outcome, Referral, Status, StatusView
 from peer_review.records.store import RecordsStore
 from peer_review.temporal.client import PeerReviewClient
-from tests.faults.conftest import Launch, StoreOpener
+from tests.faults.conftest import StoreOpener
 from tests.helpers.reviews import (
     Step,
     assert_all_recorded,
@@ -60,9 +60,8 @@ async def restart(
 
 @time_limit(360)
 async def test_reviews_survive_a_server_stop_and_a_crash_and_decisions_go_on(
-    launch: Launch, open_store: StoreOpener
+    stack: Stack, open_store: StoreOpener
 ) -> None:
-    stack = await launch()
     reviews = await stack.client()
     store = open_store(stack)
     batch = referrals(review_count())
