@@ -7,6 +7,8 @@ the `chair_decision` signal). Every start, update and signal must carry proof of
 worker's interceptor (peer_review.temporal.proof_checks) before any handler runs. A proven person's request is
 judged in its handler, so that a refusal enters history and the record; validators refuse before history only
 what has no proof, or what would be refused once the review's daily allowance of recorded refusals is spent.
+Beside it: review_checks.py (what a request must pass besides who may act), review_deadlines.py (what the deadline
+watch asks of a review), review_notices.py (who hears what), recommendation_starts.py (tracking at sign-off).
 """
 
 from __future__ import annotations
@@ -15,26 +17,20 @@ from collections.abc import Sequence
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import SearchAttributeUpdate, WorkflowIDReusePolicy
-from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
-from temporalio.workflow import ParentClosePolicy
+from temporalio.common import SearchAttributeUpdate
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from pydantic import ValidationError
 
-    from peer_review.domain.deadlines import AlarmKind, Wait, escalation_recipients, reminder_recipients, start_wait
-    from peer_review.domain.findings import findings_problems
+    from peer_review.domain.deadlines import AlarmKind, Wait, start_wait
     from peer_review.domain.lifecycle import (
         WAITING_STATUSES,
         ActionName,
         Rejection,
-        RejectionKind,
         after_reason_added,
         chair_stands_aside,
         check_action,
-        check_reviewer,
-        check_reviewer_is_independent,
-        contact_changes,
         next_status,
         relations_of,
         stage_of,
@@ -47,33 +43,37 @@ with workflow.unsafe.imports_passed_through():
         Findings,
         FindingsSubmission,
         Outcome,
-        OwnerLookup,
         Priority,
         Reason,
         ReasonAddition,
-        RecommendationInput,
-        RecommendationLevel,
         ReviewContacts,
         ReviewerAssignment,
         ReviewInput,
         Rework,
-        Staff,
         StaffLookup,
         Status,
         StatusView,
         Withdrawal,
-        recommendation_id,
-        recommendation_workflow_id,
     )
     from peer_review.domain.notices import Step
-    from peer_review.domain.recommendations import policy_for
     from peer_review.domain.triage import triage
     from peer_review.temporal import metrics
     from peer_review.temporal import search_attributes as sa
-    from peer_review.temporal.names import FIND_STAFF, RECOMMENDATION_WORKFLOW, RESOLVE_CONTACTS, RESOLVE_OWNERS
+    from peer_review.temporal.names import FIND_STAFF, RESOLVE_CONTACTS
 
 from workflows.deadline_watch import watch_deadline
 from workflows.human_actions import HumanActions, action_update, proven_by, rejected
+from workflows.recommendation_starts import start_tracking
+from workflows.review_checks import (
+    check_findings,
+    check_independent,
+    check_new_reason,
+    check_owners,
+    check_rationale,
+    check_reviewer_found,
+)
+from workflows.review_deadlines import raise_alarm, refreshed_contacts
+from workflows.review_notices import ReviewNotices
 from workflows.side_effects import LOOKUP_DEADLINE, SYSTEM, ReviewRecordKeeper, count, look_up
 
 
@@ -94,10 +94,11 @@ class PeerReviewWorkflow(HumanActions[ActionName, Status]):
         self._findings: Findings | None = None
         # Reasons that came to light during the review; the referral's own reasons never change.
         self._added_reasons: list[Reason] = []
-        # Who reads for the owners of the findings' local recommendations (told at closure).
-        self._local_owner_contacts: list[str] = []
         self._wait: Wait[Status] | None = None
         self._records: ReviewRecordKeeper = ReviewRecordKeeper(review, view=self._view, findings=lambda: self._findings)
+        self._notices = ReviewNotices(
+            review.referral, self._records, contacts=lambda: self._contacts, reviewer=lambda: self._reviewer
+        )
 
     @workflow.run
     async def run(self, review: ReviewInput) -> StatusView:
@@ -124,23 +125,24 @@ class PeerReviewWorkflow(HumanActions[ActionName, Status]):
             count(metrics.REVIEWS_STARTED, reason=reason.value, level=referral.referral_level.value)
         decision = triage(referral)
         self._mandatory, self._priority = decision.mandatory, decision.priority
-        self._escalate_directory_gaps(self._contacts)
+        self._records.escalate_directory_gaps(self._contacts)
         mandatory = [sa.MANDATORY.value_set(decision.mandatory)]
         priority = f"priority {decision.priority}"
         if decision.mandatory:
             # Suicide-related reviews are mandatory: no Chair decision, straight to finding a reviewer.
             self._move(SYSTEM, "triaged_mandatory", Status.AWAITING_REVIEWER, priority, attributes=mandatory)
-            self._records.notify(self._contacts.chair, Step.MANDATORY_STARTED)
-            self._records.notify_all(self._contacts.focal_points, Step.REVIEWER_NEEDED)
+            self._notices.chair(Step.MANDATORY_STARTED)
+            self._notices.focal_points(Step.REVIEWER_NEEDED)
         else:
             self._move(SYSTEM, "triaged", Status.AWAITING_CHAIR_DECISION, priority, attributes=mandatory)
-            self._records.notify(self._contacts.chair, Step.DECISION_NEEDED)
+            self._notices.chair(Step.DECISION_NEEDED)
         while self._status is not Status.CLOSED:
             await self._watch_deadline()
         # Let any update that is mid-way finish, then flush every notification and record before closing.
         await workflow.wait_condition(workflow.all_handlers_finished)
         if self._outcome is Outcome.COMPLETED:
-            await self._track_recommendations()
+            assert self._findings is not None
+            await start_tracking(self._referral, self._policy, self._findings, self._records)
         await self._records.finish()
         return self._view()
 
@@ -155,59 +157,13 @@ class PeerReviewWorkflow(HumanActions[ActionName, Status]):
             alarm=self._raise_alarm,
         )
 
-    async def _track_recommendations(self) -> None:
-        """Each recommendation of the signed-off findings becomes a tracked item with a workflow of its own. The
-        review only starts them and closes at once: they outlive it (ParentClosePolicy.ABANDON) and it never waits
-        for them. One id per recommendation, so a start that was already made is never made twice."""
-        assert self._findings is not None
-        referral_id = self._referral.referral_id
-        for position, item in enumerate(self._findings.recommendations, start=1):
-            tracked = recommendation_id(referral_id, position)
-            try:
-                await workflow.start_child_workflow(
-                    RECOMMENDATION_WORKFLOW,
-                    RecommendationInput(
-                        recommendation_id=tracked,
-                        referral_id=referral_id,
-                        position=position,
-                        recommendation=item,
-                        osn=self._referral.osn,
-                        policy=policy_for(item.level, self._policy),
-                    ),
-                    id=recommendation_workflow_id(tracked),
-                    parent_close_policy=ParentClosePolicy.ABANDON,
-                    id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                )
-            except WorkflowAlreadyStartedError:
-                self._records.note("recommendation_tracked", f"{tracked} (already tracked)")
-                continue
-            self._records.note("recommendation_tracked", tracked)
-
     async def _refresh_contacts(self) -> None:
         assert self._contacts is not None
-        try:
-            contacts = await look_up(RESOLVE_CONTACTS, self._referral, ReviewContacts, deadline=LOOKUP_DEADLINE)
-        except ApplicationError:
-            # The directory is down: keep who we had, so deadlines and alarms are not held up; the next move or
-            # alarm looks again.
-            return
-        changes = contact_changes(self._contacts, contacts)
-        if changes:
-            self._contacts = contacts
-            self._records.note("contacts_changed", "; ".join(changes))
+        self._contacts = await refreshed_contacts(self._referral, self._contacts, self._records)
 
     def _raise_alarm(self, wait: Wait[Status], kind: AlarmKind) -> None:
         assert self._contacts is not None
-        self._wait = wait.after(kind)
-        due = f"{wait.status.value} was due {wait.due_at:%Y-%m-%d %H:%M} UTC"
-        if kind is AlarmKind.REMINDER:
-            self._records.note("reminder", due)
-            self._records.notify_all(reminder_recipients(wait.status, self._contacts, self._reviewer), Step.REMINDER)
-            return
-        workflow.upsert_search_attributes([sa.OVERDUE.value_set(True)])
-        count(metrics.OVERDUE, status=wait.status.value)
-        self._records.note("escalated", f"overdue ({self._wait.escalations}): {due}")
-        self._records.notify_all(escalation_recipients(self._contacts, self._wait.escalations), Step.ESCALATION)
+        self._wait = raise_alarm(wait, kind, contacts=self._contacts, reviewer=self._reviewer, records=self._records)
 
     # --- Queries (the audit trail's is HumanActions') and the Chair's decision as a signal ---------------
 
@@ -220,7 +176,7 @@ class PeerReviewWorkflow(HumanActions[ActionName, Status]):
         """Fire-and-forget decision for integrations: same checks, and a refusal is kept in the audit trail."""
         action = ActionName.APPROVE if decision.decision == "approve" else ActionName.DECLINE
         payload = Decision(actor=decision.actor, rationale=decision.rationale)
-        checks = [lambda: self._check_rationale(payload)] if action is ActionName.DECLINE else []
+        checks = [lambda: check_rationale(payload)] if action is ActionName.DECLINE else []
         try:
             await self.judge(action, payload, *checks)
         except ApplicationError:
@@ -236,7 +192,7 @@ class PeerReviewWorkflow(HumanActions[ActionName, Status]):
         count(metrics.DECISIONS, decision="approve")
         self._apply(action, decision.actor, decision.rationale)
         self._records.notify(self._referral.referred_by, Step.REFERRAL_APPROVED)
-        self._notify_chair(Step.REVIEWER_NEEDED)
+        self._notices.chair(Step.REVIEWER_NEEDED)
         return self._view()
 
     async def _decline(self, action: ActionName, decision: Decision) -> StatusView:
@@ -247,7 +203,9 @@ class PeerReviewWorkflow(HumanActions[ActionName, Status]):
 
     async def _assign_reviewer(self, action: ActionName, assignment: ReviewerAssignment) -> StatusView:
         lookup = await look_up(FIND_STAFF, assignment.reviewer, StaffLookup, deadline=LOOKUP_DEADLINE)
-        self.judge_again(action, assignment, lambda: self._check_reviewer(lookup.staff, assignment.reviewer))
+        self.judge_again(
+            action, assignment, lambda: check_reviewer_found(lookup.staff, assignment.reviewer, self._referral)
+        )
         self._reviewer = assignment.reviewer
         self._apply(action, assignment.actor, f"reviewer {assignment.reviewer}")
         self._records.notify(assignment.reviewer, Step.REVIEWER_ASSIGNED)
@@ -255,29 +213,29 @@ class PeerReviewWorkflow(HumanActions[ActionName, Status]):
 
     async def _submit_findings(self, action: ActionName, submission: FindingsSubmission) -> StatusView:
         with self._refusal_recorded(action, submission.actor):
-            owners = await self._check_owners(submission.findings)
+            owners = await check_owners(submission.findings)
         # The review may have gained a reason while the directory answered.
         self.judge_again(action, submission, lambda: self._check_findings(submission))
         self._findings = submission.findings
-        self._local_owner_contacts = owners
+        self._notices.local_owner_contacts = owners
         contentious = submission.findings.contentious
         detail = "contentious: legal clearance needed" if contentious else None
         self._apply(action, submission.actor, detail, contentious=contentious)
         if contentious:
-            self._records.notify_all(self._contacts.focal_points if self._contacts else [], Step.CLEARANCE_NEEDED)
+            self._notices.focal_points(Step.CLEARANCE_NEEDED)
         else:
-            self._notify_chair(Step.SIGN_OFF_NEEDED)
+            self._notices.chair(Step.SIGN_OFF_NEEDED)
         return self._view()
 
     async def _clear(self, action: ActionName, clearance: Decision) -> StatusView:
         self._apply(action, clearance.actor, clearance.rationale)
-        self._notify_chair(Step.SIGN_OFF_NEEDED)
+        self._notices.chair(Step.SIGN_OFF_NEEDED)
         return self._view()
 
     async def _sign_off(self, action: ActionName, sign_off: Decision) -> StatusView:
         self._apply(action, sign_off.actor, sign_off.rationale)
-        self._notify_closed()
-        self._notify_local_feedback()
+        self._notices.closed()
+        self._notices.local_feedback()
         return self._view()
 
     async def _return_for_rework(self, action: ActionName, rework: Rework) -> StatusView:
@@ -287,7 +245,7 @@ class PeerReviewWorkflow(HumanActions[ActionName, Status]):
 
     async def _withdraw(self, action: ActionName, withdrawal: Withdrawal) -> StatusView:
         self._apply(action, withdrawal.actor, withdrawal.reason)
-        self._notify_closed()
+        self._notices.closed()
         return self._view()
 
     async def _add_reason(self, action: ActionName, addition: ReasonAddition) -> StatusView:
@@ -311,8 +269,8 @@ class PeerReviewWorkflow(HumanActions[ActionName, Status]):
             workflow.upsert_search_attributes(attributes)
         if decision.mandatory and not was_mandatory:
             self._records.note("made_mandatory", f"priority {decision.priority}")
-            self._notify_chair(Step.MADE_MANDATORY)
-            self._records.notify_all(self._contacts.focal_points if self._contacts else [], Step.MADE_MANDATORY)
+            self._notices.chair(Step.MADE_MANDATORY)
+            self._notices.focal_points(Step.MADE_MANDATORY)
         return self._view()
 
     # --- Judging a request ------------------------------------------------------------------------------
@@ -334,57 +292,19 @@ class PeerReviewWorkflow(HumanActions[ActionName, Status]):
         except Rejection as rejection:
             raise rejected(rejection) from None
 
+    # The validators' checks (workflows/review_checks.py), on what the review knows now.
+
     def _check_rationale(self, decision: Decision) -> None:
-        if not decision.rationale:
-            raise rejected(Rejection(RejectionKind.INVALID_INPUT, "rationale: a decline needs a rationale"))
+        check_rationale(decision)
 
     def _check_independent(self, assignment: ReviewerAssignment) -> None:
-        try:
-            check_reviewer_is_independent(assignment.reviewer, self._referral)
-        except Rejection as rejection:
-            raise rejected(rejection) from None
-
-    def _check_reviewer(self, staff: Staff | None, reviewer: str) -> None:
-        try:
-            check_reviewer(staff, reviewer, self._referral)
-        except Rejection as rejection:
-            raise rejected(rejection) from None
+        check_independent(assignment.reviewer, self._referral)
 
     def _check_new_reason(self, addition: ReasonAddition) -> None:
-        if addition.reason in self._reasons:
-            message = f"reason: {addition.reason.value} is already a reason for this review"
-            raise rejected(Rejection(RejectionKind.INVALID_INPUT, message))
-        if addition.reason is Reason.OTHER and not addition.detail:
-            raise rejected(Rejection(RejectionKind.INVALID_INPUT, "detail: required when the reason is 'other'"))
+        check_new_reason(addition, self._reasons)
 
     def _check_findings(self, submission: FindingsSubmission) -> None:
-        problems = findings_problems(
-            submission.findings,
-            journey_stages=self._policy.journey_stages,
-            issues_raised=self._referral.issues_raised,
-            reasons=self._reasons,
-            themes=self._policy.themes,
-        )
-        if problems:
-            raise rejected(Rejection(RejectionKind.INVALID_INPUT, "; ".join(problems)))
-
-    async def _check_owners(self, findings: Findings) -> list[str]:
-        """Every recommendation's owner must be a staff or team id in the directory (a look-up, so an activity).
-
-        Returns who reads for the owners of the local recommendations.
-        """
-        if not findings.recommendations:
-            return []
-        lookup = await look_up(RESOLVE_OWNERS, [r.owner for r in findings.recommendations], OwnerLookup)
-        problems = [
-            f"recommendations.{position}.owner: {item.owner} is not a staff or team id in the directory"
-            for position, item in enumerate(findings.recommendations, start=1)
-            if item.owner in lookup.unknown
-        ]
-        if problems:
-            raise rejected(Rejection(RejectionKind.INVALID_INPUT, "; ".join(problems)))
-        local = [r.owner for r in findings.recommendations if r.level is RecommendationLevel.LOCAL]
-        return list(dict.fromkeys(c for owner in local for c in lookup.contacts.get(owner, [])))
+        check_findings(submission.findings, referral=self._referral, policy=self._policy, reasons=self._reasons)
 
     # --- The updates: one per row of peer_review.domain.actions, each with its validator -----------------
 
@@ -459,27 +379,3 @@ class PeerReviewWorkflow(HumanActions[ActionName, Status]):
             journey_stages=list(self._policy.journey_stages),
             referred_by=self._referral.referred_by,
         )
-
-    def _notify_chair(self, step: Step) -> None:
-        self._records.notify(self._contacts.chair if self._contacts else None, step)
-
-    def _notify_closed(self) -> None:
-        self._records.notify(self._referral.referred_by, Step.REVIEW_CLOSED)
-        self._records.notify(self._reviewer, Step.REVIEW_CLOSED)
-
-    def _notify_local_feedback(self) -> None:
-        """The site whose practice was reviewed learns where to read the outcome and its local recommendations."""
-        told = {self._referral.referred_by, self._reviewer}
-        site = self._contacts.site_contacts if self._contacts else []
-        recipients = [c for c in dict.fromkeys([*site, *self._local_owner_contacts]) if c not in told]
-        self._records.notify_all(recipients, Step.LOCAL_FEEDBACK)
-
-    def _escalate_directory_gaps(self, contacts: ReviewContacts) -> None:
-        """A review always starts (a mandatory one is never refused); what the directory lacks is audited and
-        escalated to the Focal Point and the national leads, who make sure the review still moves on."""
-        gaps = self._records.note_directory_gaps(contacts)
-        if gaps:
-            recipients = list(dict.fromkeys([*contacts.focal_points, *contacts.national_leads]))
-            told = ", ".join(recipients) or "nobody (no Focal Point or national lead is listed)"
-            self._records.note("escalated", f"directory gap escalated to {told}")
-            self._records.notify_all(recipients, Step.DIRECTORY_GAP)

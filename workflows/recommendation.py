@@ -1,9 +1,9 @@
 """RecommendationWorkflow: one durable workflow per recommendation of signed-off findings, from `proposed` to
 `verified` (or `not_accepted`).
 
-Started by the review at sign-off (workflows/peer_review.py), which never waits for it. Orchestration only: what
-is allowed comes from the table in peer_review.domain.recommendations; side effects (directory look-ups, the
-hash-chained record, notifications) go through workflows/side_effects.py, deadlines through
+Started by the review at sign-off (workflows/recommendation_starts.py), which never waits for it. Orchestration
+only: what is allowed comes from the table in peer_review.domain.recommendations; side effects (directory look-ups,
+the hash-chained record, notifications) go through workflows/side_effects.py, deadlines through
 workflows/deadline_watch.py, exactly as for reviews. Every action is an update carrying proof of the acting person
 (checked by the worker's interceptor); a proven person's refusal is recorded.
 """

@@ -323,8 +323,10 @@ class ReviewRecordKeeper(RecordKeeper[RecordBatch]):
     def _batch_written(self, batch: RecordBatch) -> None:
         self._recorded_findings = batch.findings or self._recorded_findings
 
-    def note_directory_gaps(self, contacts: ReviewContacts) -> list[str]:
-        """Audit what the directory lacks for this review; returns the gaps found."""
+    def escalate_directory_gaps(self, contacts: ReviewContacts) -> None:
+        """Audit what the directory lacks for this review. A review always starts (a mandatory one is never
+        refused); any gap is escalated to the Focal Point and the national leads, who make sure the review still
+        moves on."""
         gaps = []
         if not contacts.referrer_known:
             gaps.append("referrer is not in the staff directory")
@@ -332,4 +334,8 @@ class ReviewRecordKeeper(RecordKeeper[RecordBatch]):
             gaps.append(f"no OSN Chair listed for {self._referral.osn}")
         for gap in gaps:
             self.note("directory_warning", gap)
-        return gaps
+        if gaps:
+            recipients = list(dict.fromkeys([*contacts.focal_points, *contacts.national_leads]))
+            told = ", ".join(recipients) or "nobody (no Focal Point or national lead is listed)"
+            self.note("escalated", f"directory gap escalated to {told}")
+            self.notify_all(recipients, Step.DIRECTORY_GAP)
