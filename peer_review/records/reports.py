@@ -7,12 +7,15 @@ For a period (from one date to another, both included):
 - recommendations by status, how many are overdue, and the median time from recording to implementation;
 - recommendations by theme and month.
 
-Percentiles are nearest-rank (the value at rank ceil(p·n) of n, ordered), computed in SQL with window functions so
-the same query runs on SQLite and PostgreSQL. Only time differences and month labels differ between the two.
+Percentiles are nearest-rank (the value at rank ceil(p·n) of n, ordered), computed in SQL: the value at that rank,
+read in order from an index, the same statement on SQLite and PostgreSQL. Only time differences and month labels
+differ between the two. The report's independent statements run side by side, each on a connection of its own.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
@@ -130,44 +133,81 @@ class Dialect:
         return (func.julianday(later) - func.julianday(earlier)) * DAY_SECONDS
 
 
+Rows = Callable[[Query | Compound], Awaitable[list[Any]]]
+
+
 async def report(store: RecordsStore, start: date, end: date, by: GroupBy = GroupBy.MONTH) -> Report:
     period = Period(start, end)
     dialect = Dialect(store.engine.dialect.name)
     found = Report(start=start, end=end, by=by)
-    async with store.engine.connect() as connection:
 
-        async def rows(query: Query | Compound) -> list[Any]:
+    async def rows(query: Query | Compound) -> list[Any]:
+        # A connection per statement, so the statements below are read side by side (SQLite readers too, in WAL).
+        async with store.engine.connect() as connection:
             return list((await connection.execute(query)).all())
 
-        if by in (GroupBy.STAGE, GroupBy.THEME):
-            if by is GroupBy.STAGE:
-                found.stages_not_followed = [StagesNotFollowed(**r._mapping) for r in await rows(_stages(period))]
-            else:
-                found.themes = [ThemeCount(**r._mapping) for r in await rows(_themes(period, dialect))]
-            return found
-        referred = _summed([_counts(await rows(query), by) for query in _referred(period, dialect, by)])
-        closed = _summed([_counts(await rows(query), by) for query in _closed(period, dialect, by)])
-        found.reviews = [
-            ReviewCount(group=group, referred=referred.get(group, 0), closed=closed.get(group, 0))
-            for group in sorted(referred.keys() | closed.keys())
-        ]
-        stays = await rows(_stays(period))
-        ranks = {(r.status, r.percent): r.value for r in await rows(_stay_percentiles(period, stays))} if stays else {}
-        found.time_in_status = [
-            TimeInStatus(
-                status=status, moves=n, median_days=_days(ranks[status, 50]), p90_days=_days(ranks[status, 90])
-            )
-            for status, n in stays
-        ]
-        found.stages_not_followed = [StagesNotFollowed(**r._mapping) for r in await rows(_stages(period))]
-        found.recommendations = [RecommendationCount(**r._mapping) for r in await rows(_recommendations(period))]
-        implemented, took = _implementation_times(period, dialect)
-        n = (await rows(select(func.count()).select_from(implemented.subquery())))[0][0]
-        if n:
-            median = (await rows(_nearest_rank(implemented, took, 50, n)))[0][0]
-            found.median_days_to_implementation = _days(median)
+    if by is GroupBy.STAGE:
+        found.stages_not_followed = await _stages_found(rows, period)
+    elif by is GroupBy.THEME:
         found.themes = [ThemeCount(**r._mapping) for r in await rows(_themes(period, dialect))]
+    else:
+        (
+            found.reviews,
+            found.time_in_status,
+            found.stages_not_followed,
+            found.recommendations,
+            found.median_days_to_implementation,
+            found.themes,
+        ) = await asyncio.gather(
+            _review_counts(rows, period, dialect, by),
+            _time_in_status(rows, period),
+            _stages_found(rows, period),
+            _recommendation_counts(rows, period),
+            _median_days_to_implementation(rows, period, dialect),
+            _theme_counts(rows, period, dialect),
+        )
     return found
+
+
+async def _review_counts(rows: Rows, period: Period, dialect: Dialect, by: GroupBy) -> list[ReviewCount]:
+    referred_queries, closed_queries = _referred(period, dialect, by), _closed(period, dialect, by)
+    found = await asyncio.gather(*(rows(query) for query in (*referred_queries, *closed_queries)))
+    counts = [_counts(part, by) for part in found]
+    referred = _summed(counts[: len(referred_queries)])
+    closed = _summed(counts[len(referred_queries) :])
+    return [
+        ReviewCount(group=group, referred=referred.get(group, 0), closed=closed.get(group, 0))
+        for group in sorted(referred.keys() | closed.keys())
+    ]
+
+
+async def _time_in_status(rows: Rows, period: Period) -> list[TimeInStatus]:
+    stays = await rows(_stays(period))
+    ranks = {(r.status, r.percent): r.value for r in await rows(_stay_percentiles(period, stays))} if stays else {}
+    return [
+        TimeInStatus(status=status, moves=n, median_days=_days(ranks[status, 50]), p90_days=_days(ranks[status, 90]))
+        for status, n in stays
+    ]
+
+
+async def _stages_found(rows: Rows, period: Period) -> list[StagesNotFollowed]:
+    return [StagesNotFollowed(**r._mapping) for r in await rows(_stages(period))]
+
+
+async def _recommendation_counts(rows: Rows, period: Period) -> list[RecommendationCount]:
+    return [RecommendationCount(**r._mapping) for r in await rows(_recommendations(period))]
+
+
+async def _median_days_to_implementation(rows: Rows, period: Period, dialect: Dialect) -> float | None:
+    implemented, took = _implementation_times(period, dialect)
+    n = (await rows(select(func.count()).select_from(implemented.subquery())))[0][0]
+    if not n:
+        return None
+    return _days((await rows(_nearest_rank(implemented, took, 50, n)))[0][0])
+
+
+async def _theme_counts(rows: Rows, period: Period, dialect: Dialect) -> list[ThemeCount]:
+    return [ThemeCount(**r._mapping) for r in await rows(_themes(period, dialect))]
 
 
 def _days(seconds: float | None) -> float:

@@ -162,6 +162,8 @@ status_spans = Table(
     Column("left_at", DateTime(timezone=True), nullable=False),
     Column("seconds", Float, nullable=False),
     Index("ix_status_spans_status_seconds", "status", "seconds", "entered_at"),
+    # How many stays of each status a period holds, read from the period's range alone.
+    Index("ix_status_spans_status_entered", "status", "entered_at"),
 )
 
 notifications = Table(
