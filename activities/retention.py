@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from temporalio import activity
 
 from activities.heartbeats import beating
@@ -42,10 +44,8 @@ class RetentionActivities:
         async with beating(HEARTBEAT_EVERY_SECONDS):
             disposed = await retention.dispose_batch(
                 self.store,
+                batch,
                 cutoff=retention_cutoff(batch.now, self.years),
-                run=batch.run,
-                at=batch.now,
-                limit=batch.limit,
                 chain_key=self.chain_key,
                 chain_keys=self.chain_keys,
             )
@@ -60,10 +60,6 @@ class RetentionActivities:
             dry_run=False,
             now=summary.now,
             cutoff=retention_cutoff(summary.now, self.years),
-            reviews=counts.reviews,
-            audit_events=counts.audit_events,
-            notifications=counts.notifications,
-            access_log=counts.access_log,
-            recommendations=counts.recommendations,
             batches=summary.batches,
+            **asdict(counts),
         )

@@ -33,7 +33,7 @@ from peer_review.domain.register import (
     entry_mac,
     verify_register,
 )
-from peer_review.domain.retention import SETTLED_RECOMMENDATION_STATUSES
+from peer_review.domain.retention import SETTLED_RECOMMENDATION_STATUSES, DisposalBatch
 from peer_review.records.schema import (
     access_log,
     audit_events,
@@ -239,22 +239,21 @@ async def disposable(store: RecordsStore, cutoff: datetime, limit: int) -> tuple
 
 async def dispose_batch(
     store: RecordsStore,
+    batch: DisposalBatch,
     *,
     cutoff: datetime,
-    run: str,
-    at: datetime,
-    limit: int,
     chain_key: ChainKey,
     chain_keys: Mapping[str, bytes],
 ) -> int:
-    """Dispose of up to `limit` reviews past retention in one transaction; returns how many (0: none left)."""
+    """Dispose of up to `batch.limit` reviews past retention (closed before `cutoff`) in one transaction, certified
+    as of `batch.now` by `batch.run`; returns how many (0: none left)."""
     async with store.transaction() as connection:
         rows = (
             await connection.execute(
                 select(referrals)
                 .where(_past_retention(cutoff))
                 .order_by(referrals.c.updated_at, referrals.c.referral_id)
-                .limit(limit)
+                .limit(batch.limit)
             )
         ).all()
         if not rows:
@@ -269,7 +268,7 @@ async def dispose_batch(
         register = await RegisterWriter.at_end(connection, chain_key)
         # Checking chains and sealing certificates is CPU work: in a thread it never holds the worker's event loop,
         # which also carries decisions, for a whole batch.
-        aggregates = await asyncio.to_thread(_certify, rows, gathered, register, run, at, chain_keys)
+        aggregates = await asyncio.to_thread(_certify, rows, gathered, register, batch.run, batch.now, chain_keys)
         await register.write()
         await connection.execute(disposed_reviews.insert(), aggregates)
         # The certificates are written first: on PostgreSQL the audit rows' trigger lets them go only then.

@@ -12,7 +12,7 @@ import pytest
 from temporalio.client import Client
 
 from peer_review.domain.register import EntryKind
-from peer_review.domain.retention import RetentionRequest
+from peer_review.domain.retention import DisposalBatch, RetentionRequest
 from peer_review.records import retention
 from peer_review.records.store import RecordsStore
 from peer_review.settings import Settings
@@ -105,8 +105,9 @@ async def test_a_crash_mid_disposal_resumes_without_loss_or_double_counting(
         run_id = f"retention-crash-{uuid.uuid4().hex[:8]}"
         now = datetime.now(UTC)
         # The first attempt of a batch committed one disposal, and its worker died before reporting it.
+        first_batch = DisposalBatch(now=now, run=run_id, limit=1)
         committed = await retention.dispose_batch(
-            store, cutoff=now, run=run_id, at=now, limit=1, chain_key=chain_key(), chain_keys=chain_keys()
+            store, first_batch, cutoff=now, chain_key=chain_key(), chain_keys=chain_keys()
         )
         assert committed == 1
         result = await run_retention(client, settings, RetentionRequest(now=now), run_id=run_id)
