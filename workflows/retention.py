@@ -8,13 +8,15 @@ counted twice nor a committed one lost.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
+from typing import TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from peer_review.domain.models import Contract
     from peer_review.domain.retention import (
         Candidates,
         DisposalBatch,
@@ -34,6 +36,24 @@ BATCH_HEARTBEAT_TIMEOUT = timedelta(seconds=20)
 BATCH_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=5))
 
 
+T = TypeVar("T")
+
+
+async def _in_records(
+    activity: str, arg: Contract, result_type: type[T], *, heartbeat_timeout: timedelta | None = None
+) -> T:
+    """One retention activity against the records database, retried until the database answers."""
+    result: T = await workflow.execute_activity(
+        activity,
+        arg,
+        result_type=result_type,
+        start_to_close_timeout=BATCH_TIMEOUT,
+        heartbeat_timeout=heartbeat_timeout,
+        retry_policy=BATCH_RETRY,
+    )
+    return result
+
+
 @workflow.defn(name=RETENTION_WORKFLOW)
 class RetentionWorkflow:
     @workflow.run
@@ -45,7 +65,7 @@ class RetentionWorkflow:
             )
         now = request.now or clock
         run = workflow.info().workflow_id
-        found = await self._candidates(now, request.listed)
+        found = await _in_records(DISPOSAL_CANDIDATES, DisposalQuery(now=now, limit=request.listed), Candidates)
         if request.dry_run:
             workflow.metric_meter().create_counter(metrics.RETENTION_RUNS).add(1, {"outcome": "dry_run"})
             return RetentionResult(
@@ -57,17 +77,12 @@ class RetentionWorkflow:
                 would_dispose=found.referral_ids,
             )
         batches = 0
-        while await self._dispose(DisposalBatch(now=now, run=run, limit=request.batch_size)):
+        batch = DisposalBatch(now=now, run=run, limit=request.batch_size)
+        while await _in_records(DISPOSE_BATCH, batch, int, heartbeat_timeout=BATCH_HEARTBEAT_TIMEOUT):
             batches += 1
             if workflow.info().is_continue_as_new_suggested():
                 workflow.continue_as_new(request.model_copy(update={"now": now}))
-        result: RetentionResult = await workflow.execute_activity(
-            RETENTION_COUNTS,
-            RunSummary(now=now, run=run, batches=batches),
-            result_type=RetentionResult,
-            start_to_close_timeout=BATCH_TIMEOUT,
-            retry_policy=BATCH_RETRY,
-        )
+        result = await _in_records(RETENTION_COUNTS, RunSummary(now=now, run=run, batches=batches), RetentionResult)
         meter = workflow.metric_meter()
         meter.create_counter(metrics.RETENTION_RUNS).add(1, {"outcome": "completed"})
         meter.create_counter(metrics.RETENTION_DISPOSED).add(result.reviews)
@@ -75,24 +90,3 @@ class RetentionWorkflow:
         for kind in ("audit_events", "notifications", "access_log", "recommendations"):
             destroyed.add(getattr(result, kind), {"kind": kind})
         return result
-
-    async def _candidates(self, now: datetime, listed: int) -> Candidates:
-        found: Candidates = await workflow.execute_activity(
-            DISPOSAL_CANDIDATES,
-            DisposalQuery(now=now, limit=listed),
-            result_type=Candidates,
-            start_to_close_timeout=BATCH_TIMEOUT,
-            retry_policy=BATCH_RETRY,
-        )
-        return found
-
-    async def _dispose(self, batch: DisposalBatch) -> int:
-        disposed: int = await workflow.execute_activity(
-            DISPOSE_BATCH,
-            batch,
-            result_type=int,
-            start_to_close_timeout=BATCH_TIMEOUT,
-            heartbeat_timeout=BATCH_HEARTBEAT_TIMEOUT,
-            retry_policy=BATCH_RETRY,
-        )
-        return disposed
