@@ -9,6 +9,8 @@ against the contracts), so no valid input can make a batch fail on a database th
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     Boolean,
     Column,
@@ -30,24 +32,37 @@ metadata = MetaData()
 # A record's id: a referral id (at most 64 characters) or a recommendation id (a referral id and "-R100").
 RECORD_ID_WIDTH = 72
 
+
+def _review_summary() -> list[Column[Any]]:
+    """A review's summary columns: which review, where, at what level, why, whether mandatory and how it ended.
+
+    The referrals row has them, and disposed_reviews keeps them once retention has destroyed that row, so the
+    learning reports count and group a review the same way before and after its disposal. A function, because a
+    Column belongs to one table.
+    """
+    return [
+        Column("referral_id", String(64), primary_key=True),
+        Column("osn", String(64), nullable=False),
+        Column("referral_level", String(16), nullable=False),
+        Column("reasons", String(200), nullable=False),
+        Column("mandatory", Boolean),
+        Column("outcome", String(16)),
+    ]
+
+
 referrals = Table(
     "referrals",
     metadata,
-    Column("referral_id", String(64), primary_key=True),
+    *_review_summary(),
     # Both references find other reviews of the same case or customer (reported at refer, shown to reviewers).
     Column("case_reference", String(64), nullable=False, index=True),
     Column("customer_reference", String(64), index=True),
     # Who referred: the read rule lets a referrer read their own referrals (nullable only for older databases,
     # whose rows get it from their referral when the schema is brought up to date).
     Column("referred_by", String(64), index=True),
-    Column("osn", String(64), nullable=False),
     Column("site", String(200), nullable=False),
-    Column("referral_level", String(16), nullable=False),
-    Column("reasons", String(200), nullable=False),
-    Column("mandatory", Boolean),
     Column("priority", String(16)),
     Column("status", String(32), nullable=False),
-    Column("outcome", String(16)),
     Column("chair", String(64)),
     Column("reviewer", String(64)),
     Column("overdue", Boolean, nullable=False, default=False),
@@ -221,12 +236,7 @@ retention_register = Table(
 disposed_reviews = Table(
     "disposed_reviews",
     metadata,
-    Column("referral_id", String(64), primary_key=True),
-    Column("osn", String(64), nullable=False),
-    Column("referral_level", String(16), nullable=False),
-    Column("reasons", String(200), nullable=False),
-    Column("mandatory", Boolean),
-    Column("outcome", String(16)),
+    *_review_summary(),
     Column("referred_at", DateTime(timezone=True), nullable=False),
     Column("closed_at", DateTime(timezone=True), nullable=False),
     Column("disposed_at", DateTime(timezone=True), nullable=False),
