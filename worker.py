@@ -7,6 +7,7 @@ to finish; whatever is left is handed back to Temporal and retried by another wo
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Sequence
 from contextlib import AsyncExitStack
 from datetime import timedelta
 from functools import partial
@@ -47,8 +48,9 @@ class PeerReviewWorker:
     that is down can hold only its own slots, never the ones a decision or the other side effect needs.
     """
 
-    def __init__(self, *workers: Worker) -> None:
+    def __init__(self, *workers: Worker, on_exit: Sequence[Callable[[], None]] = ()) -> None:
         self.workers = workers
+        self.on_exit = on_exit
         self._running = AsyncExitStack()
 
     async def __aenter__(self) -> PeerReviewWorker:
@@ -60,6 +62,8 @@ class PeerReviewWorker:
         # All stop at once, so running activities get one grace period rather than one per worker in turn.
         await asyncio.gather(*(worker.shutdown() for worker in self.workers))
         await self._running.aclose()
+        for close in self.on_exit:
+            close()
 
 
 # A review's next workflow task goes to the worker that holds it in its cache; if that worker has died, the server
@@ -121,7 +125,7 @@ def build_worker(client: Client, settings: Settings, store: RecordsStore, **tuni
         activities=[notifications.notify],
         graceful_shutdown_timeout=grace,
     )
-    return PeerReviewWorker(decisions, record_keeping, mail)
+    return PeerReviewWorker(decisions, record_keeping, mail, on_exit=[retention.close])
 
 
 def build_replayer(settings: Settings) -> Replayer:

@@ -13,6 +13,7 @@ import asyncio
 import json
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Executor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -80,40 +81,22 @@ def _sealed(row: Any) -> SealedEntry:
     )
 
 
-class RegisterWriter:
-    """Seals entries onto the end of the retention register inside one transaction.
+@dataclass
+class RegisterSealer:
+    """Chains entries onto the end of the retention register in memory: no I/O, so sealing a batch's certificates
+    may happen in another thread or process. `rows` are what the transaction then writes, in one insert."""
 
-    `at_end` reads where the register ends (on PostgreSQL under a lock held to the end of the transaction, so two
-    writers never fork the chain); `seal` chains each entry to the one before it in memory, with no I/O, so it may run
-    in a thread; `write` stores every sealed entry in one statement, one insert per batch rather than per review.
-    """
-
-    def __init__(self, connection: AsyncConnection, chain_key: ChainKey, last: tuple[int, str]) -> None:
-        self.connection = connection
-        self.chain_key = chain_key
-        self._last = last
-        self._unwritten: list[dict[str, Any]] = []
-
-    @classmethod
-    async def at_end(cls, connection: AsyncConnection, chain_key: ChainKey) -> RegisterWriter:
-        if connection.dialect.name == "postgresql":
-            await connection.execute(text(f"SELECT pg_advisory_xact_lock({_REGISTER_LOCK})"))
-        last = (
-            await connection.execute(
-                select(retention_register.c.seq, retention_register.c.hash)
-                .order_by(retention_register.c.seq.desc())
-                .limit(1)
-            )
-        ).first()
-        return cls(connection, chain_key, (last[0], last[1]) if last else (0, GENESIS))
+    chain_key: ChainKey
+    last: tuple[int, str]
+    rows: list[dict[str, Any]] = field(default_factory=list)
 
     def seal(
         self, kind: EntryKind, referral_id: str, actor: str, document: dict[str, Any], at: datetime
     ) -> SealedEntry:
-        seq, previous = self._last[0] + 1, self._last[1]
+        seq, previous = self.last[0] + 1, self.last[1]
         entry = RegisterEntry(seq, at, kind, referral_id, actor, document)
         digest = entry_mac(self.chain_key.secret, entry, previous)
-        self._unwritten.append(
+        self.rows.append(
             {
                 "seq": seq,
                 "at": at,
@@ -126,13 +109,28 @@ class RegisterWriter:
                 "key_id": self.chain_key.id,
             }
         )
-        self._last = (seq, digest)
+        self.last = (seq, digest)
         return SealedEntry(entry, previous, digest, self.chain_key.id)
 
-    async def write(self) -> None:
-        if self._unwritten:
-            await self.connection.execute(retention_register.insert(), self._unwritten)
-            self._unwritten = []
+
+async def open_register(connection: AsyncConnection, chain_key: ChainKey) -> RegisterSealer:
+    """A sealer from where the register ends; on PostgreSQL under a lock held to the end of the transaction, so two
+    writers never fork the chain."""
+    if connection.dialect.name == "postgresql":
+        await connection.execute(text(f"SELECT pg_advisory_xact_lock({_REGISTER_LOCK})"))
+    last = (
+        await connection.execute(
+            select(retention_register.c.seq, retention_register.c.hash)
+            .order_by(retention_register.c.seq.desc())
+            .limit(1)
+        )
+    ).first()
+    return RegisterSealer(chain_key, (last[0], last[1]) if last else (0, GENESIS))
+
+
+async def write_register(connection: AsyncConnection, sealer: RegisterSealer) -> None:
+    if sealer.rows:
+        await connection.execute(retention_register.insert(), sealer.rows)
 
 
 async def register_entries(store: RecordsStore, referral_id: str | None = None) -> list[SealedEntry]:
@@ -185,9 +183,9 @@ async def change_hold(
         await connection.execute(referrals.update().where(referrals.c.referral_id == referral_id).values(held=hold))
         kind = EntryKind.HOLD if hold else EntryKind.RELEASE
         document = {"reason": reason, "proven_by": proven_by}
-        register = await RegisterWriter.at_end(connection, chain_key)
+        register = await open_register(connection, chain_key)
         entry = register.seal(kind, referral_id, actor, document, at)
-        await register.write()
+        await write_register(connection, register)
     return HoldChange(referral_id, hold, entry)
 
 
@@ -244,6 +242,7 @@ async def dispose_batch(
     cutoff: datetime,
     chain_key: ChainKey,
     chain_keys: Mapping[str, bytes],
+    certifier: Executor | None = None,
 ) -> int:
     """Dispose of up to `batch.limit` reviews past retention (closed before `cutoff`) in one transaction, certified
     as of `batch.now` by `batch.run`; returns how many (0: none left)."""
@@ -265,11 +264,13 @@ async def dispose_batch(
             access_log=await _counts(connection, access_log, ids),
             levels=await _recommendation_levels(connection, ids),
         )
-        register = await RegisterWriter.at_end(connection, chain_key)
-        # Checking chains and sealing certificates is CPU work: in a thread it never holds the worker's event loop,
-        # which also carries decisions, for a whole batch.
-        aggregates = await asyncio.to_thread(_certify, rows, gathered, register, batch.run, batch.now, chain_keys)
-        await register.write()
+        register = await open_register(connection, chain_key)
+        # Checking chains and sealing certificates is the batch's CPU work: `certifier` runs it away from the event
+        # loop that carries decisions (the default, a thread, only keeps the loop free between switches).
+        register, aggregates = await asyncio.get_running_loop().run_in_executor(
+            certifier, _certify, rows, gathered, register, batch.run, batch.now, chain_keys
+        )
+        await write_register(connection, register)
         await connection.execute(disposed_reviews.insert(), aggregates)
         # The certificates are written first: on PostgreSQL the audit rows' trigger lets them go only then.
         for table in (audit_events, notifications, access_log, recommendations, referrals):
@@ -306,12 +307,13 @@ class _Gathered:
 def _certify(
     rows: Sequence[Any],
     gathered: _Gathered,
-    register: RegisterWriter,
+    register: RegisterSealer,
     run: str,
     at: datetime,
     chain_keys: Mapping[str, bytes],
-) -> list[dict[str, Any]]:
-    """Seal a disposal certificate for each review (chains checked) and return the aggregate rows that outlive it."""
+) -> tuple[RegisterSealer, list[dict[str, Any]]]:
+    """Seal a disposal certificate for each review (chains checked) and return the sealer with them, and the
+    aggregate rows that outlive the reviews. Plain data in and out, so it can run in another process."""
     chains = _chains(gathered.events)
     aggregates = []
     for row in rows:
@@ -360,7 +362,7 @@ def _certify(
                 "access_log": destroyed.access_log,
             }
         )
-    return aggregates
+    return register, aggregates
 
 
 async def _counts(connection: AsyncConnection, table: Any, ids: Sequence[str]) -> dict[str, int]:

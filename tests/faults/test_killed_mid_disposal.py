@@ -8,9 +8,11 @@ import asyncio
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
-from temporalio.api.enums.v1 import EventType
+from temporalio.api.enums.v1 import EventType, PendingActivityState
+from temporalio.client import WorkflowHandle
 
 from benchmarks.closed_reviews import EVENTS_PER_REVIEW, write_closed_reviews
 from peer_review.domain.register import EntryKind
@@ -18,13 +20,14 @@ from peer_review.domain.retention import RetentionRequest
 from peer_review.records.retention import verify_all
 from peer_review.records.schema import disposed_reviews, referrals, retention_register
 from peer_review.records.store import RecordsStore
+from peer_review.temporal.names import DISPOSE_BATCH
 from peer_review.temporal.retention_schedule import run_retention
 from tests.faults.conftest import Launch, StoreOpener
 from tests.helpers import chain_key, chain_keys
 from tests.helpers.stack import time_limit
 
 # Few, large batches, so that each takes long enough for the kill to land inside one, with most of the work to do.
-BATCH = 800
+BATCH = 2000
 REVIEWS = 3 * BATCH
 # A batch on the killed worker is tried again once its heartbeat timeout (20 s) has passed; allow a margin.
 RECOVERY = 180.0
@@ -40,6 +43,15 @@ async def count(store: RecordsStore, table: object, *where: object) -> int:
 
 async def certificates(store: RecordsStore) -> int:
     return await count(store, retention_register, retention_register.c.kind == EntryKind.DISPOSAL.value)
+
+
+async def batch_running(handle: WorkflowHandle[Any, Any]) -> bool:
+    description = await handle.describe()
+    return any(
+        pending.activity_type.name == DISPOSE_BATCH
+        and pending.state == PendingActivityState.PENDING_ACTIVITY_STATE_STARTED
+        for pending in description.raw_description.pending_activities
+    )
 
 
 @time_limit(420)
@@ -58,13 +70,13 @@ async def test_a_worker_killed_mid_disposal_is_replaced_and_nothing_is_lost_or_c
         run_retention(reviews.system, stack.settings, RetentionRequest(batch_size=BATCH), run_id)
     )
 
+    handle = reviews.system.get_workflow_handle(run_id)
     began = time.monotonic()
-    while await certificates(store) == 0:  # the first batch has committed
-        assert time.monotonic() - began < RECOVERY, "no batch was ever disposed of"
+    # After the first batch has committed, the kill lands while the next one is running on the worker.
+    while await certificates(store) == 0 or not await batch_running(handle):
+        assert time.monotonic() - began < RECOVERY, "no second batch was ever running"
         assert not running.done(), running
-        await asyncio.sleep(0.02)
-    # The first batch took about this long: half as long again puts the kill in the middle of the second one.
-    await asyncio.sleep((time.monotonic() - began) / 2)
+        await asyncio.sleep(0.01)
     stack.worker.kill()
     at_kill = await certificates(store)
     assert 0 < at_kill < REVIEWS, f"the kill came too late: {at_kill} of {REVIEWS} already disposed of"
@@ -89,7 +101,6 @@ async def test_a_worker_killed_mid_disposal_is_replaced_and_nothing_is_lost_or_c
 
     # Proof that the kill interrupted a batch: one needed a second attempt (retries are not events of their own; the
     # attempt that completed is on its started event).
-    handle = reviews.system.get_workflow_handle(run_id)
     attempts = [
         event.activity_task_started_event_attributes.attempt
         async for event in handle.fetch_history_events()
