@@ -67,7 +67,7 @@ def plots(report: Report) -> dict[str, str]:
             "median": [row.median_days for row in report.time_in_status],
             "90th percentile": [row.p90_days for row in report.time_in_status],
         }
-        drawn["time_in_status"] = _bars("Time in each status", groups, series, "working time, days")
+        drawn["time_in_status"] = _bars("Time in each status", groups, series, "days (calendar)")
     if report.themes:
         months = sorted({row.month for row in report.themes})
         counts: dict[str, list[float]] = defaultdict(lambda: [0.0] * len(months))
