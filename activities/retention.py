@@ -1,10 +1,8 @@
-"""Retention activities: thin wrappers over peer_review.records.retention (disposal in batches, a run's counts)."""
+"""Retention activities: thin wrappers over peer_review.records.retention (disposal in batches, a run's counts); the
+batches themselves run in a process of their own (peer_review.records.disposer)."""
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict
 
 from temporalio import activity
@@ -20,6 +18,7 @@ from peer_review.domain.retention import (
     retention_cutoff,
 )
 from peer_review.records import retention
+from peer_review.records.disposer import Disposer
 from peer_review.records.store import RecordsStore
 from peer_review.temporal.codec import KeyRing
 from peer_review.temporal.names import DISPOSAL_CANDIDATES, DISPOSE_BATCH, RETENTION_COUNTS
@@ -27,13 +26,6 @@ from peer_review.temporal.names import DISPOSAL_CANDIDATES, DISPOSE_BATCH, RETEN
 # A batch heartbeats while its transaction runs, so a batch on a worker that died is tried again within the
 # workflow's heartbeat timeout rather than its much longer start-to-close timeout.
 HEARTBEAT_EVERY_SECONDS = 3.0
-# Checking a batch's chains and sealing its certificates (the run's CPU work) happens in a process of its own at this
-# lower priority: it never holds the worker's interpreter lock, and gives way to decisions for the CPU.
-CERTIFIER_NICENESS = 10
-
-
-def _give_way() -> None:
-    os.nice(CERTIFIER_NICENESS)
 
 
 class RetentionActivities:
@@ -42,19 +34,10 @@ class RetentionActivities:
         self.chain_key = ChainKey(chain_ring.newest, chain_ring.keys[chain_ring.newest])
         self.chain_keys = dict(chain_ring.keys)
         self.years = years
-        self._certifier: ProcessPoolExecutor | None = None
-
-    def certifier(self) -> ProcessPoolExecutor:
-        # Started by the first batch (most days a run disposes of nothing); spawned, as the worker has threads.
-        if self._certifier is None:
-            self._certifier = ProcessPoolExecutor(
-                max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=_give_way
-            )
-        return self._certifier
+        self.disposer = Disposer(store)
 
     def close(self) -> None:
-        if self._certifier is not None:
-            self._certifier.shutdown(wait=False, cancel_futures=True)
+        self.disposer.close()
 
     @activity.defn(name=DISPOSAL_CANDIDATES)
     async def disposal_candidates(self, query: DisposalQuery) -> Candidates:
@@ -65,13 +48,11 @@ class RetentionActivities:
     @activity.defn(name=DISPOSE_BATCH)
     async def dispose_batch(self, batch: DisposalBatch) -> int:
         async with beating(HEARTBEAT_EVERY_SECONDS):
-            disposed = await retention.dispose_batch(
-                self.store,
+            disposed = await self.disposer.dispose(
                 batch,
                 cutoff=retention_cutoff(batch.now, self.years),
                 chain_key=self.chain_key,
                 chain_keys=self.chain_keys,
-                certifier=self.certifier(),
             )
         activity.logger.info("disposed of reviews past retention", extra={"reviews": disposed})
         return disposed

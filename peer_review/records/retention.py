@@ -9,11 +9,9 @@ from activity results that a crash could lose or repeat.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from concurrent.futures import Executor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -83,8 +81,8 @@ def _sealed(row: Any) -> SealedEntry:
 
 @dataclass
 class RegisterSealer:
-    """Chains entries onto the end of the retention register in memory: no I/O, so sealing a batch's certificates
-    may happen in another thread or process. `rows` are what the transaction then writes, in one insert."""
+    """Chains entries onto the end of the retention register in memory; `rows` are what the transaction then writes,
+    in one insert per batch rather than one per review."""
 
     chain_key: ChainKey
     last: tuple[int, str]
@@ -242,7 +240,6 @@ async def dispose_batch(
     cutoff: datetime,
     chain_key: ChainKey,
     chain_keys: Mapping[str, bytes],
-    certifier: Executor | None = None,
 ) -> int:
     """Dispose of up to `batch.limit` reviews past retention (closed before `cutoff`) in one transaction, certified
     as of `batch.now` by `batch.run`; returns how many (0: none left)."""
@@ -265,11 +262,7 @@ async def dispose_batch(
             levels=await _recommendation_levels(connection, ids),
         )
         register = await open_register(connection, chain_key)
-        # Checking chains and sealing certificates is the batch's CPU work: `certifier` runs it away from the event
-        # loop that carries decisions (the default, a thread, only keeps the loop free between switches).
-        register, aggregates = await asyncio.get_running_loop().run_in_executor(
-            certifier, _certify, rows, gathered, register, batch.run, batch.now, chain_keys
-        )
+        aggregates = _certify(rows, gathered, register, batch.run, batch.now, chain_keys)
         await write_register(connection, register)
         await connection.execute(disposed_reviews.insert(), aggregates)
         # The certificates are written first: on PostgreSQL the audit rows' trigger lets them go only then.
@@ -311,9 +304,9 @@ def _certify(
     run: str,
     at: datetime,
     chain_keys: Mapping[str, bytes],
-) -> tuple[RegisterSealer, list[dict[str, Any]]]:
-    """Seal a disposal certificate for each review (chains checked) and return the sealer with them, and the
-    aggregate rows that outlive the reviews. Plain data in and out, so it can run in another process."""
+) -> list[dict[str, Any]]:
+    """Seal a disposal certificate for each review (chains checked) with `register`, and return the aggregate rows
+    that outlive the reviews."""
     chains = _chains(gathered.events)
     aggregates = []
     for row in rows:
@@ -362,7 +355,7 @@ def _certify(
                 "access_log": destroyed.access_log,
             }
         )
-    return register, aggregates
+    return aggregates
 
 
 async def _counts(connection: AsyncConnection, table: Any, ids: Sequence[str]) -> dict[str, int]:
