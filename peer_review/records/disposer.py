@@ -2,10 +2,10 @@
 
 A batch reads a few thousand rows, checks their chains, seals certificates and deletes, in one transaction: CPU work
 and allocations that, in the worker's process, would hold its event loop and interpreter lock (and set off its
-garbage collector) while decisions wait. `Disposer` runs each batch in one child process, spawned at the first batch
-(most days a run disposes of nothing) at a lower priority, with its own event loop and database engine kept from
-batch to batch. A batch is still one transaction; a child left running by a worker killed mid-batch either commits
-it or not, and the batch retried elsewhere disposes only of what is still past retention.
+garbage collector) while decisions wait. `Disposer` runs each batch in one child process, spawned at the worker's
+first batch and kept, at a lower priority, with its own event loop and database engine. A batch is still one
+transaction; a child left running by a worker killed mid-batch either commits it or not, and the batch retried
+elsewhere disposes only of what is still past retention.
 
 Imported by activities/retention.py; the child imports only this module and what it needs from peer_review.records.
 """
