@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from peer_review.records.store import RecordsStore
-from tests.helpers import eventually
+from tests.helpers import assert_eventually, eventually
 from tests.helpers.staff import OUTSIDERS, READERS
 from tests.helpers.web import as_, new_referral, post, wait_for_status
 
@@ -99,8 +99,14 @@ async def test_an_integration_refers_on_behalf_of_the_named_referrer(http: httpx
     assert started.status_code == 201, started.text
     ref = body["referral_id"]
     await wait_for_status(http, ref, "awaiting_chair_decision")
-    audit = (await http.get(f"/referrals/{ref}/audit", headers=as_("S500"))).json()
-    assert audit["events"][0]["proven_by"] == f"integration I900 for {body['referred_by']}"
+
+    # The record is written beside the workflow, never before a move: it may trail the status by a moment.
+    async def recorded_with_its_proof() -> None:
+        answer = await http.get(f"/referrals/{ref}/audit", headers=as_("S500"))
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["events"][0]["proven_by"] == f"integration I900 for {body['referred_by']}"
+
+    await assert_eventually(recorded_with_its_proof)
     # Staff who are not integrations refer only in their own name.
     someone_else = await http.post("/referrals", json=new_referral("persistent"), headers=as_("S302"))
     assert someone_else.status_code == 403 and "referred_by" in someone_else.json()["detail"]
