@@ -9,6 +9,7 @@ decision, so the decision round trip measures a decision, not the start-up of th
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import json
 import time
@@ -128,7 +129,7 @@ class ProjectDriver:
         return check
 
 
-class _TwinDriverBase:
+class _TwinDriverBase(abc.ABC):
     """A twin's path: start it, wait until its first workflow task has run, send its updates one after another
     (timing the first, the decision's stand-in), and wait for it to finish."""
 
@@ -140,12 +141,13 @@ class _TwinDriverBase:
         self.task_queue = task_queue
         self.prefix = prefix
 
+    @abc.abstractmethod
     async def start(self, wid: str) -> WorkflowHandle[Any, Any]:
-        raise NotImplementedError
+        """Start this twin's workflow with the id `wid`."""
 
+    @abc.abstractmethod
     def updates(self, handle: WorkflowHandle[Any, Any]) -> Iterator[Awaitable[Any]]:
         """Each update in turn, made only when the one before has been answered."""
-        raise NotImplementedError
 
     async def review(self, index: int, timings: Timings) -> str:
         wid = f"{self.prefix}-{index}"
