@@ -8,15 +8,14 @@ counted twice nor a committed one lost.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
-from typing import TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from peer_review.domain.models import Contract
     from peer_review.domain.retention import (
         Candidates,
         DisposalBatch,
@@ -28,6 +27,8 @@ with workflow.unsafe.imports_passed_through():
     from peer_review.temporal import metrics
     from peer_review.temporal.names import DISPOSAL_CANDIDATES, DISPOSE_BATCH, RETENTION_COUNTS, RETENTION_WORKFLOW
 
+from workflows.activity_policy import ActivityPolicy
+
 BATCH_TIMEOUT = timedelta(minutes=5)
 # A disposal batch heartbeats while it runs: one on a worker that died is tried again after this, not BATCH_TIMEOUT.
 # A retried batch is safe: each is one transaction, and it disposes only of what is still past retention.
@@ -35,23 +36,9 @@ BATCH_HEARTBEAT_TIMEOUT = timedelta(seconds=20)
 # The database being down only delays a run: batches retry until it answers (tomorrow's run starts regardless).
 BATCH_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=5))
 
-
-T = TypeVar("T")
-
-
-async def _in_records(
-    activity: str, arg: Contract, result_type: type[T], *, heartbeat_timeout: timedelta | None = None
-) -> T:
-    """One retention activity against the records database, retried until the database answers."""
-    result: T = await workflow.execute_activity(
-        activity,
-        arg,
-        result_type=result_type,
-        start_to_close_timeout=BATCH_TIMEOUT,
-        heartbeat_timeout=heartbeat_timeout,
-        retry_policy=BATCH_RETRY,
-    )
-    return result
+# Each retention activity is one transaction against the records database, retried until the database answers.
+IN_RECORDS = ActivityPolicy(BATCH_TIMEOUT, BATCH_RETRY)
+DISPOSAL = replace(IN_RECORDS, heartbeat=BATCH_HEARTBEAT_TIMEOUT)
 
 
 @workflow.defn(name=RETENTION_WORKFLOW)
@@ -65,7 +52,7 @@ class RetentionWorkflow:
             )
         now = request.now or clock
         run = workflow.info().workflow_id
-        found = await _in_records(DISPOSAL_CANDIDATES, DisposalQuery(now=now, limit=request.listed), Candidates)
+        found = await IN_RECORDS.run(DISPOSAL_CANDIDATES, DisposalQuery(now=now, limit=request.listed), Candidates)
         if request.dry_run:
             workflow.metric_meter().create_counter(metrics.RETENTION_RUNS).add(1, {"outcome": "dry_run"})
             return RetentionResult(
@@ -78,11 +65,11 @@ class RetentionWorkflow:
             )
         batches = 0
         batch = DisposalBatch(now=now, run=run, limit=request.batch_size)
-        while await _in_records(DISPOSE_BATCH, batch, int, heartbeat_timeout=BATCH_HEARTBEAT_TIMEOUT):
+        while await DISPOSAL.run(DISPOSE_BATCH, batch, int):
             batches += 1
             if workflow.info().is_continue_as_new_suggested():
                 workflow.continue_as_new(request.model_copy(update={"now": now}))
-        result = await _in_records(RETENTION_COUNTS, RunSummary(now=now, run=run, batches=batches), RetentionResult)
+        result = await IN_RECORDS.run(RETENTION_COUNTS, RunSummary(now=now, run=run, batches=batches), RetentionResult)
         meter = workflow.metric_meter()
         meter.create_counter(metrics.RETENTION_RUNS).add(1, {"outcome": "completed"})
         meter.create_counter(metrics.RETENTION_DISPOSED).add(result.reviews)

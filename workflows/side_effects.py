@@ -40,6 +40,8 @@ with workflow.unsafe.imports_passed_through():
     from peer_review.temporal import metrics
     from peer_review.temporal.names import NOTIFICATIONS_QUEUE_SUFFIX, NOTIFY, RECORD_BATCH, RECORDS_QUEUE_SUFFIX
 
+from workflows.activity_policy import ActivityPolicy
+
 # The actor of what the workflow does by itself: triage, deadlines, notification outcomes.
 SYSTEM = "system"
 # Errors no retry can mend (a malformed payload; a record the database refuses as it stands): fail at once.
@@ -50,6 +52,7 @@ LOOKUP_RETRY = RetryPolicy(
     maximum_interval=timedelta(seconds=30),
     non_retryable_error_types=NEVER_SUCCEEDS,
 )
+LOOKUP = ActivityPolicy(LOOKUP_TIMEOUT, LOOKUP_RETRY)
 # A person waits on a look-up made inside an update, and deadlines wait on a refresh of who may act: past this,
 # give up (an update is refused plainly; a refresh keeps the contacts it had) rather than hang.
 LOOKUP_DEADLINE = timedelta(seconds=30)
@@ -68,6 +71,7 @@ RECORD_RETRY = RetryPolicy(
     maximum_attempts=0,
     non_retryable_error_types=NEVER_SUCCEEDS,
 )
+RECORD = ActivityPolicy(RECORD_TIMEOUT, RECORD_RETRY)
 # After the database refused a batch for good (alert PeerReviewRecordsStuck), try it again this much later: an
 # operator may have mended the schema or the data meanwhile. The review goes on; it closes only once recorded.
 STUCK_RECORD_RETRY = timedelta(hours=1)
@@ -80,6 +84,7 @@ NOTIFY_HEARTBEAT = timedelta(seconds=5)
 NOTIFY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=5), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=30)
 )
+NOTIFICATION = ActivityPolicy(NOTIFY_TIMEOUT, NOTIFY_RETRY, heartbeat=NOTIFY_HEARTBEAT)
 
 
 T = TypeVar("T")
@@ -92,19 +97,11 @@ async def look_up(activity: str, arg: object, result_type: type[T], *, deadline:
     """A directory read: quick, safe to retry, and needed before the workflow can go on. With `deadline` it gives
     up after that long in all, with a plain "try again" (type Unavailable) for whoever waits."""
     try:
-        result: T = await workflow.execute_activity(
-            activity,
-            arg,
-            result_type=result_type,
-            start_to_close_timeout=LOOKUP_TIMEOUT,
-            schedule_to_close_timeout=deadline,
-            retry_policy=LOOKUP_RETRY,
-        )
+        return await LOOKUP.run(activity, arg, result_type, deadline=deadline)
     except ActivityError:
         if deadline is None:
             raise
         raise ApplicationError(DIRECTORY_UNAVAILABLE, type="Unavailable", non_retryable=True) from None
-    return result
 
 
 def count(name: str, **labels: str) -> None:
@@ -243,14 +240,7 @@ class RecordKeeper(abc.ABC, Generic[B]):
         PeerReviewRecordsStuck) and tried again an hour later, never dropped."""
         while True:
             try:
-                await workflow.execute_activity(
-                    self._write_activity,
-                    batch,
-                    result_type=int,
-                    start_to_close_timeout=RECORD_TIMEOUT,
-                    retry_policy=RECORD_RETRY,
-                    task_queue=queue(RECORDS_QUEUE_SUFFIX),
-                )
+                await RECORD.run(self._write_activity, batch, int, task_queue=queue(RECORDS_QUEUE_SUFFIX))
                 return
             except ActivityError as error:
                 cause = error.cause
@@ -262,25 +252,20 @@ class RecordKeeper(abc.ABC, Generic[B]):
     async def _deliver(self, request: NotificationRequest) -> None:
         try:
             try:
-                outcome = await workflow.execute_activity(
+                outcome = await NOTIFICATION.run(
                     NOTIFY,
                     request,
-                    result_type=NotificationOutcome,
-                    start_to_close_timeout=NOTIFY_TIMEOUT,
-                    heartbeat_timeout=NOTIFY_HEARTBEAT,
-                    schedule_to_close_timeout=self._notification_give_up,
-                    retry_policy=NOTIFY_RETRY,
+                    NotificationOutcome,
+                    deadline=self._notification_give_up,
                     task_queue=queue(NOTIFICATIONS_QUEUE_SUFFIX),
                 )
             except ActivityError:
                 # Delivery kept failing for the whole give-up period: mark it failed in the outbox. That write
                 # is a record, so it retries like one.
-                outcome = await workflow.execute_activity(
+                outcome = await RECORD.run(
                     NOTIFY,
                     request.model_copy(update={"give_up": True}),
-                    result_type=NotificationOutcome,
-                    start_to_close_timeout=RECORD_TIMEOUT,
-                    retry_policy=RECORD_RETRY,
+                    NotificationOutcome,
                     task_queue=queue(NOTIFICATIONS_QUEUE_SUFFIX),
                 )
             self.note(outcome.audit_action, f"{request.step} to {request.recipient}: {outcome.detail}")
