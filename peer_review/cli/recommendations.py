@@ -12,7 +12,7 @@ import csv
 import inspect
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -42,9 +42,6 @@ from peer_review.domain.models import (
 )
 from peer_review.domain.recommendations import STEPS, Needs, Step
 from peer_review.temporal.client import ActionRejected, InvalidInput
-
-if TYPE_CHECKING:
-    from peer_review.records.read_model import RegisteredRecommendation
 
 RecId = Annotated[str, typer.Argument(metavar="REC-ID", help="The recommendation id, e.g. PR-2026-0003-R1.")]
 
@@ -88,7 +85,7 @@ def recommendations(
     log_read(actor, "recommendations", None, allowed=True)
     selection = RegisterFilter(level=level, status=status_, owner=owner, osn=osn, theme=theme, overdue=overdue)
     items = read_records(lambda store: recommendation_register(store, scope=scope, selection=selection))
-    rows = [register_row(item) for item in items]
+    rows = [item.model_dump(mode="json") for item in items]
     if as_json:
         emit_json(rows)
         return
@@ -115,10 +112,6 @@ def recommendations(
 
 
 REGISTER_FIELDS = tuple(RegisterEntry.model_fields)
-
-
-def register_row(item: RegisteredRecommendation) -> dict[str, Any]:
-    return item.entry().model_dump(mode="json")
 
 
 def checked_rec_id(rec_id: str) -> str:

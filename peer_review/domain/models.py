@@ -558,6 +558,11 @@ class RegisterEntry(BaseModel):
     overdue: bool
     recorded_at: datetime
 
+    @property
+    def recommendation(self) -> Recommendation:
+        """The recommendation as the findings made it (its level, text, owner, theme and stage)."""
+        return Recommendation.model_validate(self.model_dump(include=set(Recommendation.model_fields)))
+
 
 class RecommendationBatch(Contract):
     """One write of a recommendation's record: its current state and the audit events since the last."""

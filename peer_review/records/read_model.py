@@ -19,7 +19,6 @@ from peer_review.domain.lifecycle import Parties, ReadScope, RecommendationScope
 from peer_review.domain.models import (
     Findings,
     Outcome,
-    Recommendation,
     Referral,
     RegisterEntry,
     RelatedReview,
@@ -54,33 +53,6 @@ class ReviewRow:
 
 
 @dataclass(frozen=True)
-class RegisteredRecommendation:
-    referral_id: str
-    recommendation: Recommendation
-    status: str
-    recorded_at: datetime
-    recommendation_id: str | None = None
-    osn: str | None = None
-    due_at: datetime | None = None
-    overdue: bool = False
-    implemented_at: datetime | None = None
-    verified_at: datetime | None = None
-
-    def entry(self) -> RegisterEntry:
-        """This row as the CLI, the API and the page show it."""
-        return RegisterEntry(
-            **self.recommendation.model_dump(mode="json"),
-            recommendation_id=self.recommendation_id,
-            referral_id=self.referral_id,
-            osn=self.osn,
-            status=self.status,
-            due_at=self.due_at,
-            overdue=self.overdue,
-            recorded_at=self.recorded_at,
-        )
-
-
-@dataclass(frozen=True)
 class RegisterFilter:
     """What the register shows: by level, status, owner, OSN, theme, only overdue ones, or one review's.
 
@@ -104,7 +76,7 @@ class ReviewRecord:
     referral: Referral
     findings: Findings | None
     audit: AuditRecord
-    recommendations: list[RegisteredRecommendation]
+    recommendations: list[RegisterEntry]
 
 
 @dataclass(frozen=True)
@@ -234,7 +206,7 @@ async def recommendation_register(
     referral_id: str | None = None,
     scope: ReadScope | RecommendationScope | None = None,
     selection: RegisterFilter | None = None,
-) -> list[RegisteredRecommendation]:
+) -> list[RegisterEntry]:
     """The register, limited to what `scope` may read (None: all of it): overdue first, then soonest due, then
     oldest. One SQL query, served by the register's indexes."""
     chosen = selection or RegisterFilter(level=level, status=status, referral_id=referral_id)
@@ -259,19 +231,19 @@ async def recommendation_register(
     async with store.engine.connect() as connection:
         rows = (await connection.execute(query.limit(MAX_ROWS * 10))).all()
     return [
-        RegisteredRecommendation(
-            referral_id=row.referral_id,
-            recommendation=Recommendation(
-                level=row.level, text=row.text, owner=row.owner, theme=row.theme, stage=row.stage
-            ),
-            status=row.status,
-            recorded_at=as_utc(row.recorded_at),
+        RegisterEntry(
             recommendation_id=row.recommendation_id,
+            referral_id=row.referral_id,
+            level=row.level,
+            text=row.text,
+            owner=row.owner,
+            theme=row.theme,
+            stage=row.stage,
             osn=row.osn,
+            status=row.status,
             due_at=as_utc(row.due_at) if row.due_at else None,
             overdue=bool(row.overdue),
-            implemented_at=as_utc(row.implemented_at) if row.implemented_at else None,
-            verified_at=as_utc(row.verified_at) if row.verified_at else None,
+            recorded_at=as_utc(row.recorded_at),
         )
         for row in rows
     ]

@@ -87,8 +87,7 @@ async def read_register(
     scope = recommendations_readable_by(services, person)
     await log_read(services, person, "recommendations", None, allowed=True)
     async with services.records() as store:
-        items = await read_model.recommendation_register(store, scope=scope, selection=selection)
-    return [item.entry() for item in items]
+        return await read_model.recommendation_register(store, scope=scope, selection=selection)
 
 
 def register_csv(entries: list[RegisterEntry]) -> str:
