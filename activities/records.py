@@ -13,7 +13,7 @@ from peer_review.domain.audit_chain import ChainKey
 from peer_review.domain.models import RecommendationBatch, RecordBatch
 from peer_review.records.store import RecordsStore
 from peer_review.temporal.codec import KeyRing
-from peer_review.temporal.metrics import RECORD_LATENCY
+from peer_review.temporal.metrics import Metric
 from peer_review.temporal.names import RECORD_BATCH, RECORD_RECOMMENDATION
 
 # The activity error type of a batch the database refuses as it stands (a value it will not store): retrying the
@@ -33,7 +33,7 @@ class RecordActivities:
         if batch.events:
             # How far the system of record trails the review: from the oldest event in the batch to now.
             lag = (datetime.now(UTC) - batch.events[0].at).total_seconds()
-            activity.metric_meter().create_histogram_float(RECORD_LATENCY, unit="s").record(max(lag, 0.0))
+            activity.metric_meter().create_histogram_float(Metric.RECORD_LATENCY, unit="s").record(max(lag, 0.0))
         activity.logger.debug("recorded audit events", extra={"added": added})
         return added
 

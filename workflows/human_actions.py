@@ -24,7 +24,7 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from peer_review.domain.lifecycle import Rejection
     from peer_review.domain.models import ActionPayload, AuditEvent, RecommendationStatus, Status
-    from peer_review.temporal import metrics
+    from peer_review.temporal.metrics import Metric
     from peer_review.temporal.proof_checks import proven
 
 from workflows.side_effects import RecordKeeper, count
@@ -84,7 +84,7 @@ class HumanActions(abc.ABC, Generic[ActionT, StatusT]):
         try:
             self._allow(action, request, checks)
         except ApplicationError:
-            count(metrics.REFUSALS_NOT_RECORDED, action=action.value)
+            count(Metric.REFUSALS_NOT_RECORDED, action=action.value)
             raise
 
     def _allow(self, action: ActionT, request: ActionPayload, checks: tuple[Check, ...]) -> None:

@@ -57,8 +57,8 @@ with workflow.unsafe.imports_passed_through():
     )
     from peer_review.domain.notices import Step
     from peer_review.domain.triage import triage
-    from peer_review.temporal import metrics
     from peer_review.temporal import search_attributes as sa
+    from peer_review.temporal.metrics import Metric
     from peer_review.temporal.names import FIND_STAFF, RESOLVE_CONTACTS
 
 from workflows.deadline_watch import watch_deadline
@@ -122,7 +122,7 @@ class PeerReviewWorkflow(HumanActions[ActionName, Status]):
         )
         self._contacts = await look_up(RESOLVE_CONTACTS, referral, ReviewContacts)
         for reason in referral.reasons:
-            count(metrics.REVIEWS_STARTED, reason=reason.value, level=referral.referral_level.value)
+            count(Metric.REVIEWS_STARTED, reason=reason.value, level=referral.referral_level.value)
         decision = triage(referral)
         self._mandatory, self._priority = decision.mandatory, decision.priority
         self._records.escalate_directory_gaps(self._contacts)
@@ -189,14 +189,14 @@ class PeerReviewWorkflow(HumanActions[ActionName, Status]):
     # --- The human actions: what each one does once its request is judged (workflows/human_actions.py) -----
 
     async def _approve(self, action: ActionName, decision: Decision) -> StatusView:
-        count(metrics.DECISIONS, decision="approve")
+        count(Metric.DECISIONS, decision="approve")
         self._apply(action, decision.actor, decision.rationale)
         self._records.notify(self._referral.referred_by, Step.REFERRAL_APPROVED)
         self._notices.chair(Step.REVIEWER_NEEDED)
         return self._view()
 
     async def _decline(self, action: ActionName, decision: Decision) -> StatusView:
-        count(metrics.DECISIONS, decision="decline")
+        count(Metric.DECISIONS, decision="decline")
         self._apply(action, decision.actor, decision.rationale)
         self._records.notify(self._referral.referred_by, Step.REFERRAL_DECLINED)
         return self._view()
@@ -346,7 +346,7 @@ class PeerReviewWorkflow(HumanActions[ActionName, Status]):
     ) -> None:
         """Change status, audit it and, with `publish`, upsert it with any other `attributes` in one event."""
         from_status = self._status if self._records.events else None
-        count(metrics.TRANSITIONS, from_status=from_status.value if from_status else "", to_status=to_status)
+        count(Metric.TRANSITIONS, from_status=from_status.value if from_status else "", to_status=to_status)
         self._status = to_status
         if to_status in WAITING_STATUSES:
             self._wait = start_wait(to_status, workflow.now(), self._policy)

@@ -24,7 +24,7 @@ with workflow.unsafe.imports_passed_through():
         RetentionResult,
         RunSummary,
     )
-    from peer_review.temporal import metrics
+    from peer_review.temporal.metrics import Metric
     from peer_review.temporal.names import DISPOSAL_CANDIDATES, DISPOSE_BATCH, RETENTION_COUNTS, RETENTION_WORKFLOW
 
 from workflows.activity_policy import ActivityPolicy
@@ -54,7 +54,7 @@ class RetentionWorkflow:
         run = workflow.info().workflow_id
         found = await IN_RECORDS.run(DISPOSAL_CANDIDATES, DisposalQuery(now=now, limit=request.listed), Candidates)
         if request.dry_run:
-            workflow.metric_meter().create_counter(metrics.RETENTION_RUNS).add(1, {"outcome": "dry_run"})
+            workflow.metric_meter().create_counter(Metric.RETENTION_RUNS).add(1, {"outcome": "dry_run"})
             return RetentionResult(
                 run=run,
                 dry_run=True,
@@ -71,9 +71,9 @@ class RetentionWorkflow:
                 workflow.continue_as_new(request.model_copy(update={"now": now}))
         result = await IN_RECORDS.run(RETENTION_COUNTS, RunSummary(now=now, run=run, batches=batches), RetentionResult)
         meter = workflow.metric_meter()
-        meter.create_counter(metrics.RETENTION_RUNS).add(1, {"outcome": "completed"})
-        meter.create_counter(metrics.RETENTION_DISPOSED).add(result.reviews)
-        destroyed = meter.create_counter(metrics.RETENTION_DESTROYED_ROWS)
+        meter.create_counter(Metric.RETENTION_RUNS).add(1, {"outcome": "completed"})
+        meter.create_counter(Metric.RETENTION_DISPOSED).add(result.reviews)
+        destroyed = meter.create_counter(Metric.RETENTION_DESTROYED_ROWS)
         for kind in ("audit_events", "notifications", "access_log", "recommendations"):
             destroyed.add(getattr(result, kind), {"kind": kind})
         return result

@@ -14,8 +14,8 @@ with workflow.unsafe.imports_passed_through():
     from peer_review.domain.lifecycle import contact_changes
     from peer_review.domain.models import Referral, ReviewContacts, Status
     from peer_review.domain.notices import Step
-    from peer_review.temporal import metrics
     from peer_review.temporal import search_attributes as sa
+    from peer_review.temporal.metrics import Metric
     from peer_review.temporal.names import RESOLVE_CONTACTS
 
 from workflows.side_effects import LOOKUP_DEADLINE, ReviewRecordKeeper, count, look_up
@@ -54,7 +54,7 @@ def raise_alarm(
         records.notify_all(reminder_recipients(wait.status, contacts, reviewer), Step.REMINDER)
         return raised
     workflow.upsert_search_attributes([sa.OVERDUE.value_set(True)])
-    count(metrics.OVERDUE, status=wait.status.value)
+    count(Metric.OVERDUE, status=wait.status.value)
     records.note("escalated", f"overdue ({raised.escalations}): {due}")
     records.notify_all(escalation_recipients(contacts, raised.escalations), Step.ESCALATION)
     return raised

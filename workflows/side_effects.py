@@ -37,7 +37,7 @@ with workflow.unsafe.imports_passed_through():
         StatusView,
     )
     from peer_review.domain.notices import Step
-    from peer_review.temporal import metrics
+    from peer_review.temporal.metrics import Metric
     from peer_review.temporal.names import NOTIFICATIONS_QUEUE_SUFFIX, NOTIFY, RECORD_BATCH, RECORDS_QUEUE_SUFFIX
 
 from workflows.activity_policy import ActivityPolicy
@@ -104,7 +104,7 @@ async def look_up(activity: str, arg: object, result_type: type[T], *, deadline:
         raise ApplicationError(DIRECTORY_UNAVAILABLE, type="Unavailable", non_retryable=True) from None
 
 
-def count(name: str, **labels: str) -> None:
+def count(name: Metric, **labels: str) -> None:
     """Add one to a workflow metric (not emitted again on replay)."""
     workflow.metric_meter().create_counter(name).add(1, labels)
 
@@ -180,9 +180,9 @@ class RecordKeeper(abc.ABC, Generic[B]):
     ) -> None:
         """Count and audit an action a proven person was refused, under the enum's name; beyond the day's allowance
         (REFUSALS_RECORDED_PER_DAY) it is only counted, so refusals cannot grow a record without limit."""
-        count(metrics.REJECTED_ACTIONS, action=action.value, kind=kind)
+        count(Metric.REJECTED_ACTIONS, action=action.value, kind=kind)
         if not self.refusal_room():
-            count(metrics.REFUSALS_NOT_RECORDED, action=action.value)
+            count(Metric.REFUSALS_NOT_RECORDED, action=action.value)
             return
         today = workflow.now().date().isoformat()
         day, recorded = self._refusals_recorded
@@ -245,7 +245,7 @@ class RecordKeeper(abc.ABC, Generic[B]):
             except ActivityError as error:
                 cause = error.cause
                 kind = cause.type if isinstance(cause, ApplicationError) and cause.type else type(cause).__name__
-                count(metrics.RECORDS_STUCK, error_type=kind)
+                count(Metric.RECORDS_STUCK, error_type=kind)
                 workflow.logger.error("records refused for good; trying again later", extra={"error_type": kind})
                 await workflow.sleep(STUCK_RECORD_RETRY)
 
@@ -270,7 +270,7 @@ class RecordKeeper(abc.ABC, Generic[B]):
                 )
             self.note(outcome.audit_action, f"{request.step} to {request.recipient}: {outcome.detail}")
             if not outcome.delivered:
-                count(metrics.NOTIFICATION_FAILURES, step=request.step)
+                count(Metric.NOTIFICATION_FAILURES, step=request.step)
         finally:
             self._notifications_in_flight -= 1
 

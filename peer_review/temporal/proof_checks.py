@@ -43,7 +43,7 @@ from temporalio.worker import (
 
 from peer_review.domain.proofs import START, NonceMemory, Proof, ProofProblem, ProofRefusal, refusal
 from peer_review.temporal.codec import KeyRing
-from peer_review.temporal.metrics import UNPROVEN_REQUESTS
+from peer_review.temporal.metrics import Metric
 from peer_review.temporal.proofs import PROOF_HEADER
 
 UNPROVEN = "Unproven"
@@ -131,7 +131,7 @@ class _ProofCheckingInbound(WorkflowInboundInterceptor):
             found = problem or proof
         if isinstance(found, ProofRefusal):
             # Labels and log fields name the message and the problem, never a person.
-            workflow.metric_meter().create_counter(UNPROVEN_REQUESTS).add(
+            workflow.metric_meter().create_counter(Metric.UNPROVEN_REQUESTS).add(
                 1, {"message_kind": kind, "problem": found.problem.value}
             )
             workflow.logger.warning(
