@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchmarks.procfs import cpu_seconds, memory_mb, wait_until_idle
@@ -55,9 +55,6 @@ class AtRestFigures:
     in_process_list_seconds: float
     listed: int
     cli: list[CliTiming] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, object]:
-        return asdict(self)
 
 
 async def fill(

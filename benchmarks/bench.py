@@ -8,6 +8,7 @@ import platform
 import subprocess
 import tempfile
 import time
+from dataclasses import asdict
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
@@ -94,7 +95,7 @@ async def run_benchmark(options: Options, keep: Path | None = None) -> dict[str,
                 else None
             )
             retention = (
-                (await measure_retention(stack, options.retention_reviews, options.retention_decisions)).as_dict()
+                asdict(await measure_retention(stack, options.retention_reviews, options.retention_decisions))
                 if options.retention_reviews
                 else None
             )
@@ -114,7 +115,7 @@ async def run_benchmark(options: Options, keep: Path | None = None) -> dict[str,
         "machine": about,
         **lifecycle.as_dict(options.concurrency),
         "lifecycle_seconds": lifecycle_seconds,
-        "proofs": proofs.as_dict(),
+        "proofs": asdict(proofs),
         "scale": {key: value for key, value in scale.items() if key not in ("at_rest",)},
         "at_rest": scale.get("at_rest"),
         "open_recommendations": recommendations,

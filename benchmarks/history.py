@@ -79,14 +79,25 @@ async def fetch_figures(client: Client, workflow_id: str) -> HistoryFigures:
 
 
 @dataclass(frozen=True)
+class Spread:
+    """The median and the largest of one figure over the sampled histories."""
+
+    median: float
+    max: float
+
+    @classmethod
+    def of(cls, values: Iterable[float]) -> Spread:
+        found = list(values)
+        return cls(statistics.median(found), max(found))
+
+
+@dataclass(frozen=True)
 class HistorySummary:
     """Over a sample of finished reviews: event counts and payload bytes vary a little with batching."""
 
     sampled: int
-    events_median: float
-    events_max: int
-    payload_bytes_median: float
-    payload_bytes_max: int
+    events: Spread
+    payload_bytes: Spread
     history_bytes_median: float
     by_type_median: dict[str, float]
     payload_bytes_by_type_median: dict[str, float]
@@ -98,10 +109,8 @@ def summarise(samples: Iterable[HistoryFigures]) -> HistorySummary:
     sized = sorted({kind for item in items for kind in item.payload_bytes_by_type})
     return HistorySummary(
         sampled=len(items),
-        events_median=statistics.median(i.events for i in items),
-        events_max=max(i.events for i in items),
-        payload_bytes_median=statistics.median(i.payload_bytes for i in items),
-        payload_bytes_max=max(i.payload_bytes for i in items),
+        events=Spread.of(i.events for i in items),
+        payload_bytes=Spread.of(i.payload_bytes for i in items),
         history_bytes_median=statistics.median(i.history_bytes for i in items),
         by_type_median={k: statistics.median(i.count(k) for i in items) for k in kinds},
         payload_bytes_by_type_median={

@@ -102,9 +102,6 @@ class LoadFigures:
     cpu_seconds: dict[str, float]
     actions_done: dict[str, int] = field(default_factory=dict)
 
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
 
 async def seed_under_review(reviews: PeerReviewClient, chosen: Sequence[Pending]) -> dict[str, list[str]]:
     """Approve and assign a reviewer to each chosen review; returns the reviews by reviewer."""
@@ -316,5 +313,5 @@ async def measure_load(
         actions_done=dict(done),
     )
     write_table(output / "load.csv", figures)
-    save_load_plot(figures.as_dict(), rows, LOAD_LIMITS_MS, output / "load.png")
+    save_load_plot(asdict(figures), rows, LOAD_LIMITS_MS, output / "load.png")
     return figures

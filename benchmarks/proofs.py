@@ -10,9 +10,8 @@ process's CPU time, and divides by the measured CPU per review of the lifecycle 
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from benchmarks.drivers import example, standard_referral
 from peer_review.domain.models import Decision, Findings, FindingsSubmission, ReviewerAssignment, ReviewInput
@@ -34,9 +33,6 @@ class ProofCost:
     per_review_ms: float
     review_cpu_ms: float
     share: float
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def _messages(settings: Settings) -> list[tuple[str, object]]:

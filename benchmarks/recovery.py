@@ -36,6 +36,18 @@ from peer_review.temporal.client import PeerReviewClient, workflow_id
 POLL_SECONDS = 0.5
 
 
+@dataclass(frozen=True)
+class SinceKill:
+    """When something happened to each review watched, in milliseconds (Latency figures), counted two ways."""
+
+    after_kill_ms: dict[str, float]
+    after_ready_ms: dict[str, float]
+
+    @classmethod
+    def of(cls, moments: Sequence[float], killed: float, ready: float) -> SinceKill:
+        return cls(_ms([at - killed for at in moments]), _ms([max(at - ready, 0.0) for at in moments]))
+
+
 @dataclass
 class RecoveryFigures:
     referred_in_flight: int
@@ -49,10 +61,8 @@ class RecoveryFigures:
     decisions_waiting: int
     # Of those, not applied within the patience (cancelled by the benchmark).
     decisions_unanswered: int
-    decisions_applied_after_ready_ms: dict[str, float]
-    decisions_applied_after_kill_ms: dict[str, float]
-    side_effects_done_after_kill_ms: dict[str, float]
-    side_effects_done_after_ready_ms: dict[str, float]
+    decisions_applied: SinceKill
+    side_effects_done: SinceKill
     reviews_watched: int
     reviews_done: int
     patience_seconds: float
@@ -188,10 +198,8 @@ async def measure_recovery(
         replacement_ready_seconds=ready - killed,
         decisions_waiting=len(before) + len(while_down) - answered_before_kill,
         decisions_unanswered=unanswered,
-        decisions_applied_after_ready_ms=_ms([max(at - ready, 0.0) for at in waiting]),
-        decisions_applied_after_kill_ms=_ms([at - killed for at in waiting]),
-        side_effects_done_after_kill_ms=_ms([at - killed for at in done_at.values()]),
-        side_effects_done_after_ready_ms=_ms([max(at - ready, 0.0) for at in done_at.values()]),
+        decisions_applied=SinceKill.of(waiting, killed, ready),
+        side_effects_done=SinceKill.of(list(done_at.values()), killed, ready),
         reviews_watched=len(watched),
         reviews_done=len(done_at),
         patience_seconds=patience,

@@ -83,9 +83,9 @@ def history_table(results: dict[str, Any]) -> Table:
         kinds = h["by_type_median"]
         table.add_row(
             f"{name} ({h['sampled']})",
-            f"{h['events_median']:.0f} ({h['events_max']})",
+            f"{h['events']['median']:.0f} ({h['events']['max']:.0f})",
             *(f"{kinds.get(event_type, 0):.0f}" for event_type in _EVENT_COLUMNS.values()),
-            f"{h['payload_bytes_median']:,.0f} ({h['payload_bytes_max']:,})",
+            f"{h['payload_bytes']['median']:,.0f} ({h['payload_bytes']['max']:,.0f})",
             f"{h['history_bytes_median']:,.0f}",
         )
     return table
@@ -176,12 +176,12 @@ def recovery_table(recovery: dict[str, Any]) -> Table:
     )
     table.add_row("approvals sent while no worker ran", str(recovery["approved_while_down"]))
     table.add_row("replacement polling after", f"{recovery['replacement_ready_seconds']:.1f} s")
-    applied = recovery["decisions_applied_after_ready_ms"]
+    applied = recovery["decisions_applied"]["after_ready_ms"]
     table.add_row(
         f"waiting decisions applied ({recovery['decisions_waiting']}; {recovery['decisions_unanswered']} not)",
         f"p50 {applied['p50_ms'] / 1000:.1f} s, last {applied['max_ms'] / 1000:.1f} s after the replacement polled",
     )
-    done, after_kill = recovery["side_effects_done_after_ready_ms"], recovery["side_effects_done_after_kill_ms"]
+    done, after_kill = recovery["side_effects_done"]["after_ready_ms"], recovery["side_effects_done"]["after_kill_ms"]
     finished = "" if recovery["finished"] else f" (not all within {recovery['patience_seconds']:.0f} s)"
     table.add_row(
         f"side effects done ({recovery['reviews_done']} of {recovery['reviews_watched']} reviews{finished})",

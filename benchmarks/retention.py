@@ -17,7 +17,6 @@ import uuid
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from benchmarks.closed_reviews import EXAMPLE, write_closed_reviews
 from benchmarks.processes import WorkerProcess
@@ -37,22 +36,34 @@ CHAIR = "S100"  # the Chair of the example referral's OSN
 AUDITOR = "S500"
 
 
+@dataclass(frozen=True)
+class DecisionsBesideRun:
+    """Decision latency (Latency figures) on the idle service, and while the retention run disposes of records."""
+
+    idle: dict[str, float]
+    during_run: dict[str, float]
+    # How many of the "during" decisions were made before the run had finished.
+    inside_run: int
+
+
+@dataclass(frozen=True)
+class RunFigures:
+    """One retention run over the seeded records: how long it took and what it disposed of."""
+
+    seconds: float
+    disposed: int
+    batches: int
+
+
 @dataclass
 class RetentionFigures:
     reviews: int
     seed_seconds: float
+    # `audit --verify-all` over every seeded chain, and whether it found them all intact.
     verify_all_seconds: float
     verify_all_valid: bool
-    retention_run_seconds: float
-    disposed: int
-    batches: int
-    decisions_idle: dict[str, float]
-    decisions_during_run: dict[str, float]
-    # How many of the "during" decisions were made before the run had finished.
-    decisions_inside_run: int
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+    run: RunFigures
+    decisions: DecisionsBesideRun
 
 
 async def _open_reviews(reviews: PeerReviewClient, count: int) -> list[str]:
@@ -128,10 +139,6 @@ async def measure_retention(stack: Stack, count: int, decisions: int) -> Retenti
         seed_seconds=round(seed_seconds, 1),
         verify_all_seconds=round(verify_seconds, 2),
         verify_all_valid=valid,
-        retention_run_seconds=round(run_seconds, 2),
-        disposed=result.reviews,
-        batches=result.batches,
-        decisions_idle=asdict(Latency.of(idle)),
-        decisions_during_run=asdict(Latency.of(during)),
-        decisions_inside_run=inside,
+        run=RunFigures(round(run_seconds, 2), result.reviews, result.batches),
+        decisions=DecisionsBesideRun(asdict(Latency.of(idle)), asdict(Latency.of(during)), inside),
     )

@@ -17,7 +17,7 @@ from __future__ import annotations
 import random
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from benchmarks.at_rest import measure_at_rest
@@ -120,7 +120,7 @@ async def measure_scale(stack: Stack, options: Options, server_pid: int) -> dict
             cli_repeats=1 if options.quick else 3,
             every_listing=not options.quick,
         )
-        results["at_rest"] = at_rest.as_dict()
+        results["at_rest"] = asdict(at_rest)
         lap("at_rest")
         if plan.idle_per_set:
             idle = await measure_idle(reviews, worker, cache, plan.cached(), plan.evicted(), options.idle_one)
@@ -148,7 +148,7 @@ async def measure_scale(stack: Stack, options: Options, server_pid: int) -> dict
                 audit_ids=random.Random(17).sample([f"{PREFIX}-{i}" for i in range(total)], min(total, 500)),
             )
             await api.stop()
-            results["load"] = load.as_dict()
+            results["load"] = asdict(load)
             lap("load")
         if options.recovery_reviews:
             store = RecordsStore.from_url(settings.records_url)

@@ -61,7 +61,7 @@ def _lifecycle(results: dict[str, Any]) -> list[Target]:
             mine, bare = project[f"{kind}_ms"]["p99_ms"], twin[f"{kind}_ms"]["p99_ms"]
             targets.append(Target(f"{kind} p99 @{LOW_CONCURRENCY}{memory}", mine, limit, "ms"))
             targets.append(Target(f"{kind} p99 @{LOW_CONCURRENCY} project/bare twin", mine / bare, 1.5, "x"))
-    worst = max(results["history"][label]["events_max"] for label in ("project", "project_lone"))
+    worst = max(results["history"][label]["events"]["max"] for label in ("project", "project_lone"))
     targets.append(Target("events per standard path (worst measured)", worst, 120, "events"))
     proofs = results.get("proofs")
     if proofs:
@@ -95,7 +95,7 @@ def _scale(scale: dict[str, Any]) -> list[Target]:
         targets.append(Target(f"errors under load ({users} people)", load["errors"], 0, "requests"))
     recovery = scale.get("recovery")
     if recovery:
-        done = recovery["side_effects_done_after_kill_ms"]["max_ms"] / 1000 if recovery["finished"] else math.nan
+        done = recovery["side_effects_done"]["after_kill_ms"]["max_ms"] / 1000 if recovery["finished"] else math.nan
         targets.append(Target("side effects done after kill -9 (slowest review)", done, RECOVERY_LIMIT_S, "s"))
     return targets
 
@@ -126,13 +126,13 @@ def judge(results: dict[str, Any]) -> list[Target]:
 
 def _retention(figures: dict[str, Any]) -> list[Target]:
     reviews = f"{figures['reviews']:,} closed reviews"
-    idle_p99 = figures["decisions_idle"]["p99_ms"]
+    idle_p99 = figures["decisions"]["idle"]["p99_ms"]
     return [
         Target(f"audit --verify-all, {reviews}", figures["verify_all_seconds"], VERIFY_ALL_LIMIT_S, "s"),
-        Target(f"retention run, {reviews}", figures["retention_run_seconds"], RETENTION_RUN_LIMIT_S, "s"),
+        Target(f"retention run, {reviews}", figures["run"]["seconds"], RETENTION_RUN_LIMIT_S, "s"),
         Target(
             "decision p99 during the retention run, vs idle",
-            figures["decisions_during_run"]["p99_ms"],
+            figures["decisions"]["during_run"]["p99_ms"],
             DECISIONS_DURING_RUN_FACTOR * idle_p99,
             "ms",
         ),
