@@ -26,7 +26,7 @@ from benchmarks.drivers import example
 from benchmarks.idle import Pending
 from benchmarks.plot import save_load_plot
 from benchmarks.processes import BIN
-from benchmarks.procfs import cpu_seconds
+from benchmarks.procfs import cpu_seconds, wait_until_idle
 from benchmarks.stack import spawn
 from benchmarks.stats import Latency
 from benchmarks.targets import LOAD_LIMITS_MS
@@ -58,6 +58,7 @@ SEARCHES: list[dict[str, str]] = [
 ]
 AUDIT_SAMPLE = 500
 SEED_LANES = 10
+SEED_SETTLE_PATIENCE_SECONDS = 600.0
 # Latency over time is drawn in windows of this many seconds.
 WINDOW_SECONDS = 5.0
 
@@ -283,6 +284,9 @@ async def measure_load(
     """Seed reviews under review, then run `users` people for `seconds` against the API at `api_url`; writes the
     results table (load.csv) and the latency-over-time plot (load.png) into `output`."""
     findings = await seed_under_review(reviews, seed)
+    # A reviewer may open a review once its record shows them assigned, as after the email telling them so: the
+    # seeding's records and notifications catch up before anyone starts clicking.
+    await wait_until_idle(watched["worker"], patience=SEED_SETTLE_PATIENCE_SECONDS)
     counts = people(users)
     plan_path = workdir / "load-plan.json"
     write_plan(plan_path, secret, counts, decide, findings, audit_ids)
