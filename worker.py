@@ -7,6 +7,7 @@ to finish; whatever is left is handed back to Temporal and retried by another wo
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Callable, Sequence
 from contextlib import AsyncExitStack
 from datetime import timedelta
@@ -26,6 +27,7 @@ from peer_review.foreground import run_until_signalled
 from peer_review.logs import configure_logging
 from peer_review.records.store import RecordsStore
 from peer_review.settings import Settings
+from peer_review.temporal.bytecode import keep_bytecode
 from peer_review.temporal.connection import connect
 from peer_review.temporal.converter import encrypted_converter
 from peer_review.temporal.key_rings import load_chain_ring, load_signing_ring
@@ -160,6 +162,8 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
 def main() -> None:
     settings = Settings()
     configure_logging(settings.log_format, settings.log_level)
+    folder = keep_bytecode()
+    log.info("workflow bytecode", folder=str(folder) if folder else None, written=not sys.dont_write_bytecode)
     run_until_signalled(partial(run, settings))
 
 

@@ -20,6 +20,7 @@ from benchmarks.stack import QUEUES_VARIABLE, READY, TUNING_VARIABLE, bench_clie
 from peer_review.logs import configure_logging
 from peer_review.records.store import RecordsStore
 from peer_review.settings import Settings
+from peer_review.temporal.bytecode import keep_bytecode
 from worker import build_worker
 
 
@@ -49,6 +50,7 @@ async def serve(kind: str, settings: Settings) -> None:
 def main() -> None:
     settings = Settings()
     configure_logging(settings.log_format, settings.log_level)
+    keep_bytecode()  # as worker.py does, for the project's workers and the twins alike
     asyncio.run(serve(sys.argv[1], settings))
 
 
