@@ -95,6 +95,7 @@ def _rest_table(title: str, rest: dict[str, Any], unit: str, units: str) -> Tabl
     """How the workflows were brought to rest and the worker's memory once they were."""
     table = _figures_table(title)
     table.add_row("filled in", f"{rest['fill_seconds']:.0f} s ({rest['fill_per_second']:.1f} {units}/s)")
+    table.add_row("side effects caught up", f"{rest['settle_seconds']:.0f} s after the last was at rest")
     table.add_row(
         f"CPU per {unit} to rest: worker | server",
         f"{rest[f'fill_worker_cpu_ms_per_{unit}']:.0f} | {rest[f'fill_server_cpu_ms_per_{unit}']:.0f} ms",
@@ -111,7 +112,10 @@ def at_rest_table(rest: dict[str, Any]) -> Table:
     table.add_row("client.list in-process", f"{rest['in_process_list_seconds']:.2f} s ({rest['listed']} rows)")
     for timing in rest["cli"]:
         rows = "" if timing["rows"] is None else f", {timing['rows']} rows"
-        table.add_row(timing["command"], f"{timing['seconds_median']:.2f} s (min {timing['seconds_min']:.2f}{rows})")
+        failed = "" if timing["exit_code"] == 0 else f", FAILED with exit code {timing['exit_code']}"
+        table.add_row(
+            timing["command"], f"{timing['seconds_median']:.2f} s (min {timing['seconds_min']:.2f}{rows}{failed})"
+        )
     return table
 
 

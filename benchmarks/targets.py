@@ -6,6 +6,7 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from benchmarks.at_rest import AUDITOR
 from benchmarks.records_reports import REGISTER_LIMIT_S, REPORT_LIMIT_S
 from peer_review.domain.models import Status
 
@@ -43,7 +44,7 @@ def _run(results: dict[str, Any], label: str, concurrency: int) -> dict[str, Any
     return next((r for r in results["runs"] if r["label"] == label and r["concurrency"] == concurrency), None)
 
 
-LIST_TARGET = f"list --status {Status.AWAITING_CHAIR_DECISION.value}"
+LIST_TARGET = f"list --as {AUDITOR} --status {Status.AWAITING_CHAIR_DECISION.value}"
 
 
 def _lifecycle(results: dict[str, Any]) -> list[Target]:
@@ -77,7 +78,9 @@ def _at_rest(rest: dict[str, Any]) -> list[Target]:
     # at-rest table, not judged: no listing of every row of 10,000 can take under a second (PERFORMANCE.md).
     for timing in rest["cli"]:
         if timing["command"] == f"peer-review {LIST_TARGET}":
-            targets.append(Target(LIST_TARGET, timing["seconds_median"], 1.0, "s"))
+            # A command that failed measured nothing: it is reported as not met, never as a time.
+            seconds = timing["seconds_median"] if timing["exit_code"] == 0 else math.nan
+            targets.append(Target(LIST_TARGET, seconds, 1.0, "s"))
     return targets
 
 
