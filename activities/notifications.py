@@ -13,7 +13,7 @@ from temporalio import activity
 
 from activities.heartbeats import beating
 from peer_review.domain.models import NotificationOutcome, NotificationRequest
-from peer_review.domain.notices import Step, compose, is_internal
+from peer_review.domain.notices import Step, compose, is_internal, wording
 from peer_review.domain.staff_directory import load_directory
 from peer_review.records.outbox import OutboxEntry, outbox_status, save_outbox
 from peer_review.records.store import RecordsStore
@@ -81,21 +81,17 @@ class NotificationActivities:
     async def notify(self, request: NotificationRequest) -> NotificationOutcome:
         staff = load_directory(self.directory).find(request.recipient)
         address = staff.email if staff else None
-        message = compose(
-            referral_id=request.referral_id,
-            step=Step(request.step),
-            idempotency_key=request.idempotency_key,
-            sender=self.sender,
-            recipient=address or request.recipient,
-        )
+        # The outbox keeps the wording; an email is built from it only when a mailer sends one (building one
+        # parses every header, a cost the outbox never needs).
+        text = wording(request.referral_id, Step(request.step))
         entry = OutboxEntry(
             idempotency_key=request.idempotency_key,
             referral_id=request.referral_id,
             recipient=request.recipient,
             address=address,
             step=request.step,
-            subject=str(message["Subject"]),
-            body=message.get_content(),
+            subject=text.subject,
+            body=text.body,
         )
 
         def outcome(result: Literal["delivered", "refused", "failed"], detail: str) -> NotificationOutcome:
@@ -129,6 +125,13 @@ class NotificationActivities:
             await save_outbox(self.store, entry, "outbox", "recorded in the outbox")
             activity.logger.info("notification recorded in outbox", extra=context)
             return outcome("delivered", "recorded in the outbox")
+        message = compose(
+            referral_id=request.referral_id,
+            step=Step(request.step),
+            idempotency_key=request.idempotency_key,
+            sender=self.sender,
+            recipient=address,
+        )
         try:
             async with beating(BEAT_EVERY):
                 await self.mailer.send(message)

@@ -123,21 +123,37 @@ NOTICES: dict[Step, Notice] = {
 }
 
 
-def compose(*, referral_id: str, step: Step, idempotency_key: str, sender: str, recipient: str) -> EmailMessage:
+@dataclass(frozen=True)
+class Wording:
+    """What one notice says: the outbox keeps it as it is, a mailer sends it as an email (`compose`)."""
+
+    subject: str
+    body: str
+
+
+def wording(referral_id: str, step: Step) -> Wording:
     notice = NOTICES[step]
+    return Wording(
+        subject=f"[Peer Review {referral_id}] {notice.headline}",
+        body=(
+            f"{notice.headline}.\n\n"
+            f"Referral: {referral_id}\n"
+            f"What to do next: {notice.next_action.format(ref=referral_id)}\n\n"
+            "Peer Reviews are internal only and are never about blame. Do not forward this message outside "
+            "the organisation.\n"
+        ),
+    )
+
+
+def compose(*, referral_id: str, step: Step, idempotency_key: str, sender: str, recipient: str) -> EmailMessage:
+    text = wording(referral_id, step)
     message = EmailMessage()
     message["From"] = sender
     message["To"] = recipient
-    message["Subject"] = f"[Peer Review {referral_id}] {notice.headline}"
+    message["Subject"] = text.subject
     # A stable Message-ID lets mail systems drop a duplicate if a retried send did reach the server.
     message["Message-ID"] = f"<{idempotency_key}@peer-review.internal>"
-    message.set_content(
-        f"{notice.headline}.\n\n"
-        f"Referral: {referral_id}\n"
-        f"What to do next: {notice.next_action.format(ref=referral_id)}\n\n"
-        "Peer Reviews are internal only and are never about blame. Do not forward this message outside "
-        "the organisation.\n"
-    )
+    message.set_content(text.body)
     return message
 
 

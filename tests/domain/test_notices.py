@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from peer_review.domain.notices import NOTICES, Step, compose, is_internal
+from peer_review.domain.notices import NOTICES, Step, compose, is_internal, wording
 from tests.helpers import PROPERTY, make_referral
 
 DOMAINS = ["example.gov.uk"]
@@ -180,3 +180,10 @@ def test_lookalike_domains_are_never_internal(local: str, label: str, tld: str) 
     assert not is_internal(f"{local}@{label}example.gov.uk", DOMAINS)
     assert not is_internal(f"{local}@example.gov.uk.{label}.{tld}", DOMAINS)
     assert not is_internal(f"{local}@{label}.{tld}", DOMAINS)
+
+
+@pytest.mark.parametrize("step", list(Step))
+def test_the_outbox_keeps_exactly_what_an_email_would_say(step: Step) -> None:
+    text = wording("PR-2026-0001", step)
+    message = compose(referral_id="PR-2026-0001", step=step, idempotency_key="k-1", sender=SENDER, recipient=RECIPIENT)
+    assert (message["Subject"], message.get_content()) == (text.subject, text.body)
