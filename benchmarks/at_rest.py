@@ -18,9 +18,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy import func, select
+
 from benchmarks.procfs import cpu_seconds, memory_mb, wait_until_idle
 from benchmarks.stack import ROOT
 from peer_review.domain.models import Referral, Status
+from peer_review.records.schema import referrals
+from peer_review.records.store import RecordsStore
 from peer_review.temporal.client import ListFilter, PeerReviewClient
 
 BIN = Path(sys.executable).parent
@@ -167,8 +171,17 @@ def _rows(arguments: list[str], output: str) -> int | None:
     return int(found.group(1)) if found else None
 
 
+async def _recorded_waiting(store: RecordsStore) -> int:
+    query = (
+        select(func.count()).select_from(referrals).where(referrals.c.status == Status.AWAITING_CHAIR_DECISION.value)
+    )
+    async with store.engine.connect() as connection:
+        return int((await connection.execute(query)).scalar_one())
+
+
 async def measure_at_rest(
     reviews: PeerReviewClient,
+    records_url: str,
     environment: dict[str, str],
     worker_pid: int,
     server_pid: int,
@@ -180,15 +193,22 @@ async def measure_at_rest(
     """Fill `count` reviews on the idle worker `worker_pid`, then read its memory and time the CLI (the judged
     `list --status` alone, or with `every_listing` also the full listings and `--help`)."""
     client = reviews.client
-    already = (await client.count_workflows(WAITING.query())).count
+    store = RecordsStore.from_url(records_url)
+    already = (await client.count_workflows(WAITING.query())).count, await _recorded_waiting(store)
 
     async def waiting() -> int:
-        return (await client.count_workflows(WAITING.query())).count - already
+        """Reviews at rest: awaiting a Chair in Temporal and in the record. Pacing the fill by the record too
+        keeps its writes from falling ever further behind the statuses, a backlog the service never sees."""
+        listed = (await client.count_workflows(WAITING.query())).count - already[0]
+        return min(listed, await _recorded_waiting(store) - already[1])
 
     async def refer(index: int) -> None:
         await reviews.refer(referral(index))
 
-    weighed = await weigh(worker_pid, server_pid, lambda: fill(count, refer, waiting))
+    try:
+        weighed = await weigh(worker_pid, server_pid, lambda: fill(count, refer, waiting))
+    finally:
+        await store.close()
     listed_began = time.perf_counter()
     listed = await reviews.list(WAITING, limit=count)
     in_process = time.perf_counter() - listed_began

@@ -112,6 +112,7 @@ async def measure_scale(stack: Stack, options: Options, server_pid: int) -> dict
         await worker.start()
         at_rest = await measure_at_rest(
             reviews,
+            settings.records_url,
             environment,
             worker.pid,
             server_pid,
