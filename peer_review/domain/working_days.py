@@ -4,21 +4,16 @@ Scope is England and Wales only (the `holidays` package's GB subdivision "ENG"; 
 same dates). Scotland and Northern Ireland have different bank holidays (2 January and St
 Andrew's Day; St Patrick's Day and 12 July), so a deadline computed here is wrong for them.
 
-Pure and deterministic so workflow code can call it: no clock, no environment, no I/O once
-imported. The holiday table is built once, at import, for a fixed span of years and frozen.
-It is not built lazily on first use because that cannot work inside the Temporal sandbox:
-`holidays.country_holidays` imports `holidays` from inside the function, which the sandbox
-re-imports, and `dateutil` then reads the clock at import time (RestrictedWorkflowAccessError);
-building a table also opens gettext catalogues chosen by the LANG environment variable.
-Workflows must therefore import this module inside `workflow.unsafe.imports_passed_through()`,
-as they do for the rest of `peer_review`.
+Pure and deterministic so workflow code can call it: no clock, no environment, no I/O.
+The holidays are data (peer_review.domain.bank_holidays, generated from the `holidays` package and checked
+against it by the tests), read once at import and frozen.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-import holidays
+from peer_review.domain.bank_holidays import BANK_HOLIDAYS
 
 FIRST_YEAR = 2000
 # The package has no GB rules after 2100 and silently reports no holidays at all, which would
@@ -28,7 +23,7 @@ LAST_YEAR = 2100
 # Every England and Wales bank holiday in the span, substitute days included (28 Dec 2026 for
 # Boxing Day on a Saturday) and one-off days too (8 May 2023, the Coronation).
 _BANK_HOLIDAYS: frozenset[date] = frozenset(
-    holidays.country_holidays("GB", subdiv="ENG", years=range(FIRST_YEAR, LAST_YEAR + 1))
+    date(year, int(day[:2]), int(day[3:])) for year, days in BANK_HOLIDAYS.items() for day in days.split()
 )
 
 _ONE_DAY = timedelta(days=1)

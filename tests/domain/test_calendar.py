@@ -23,6 +23,7 @@ from peer_review.domain.working_days import (
     working_days_between,
 )
 from tests.helpers import PROPERTY
+from tests.helpers.bank_holidays import TABLE, render
 
 # The shared property settings, with more examples: each one is cheap.
 MORE = settings(PROPERTY, max_examples=300)
@@ -313,3 +314,10 @@ def test_deadlines_past_the_supported_years_are_refused() -> None:
         add_working_days(at(date(LAST_YEAR, 12, 29)), 5)
     with pytest.raises(ValueError, match="outside the supported years"):
         subtract_working_days(at(date(FIRST_YEAR, 1, 4)), 5)
+
+
+def test_the_bank_holiday_table_is_what_the_holidays_package_gives() -> None:
+    assert TABLE.read_text() == render(), (
+        "peer_review/domain/bank_holidays.py is stale: python -m tests.helpers.bank_holidays"
+    )
+    assert {d for d in ORACLE if not is_working_day(d)} == ORACLE
