@@ -1,6 +1,6 @@
 """All Temporal plumbing: the typed client, the connection, the data converter and payload codec, the codec
-server, search attributes, activity and task-queue names, history decoding, metrics and the one dev-server
-launcher (used by ``make run``, the tests and the benchmarks).
+server, search attributes, activity and task-queue names, history decoding, metrics, the one dev-server
+launcher (used by ``make run``, the tests and the benchmarks) and the bytecode cache for the workflow sandbox.
 
 It may import ``peer_review.domain`` and ``peer_review.settings``; the CLI, the web front end, the workflow,
 the activities and the worker import it.
