@@ -141,6 +141,9 @@ def build_replayer(settings: Settings) -> Replayer:
 
 
 async def run(settings: Settings, stop: asyncio.Event) -> None:
+    """The worker until `stop` is set (`peer-review-worker`, and `make run` through dev.py)."""
+    folder = keep_bytecode()
+    log.info("workflow bytecode", folder=str(folder) if folder else None, written=not sys.dont_write_bytecode)
     client = await connect(settings, prometheus_runtime(settings.metrics_port) if settings.metrics_port else None)
     store = RecordsStore.from_url(settings.records_url)
     await store.create_schema()
@@ -162,8 +165,6 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
 def main() -> None:
     settings = Settings()
     configure_logging(settings.log_format, settings.log_level)
-    folder = keep_bytecode()
-    log.info("workflow bytecode", folder=str(folder) if folder else None, written=not sys.dont_write_bytecode)
     run_until_signalled(partial(run, settings))
 
 
