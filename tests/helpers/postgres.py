@@ -1,4 +1,5 @@
-"""The PostgreSQL the records tests also run against (PEER_REVIEW_TEST_POSTGRES_URL), one user at a time.
+"""The PostgreSQL the records tests also run against (PEER_REVIEW_TEST_POSTGRES_URL, by default the machine's on
+127.0.0.1:5432), one user at a time.
 
 Tests in parallel processes (pytest-xdist), and other checkouts on the same machine, share that one database:
 creating its schema at the same moment races in PostgreSQL's catalogue, so a test holds a lock file meanwhile.
@@ -22,8 +23,12 @@ from sqlalchemy.ext.asyncio import create_async_engine
 LOCK_FILE = Path(tempfile.gettempdir()) / "peer-review-tests-postgres.lock"
 
 
-def postgres_url() -> str | None:
-    return os.environ.get("PEER_REVIEW_TEST_POSTGRES_URL")
+# The machine's PostgreSQL, as .ci/run starts it; the records tests always run on it too, never skipped.
+DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+
+
+def postgres_url() -> str:
+    return os.environ.get("PEER_REVIEW_TEST_POSTGRES_URL") or DEFAULT_POSTGRES_URL
 
 
 @asynccontextmanager

@@ -31,9 +31,7 @@ async def records_database(kind: str, tmp_path: Path) -> AsyncIterator[str]:
     if kind == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'records.db'}"
         return
-    base = postgres_url()
-    assert base
-    async with fresh_postgres(base) as url:
+    async with fresh_postgres(postgres_url()) as url:
         yield url
 
 

@@ -33,7 +33,7 @@ from tests.helpers.retention import (
     run_retention,
 )
 
-DATABASES = ["sqlite", pytest.param("postgres", marks=pytest.mark.skipif(not postgres_url(), reason="no PostgreSQL"))]
+DATABASES = ["sqlite", "postgres"]
 
 
 @pytest.mark.parametrize("database", DATABASES)
@@ -98,12 +98,10 @@ async def test_as_of_matches_the_timeline_at_five_moments(
             await store.close()
 
 
-@pytest.mark.skipif(not postgres_url(), reason="no PostgreSQL")
 async def test_a_restore_into_an_empty_postgres_database_verifies(
     client: Client, settings: Settings, tmp_path: Path
 ) -> None:
     base = postgres_url()
-    assert base
     async with fresh_postgres(base) as source_url, fresh_postgres(base) as restored_url:
         async with past_retention_at_once(client, settings, source_url) as stack:
             async with new_worker(client, stack.settings, stack.store):

@@ -38,16 +38,12 @@ from tests.helpers import (
     referral,
 )
 
-pytestmark = pytest.mark.skipif(not postgres_url(), reason="PEER_REVIEW_TEST_POSTGRES_URL is not set")
-
 LONG_ACTION = "a" * 64
 
 
 @pytest.fixture
 async def pg_store() -> AsyncIterator[RecordsStore]:
-    url = postgres_url()
-    assert url
-    store = RecordsStore.from_url(url)
+    store = RecordsStore.from_url(postgres_url())
     async with postgres_alone():  # the review runs on a shared database: one test at a time
         await store.create_schema()
         yield store

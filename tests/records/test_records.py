@@ -22,7 +22,7 @@ from peer_review.records.schema import audit_events, notifications, recommendati
 from peer_review.records.store import RecordsStore, as_utc
 from tests.helpers import chain_key, chain_keys, findings, postgres_alone, postgres_url, referral
 
-BACKENDS = ["sqlite", *(["postgresql"] if postgres_url() else [])]
+BACKENDS = ["sqlite", "postgresql"]
 
 
 @pytest.fixture(params=BACKENDS)
@@ -156,7 +156,7 @@ async def test_tampering_is_detected(records: RecordsStore, tamper: str) -> None
 
 
 # Runs wherever PEER_REVIEW_TEST_POSTGRES_URL is set, as .ci/run does.
-@pytest.mark.parametrize("url", [url for url in [postgres_url()] if url])
+@pytest.mark.parametrize("url", [postgres_url()])
 async def test_postgresql_refuses_to_update_or_delete_audit_rows(url: str) -> None:
     records = RecordsStore.from_url(url)
     async with postgres_alone():

@@ -29,7 +29,7 @@ from peer_review.records.scratch import scratch_database
 from peer_review.records.store import RecordsStore
 from tests.helpers import postgres_url
 
-BACKENDS = ["sqlite", *(["postgresql"] if postgres_url() else [])]
+BACKENDS = ["sqlite", "postgresql"]
 START, END = date(2026, 1, 1), date(2026, 2, 28)
 
 
@@ -47,7 +47,7 @@ async def records(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
         await store.close()
         return
     # The shared test database holds other tests' reviews: the figures need a database of their own.
-    async with scratch_database(postgres_url() or "", "reports") as store:
+    async with scratch_database(postgres_url(), "reports") as store:
         yield store
 
 

@@ -16,7 +16,7 @@ from peer_review.domain.retention import DisposalBatch, RetentionRequest
 from peer_review.records import retention
 from peer_review.records.store import RecordsStore
 from peer_review.settings import Settings
-from tests.helpers import chain_key, chain_keys, new_worker, postgres_url
+from tests.helpers import chain_key, chain_keys, new_worker
 from tests.helpers.retention import (
     RetentionStack,
     closed_review,
@@ -25,7 +25,7 @@ from tests.helpers.retention import (
     run_retention,
 )
 
-DATABASES = ["sqlite", pytest.param("postgres", marks=pytest.mark.skipif(not postgres_url(), reason="no PostgreSQL"))]
+DATABASES = ["sqlite", "postgres"]
 
 
 async def events_of(store: RecordsStore, referral_id: str) -> int:
