@@ -29,7 +29,7 @@ from peer_review.temporal.client import ListFilter, PeerReviewClient
 
 BIN = Path(sys.executable).parent
 WAITING = ListFilter(status=Status.AWAITING_CHAIR_DECISION)
-# The CLI lists as an auditor (examples/directory.yaml), who may read every review.
+# An auditor (examples/directory.yaml), who may read every review: the benchmark's CLI reads run as them.
 AUDITOR = "S500"
 # Started but not yet at rest: enough to keep the worker busy, few enough that sticky workflow tasks do not
 # time out in a backlog (which would add replays the service never sees in normal running).

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from benchmarks.at_rest import AUDITOR
 from benchmarks.closed_reviews import EXAMPLE, write_closed_reviews
 from benchmarks.processes import WorkerProcess
 from benchmarks.stack import ROOT, Stack
@@ -33,7 +34,6 @@ from peer_review.temporal.retention_schedule import run_retention
 
 BIN = Path(sys.executable).parent
 CHAIR = "S100"  # the Chair of the example referral's OSN
-AUDITOR = "S500"
 
 
 @dataclass(frozen=True)
