@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date
-from pathlib import Path
 
 import holidays
 
@@ -40,7 +39,7 @@ def render() -> str:
 
 
 def main() -> None:
-    Path(TABLE).write_text(render())
+    TABLE.write_text(render())
 
 
 if __name__ == "__main__":
