@@ -6,16 +6,22 @@ import email.policy
 from dataclasses import asdict, dataclass
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Protocol
 
 import aiosmtplib
 from temporalio import activity
 
 from activities.heartbeats import beating
-from peer_review.domain.models import NotificationOutcome, NotificationRequest
+from peer_review.domain.models import (
+    NotificationOutcome,
+    NotificationOutcomes,
+    NotificationRequest,
+    Notifications,
+    Staff,
+)
 from peer_review.domain.notices import Step, compose, is_internal, wording
 from peer_review.domain.staff_directory import load_directory
-from peer_review.records.outbox import OutboxEntry, outbox_status, save_outbox
+from peer_review.records.outbox import Attempt, OutboxEntry, outbox_statuses, save_outbox
 from peer_review.records.store import RecordsStore
 from peer_review.settings import Settings
 from peer_review.temporal.names import NOTIFY
@@ -78,66 +84,92 @@ class NotificationActivities:
         self.mailer = mailer
 
     @activity.defn(name=NOTIFY)
-    async def notify(self, request: NotificationRequest) -> NotificationOutcome:
-        staff = load_directory(self.directory).find(request.recipient)
-        address = staff.email if staff else None
+    async def notify(self, batch: Notifications) -> NotificationOutcomes:
+        """Deliver one move's messages: each is refused, kept in the outbox, sent, or (`give_up`) marked failed, and
+        its row written; a mail server that fails one send fails the attempt, and the retry skips what was sent."""
+        staff = load_directory(self.directory)
+        entries = [self._entry(request, staff.find(request.recipient)) for request in batch.requests]
+        # Only a mailer can have sent one already; without one the outbox write is the whole delivery.
+        sent_before = (
+            set()
+            if self.mailer is None
+            else {
+                key
+                for key, status in (await outbox_statuses(self.store, [e.idempotency_key for e in entries])).items()
+                if status == "sent"
+            }
+        )
+        attempts: list[Attempt] = []
+        outcomes: list[NotificationOutcome] = []
+        try:
+            for entry in entries:
+                if entry.idempotency_key in sent_before:
+                    outcomes.append(_outcome(entry, "sent", "already sent"))
+                    continue
+                attempt = await self._attempt(entry, give_up=batch.give_up)
+                attempts.append(attempt)
+                outcomes.append(_outcome(entry, attempt.status, attempt.detail))
+                _log(attempt)
+        except (aiosmtplib.SMTPException, OSError) as error:
+            attempts.append(Attempt(entries[len(outcomes)], "retrying", f"{type(error).__name__}: {error}"))
+            raise
+        finally:
+            await save_outbox(self.store, attempts)
+        return NotificationOutcomes(outcomes=outcomes)
+
+    def _entry(self, request: NotificationRequest, staff: Staff | None) -> OutboxEntry:
         # The outbox keeps the wording; an email is built from it only when a mailer sends one (building one
         # parses every header, a cost the outbox never needs).
         text = wording(request.referral_id, Step(request.step))
-        entry = OutboxEntry(
+        return OutboxEntry(
             idempotency_key=request.idempotency_key,
             referral_id=request.referral_id,
             recipient=request.recipient,
-            address=address,
+            address=staff.email if staff else None,
             step=request.step,
             subject=text.subject,
             body=text.body,
         )
 
-        def outcome(result: Literal["delivered", "refused", "failed"], detail: str) -> NotificationOutcome:
-            return NotificationOutcome(
-                idempotency_key=request.idempotency_key,
-                recipient=request.recipient,
-                delivered=result == "delivered",
-                failed=result == "failed",
-                detail=detail,
-            )
-
-        context = {"referral_id": request.referral_id, "step": request.step}
-        if address is None or not is_internal(address, self.internal_domains):
+    async def _attempt(self, entry: OutboxEntry, *, give_up: bool) -> Attempt:
+        if entry.address is None:
             # Refused for good, never retried: a review must not leave the organisation.
-            detail = (
-                "refused: recipient not in the staff directory"
-                if address is None
-                else ("refused: recipient is outside the internal domains")
-            )
-            await save_outbox(self.store, entry, "refused", detail)
-            activity.logger.warning("notification refused", extra=context)
-            return outcome("refused", detail)
-        # Only a mailer can have sent it already; without one the outbox write below is the whole delivery.
-        if self.mailer is not None and await outbox_status(self.store, request.idempotency_key) == "sent":
-            return outcome("delivered", "already sent")
-        if request.give_up:
-            await save_outbox(self.store, entry, "failed", "gave up: not delivered within the retry period")
-            activity.logger.error("notification failed", extra=context)
-            return outcome("failed", "gave up: not delivered within the retry period")
+            return Attempt(entry, "refused", "refused: recipient not in the staff directory")
+        if not is_internal(entry.address, self.internal_domains):
+            return Attempt(entry, "refused", "refused: recipient is outside the internal domains")
+        if give_up:
+            return Attempt(entry, "failed", "gave up: not delivered within the retry period")
         if self.mailer is None:
-            await save_outbox(self.store, entry, "outbox", "recorded in the outbox")
-            activity.logger.info("notification recorded in outbox", extra=context)
-            return outcome("delivered", "recorded in the outbox")
+            return Attempt(entry, "outbox", "recorded in the outbox")
         message = compose(
-            referral_id=request.referral_id,
-            step=Step(request.step),
-            idempotency_key=request.idempotency_key,
+            referral_id=entry.referral_id,
+            step=Step(entry.step),
+            idempotency_key=entry.idempotency_key,
             sender=self.sender,
-            recipient=address,
+            recipient=entry.address,
         )
-        try:
-            async with beating(BEAT_EVERY):
-                await self.mailer.send(message)
-        except (aiosmtplib.SMTPException, OSError) as error:
-            await save_outbox(self.store, entry, "retrying", f"{type(error).__name__}: {error}")
-            raise
-        await save_outbox(self.store, entry, "sent", "sent by SMTP")
+        async with beating(BEAT_EVERY):
+            await self.mailer.send(message)
+        return Attempt(entry, "sent", "sent by SMTP")
+
+
+def _outcome(entry: OutboxEntry, status: str, detail: str) -> NotificationOutcome:
+    return NotificationOutcome(
+        idempotency_key=entry.idempotency_key,
+        recipient=entry.recipient,
+        delivered=status in ("sent", "outbox"),
+        failed=status == "failed",
+        detail=detail,
+    )
+
+
+def _log(attempt: Attempt) -> None:
+    context = {"referral_id": attempt.entry.referral_id, "step": attempt.entry.step}
+    if attempt.status == "refused":
+        activity.logger.warning("notification refused", extra=context)
+    elif attempt.status == "failed":
+        activity.logger.error("notification failed", extra=context)
+    elif attempt.status == "sent":
         activity.logger.info("notification sent", extra=context)
-        return outcome("delivered", "sent by SMTP")
+    else:
+        activity.logger.info("notification recorded in outbox", extra=context)

@@ -27,8 +27,9 @@ with workflow.unsafe.imports_passed_through():
         AuditEvent,
         Contract,
         Findings,
-        NotificationOutcome,
+        NotificationOutcomes,
         NotificationRequest,
+        Notifications,
         RecommendationStatus,
         RecordBatch,
         ReviewContacts,
@@ -75,10 +76,11 @@ RECORD = ActivityPolicy(RECORD_TIMEOUT, RECORD_RETRY)
 # After the database refused a batch for good (alert PeerReviewRecordsStuck), try it again this much later: an
 # operator may have mended the schema or the data meanwhile. The review goes on; it closes only once recorded.
 STUCK_RECORD_RETRY = timedelta(hours=1)
-# One attempt is a directory read, an outbox write and at most one SMTP send. A send has no fixed length (the SMTP
-# timeout applies to each command), so the activity beats while it sends and a worker that died is noticed by the
-# missing beat (NOTIFY_HEARTBEAT) rather than by the start-to-close timeout; either way the attempt is retried
-# elsewhere. A mail server that is down is retried with back-off until the policy's give-up period has passed.
+# One attempt is a directory read, one outbox write and at most one SMTP send per message of the move. A send has
+# no fixed length (the SMTP timeout applies to each command), so the activity beats while it sends and a worker that
+# died is noticed by the missing beat (NOTIFY_HEARTBEAT) rather than by the start-to-close timeout; either way the
+# attempt is retried elsewhere. A mail server that is down is retried with back-off until the policy's give-up
+# period has passed.
 NOTIFY_TIMEOUT = timedelta(seconds=60)
 NOTIFY_HEARTBEAT = timedelta(seconds=5)
 NOTIFY_RETRY = RetryPolicy(
@@ -125,7 +127,8 @@ class RecordKeeper(abc.ABC, Generic[B]):
         self._notification_give_up = timedelta(hours=give_up_hours)
         self._write_activity = write_activity
         self._recorded = 0
-        self._notifications_in_flight = 0
+        self._notifications_in_flight = 0  # deliveries (activities) under way
+        self._unsent: list[NotificationRequest] = []  # messages of the current move, not yet handed to a delivery
         self._finishing = False
         self._loop: asyncio.Task[None] | None = None
         # Refusals of proven people recorded today (UTC): (day, count).
@@ -199,17 +202,21 @@ class RecordKeeper(abc.ABC, Generic[B]):
             self.notify(recipient, step)
 
     def notify(self, recipient: str | None, step: Step) -> None:
-        """Send beside the workflow, never in its way; the outcome lands in the audit trail."""
+        """Send beside the workflow, never in its way; the outcome lands in the audit trail. Everything sent in
+        one workflow task goes out together, in one activity."""
         if recipient is None:
             return
-        request = NotificationRequest(
-            idempotency_key=f"{self._record_id}.{len(self.events)}.{step.value}.{recipient}",
-            referral_id=self._record_id,
-            recipient=recipient,
-            step=step.value,
+        if not self._unsent:
+            self._notifications_in_flight += 1
+            asyncio.create_task(self._deliver())  # noqa: RUF006 - tracked by the in-flight count
+        self._unsent.append(
+            NotificationRequest(
+                idempotency_key=f"{self._record_id}.{len(self.events)}.{step.value}.{recipient}",
+                referral_id=self._record_id,
+                recipient=recipient,
+                step=step.value,
+            )
         )
-        self._notifications_in_flight += 1
-        asyncio.create_task(self._deliver(request))  # noqa: RUF006 - tracked by the in-flight count
 
     async def _record_continuously(self) -> None:
         """The one background loop that records audit events.
@@ -249,28 +256,35 @@ class RecordKeeper(abc.ABC, Generic[B]):
                 workflow.logger.error("records refused for good; trying again later", extra={"error_type": kind})
                 await workflow.sleep(STUCK_RECORD_RETRY)
 
-    async def _deliver(self, request: NotificationRequest) -> None:
+    async def _deliver(self) -> None:
+        # A condition is checked only once every task of the workflow task has run as far as it can: waiting on one
+        # that is already true gathers every message sent in this workflow task (a start and an update arriving
+        # together are two moves) into one activity.
+        await workflow.wait_condition(lambda: True)
+        batch = Notifications(requests=self._unsent)
+        self._unsent = []
         try:
             try:
-                outcome = await NOTIFICATION.run(
+                delivered = await NOTIFICATION.run(
                     NOTIFY,
-                    request,
-                    NotificationOutcome,
+                    batch,
+                    NotificationOutcomes,
                     deadline=self._notification_give_up,
                     task_queue=queue(NOTIFICATIONS_QUEUE_SUFFIX),
                 )
             except ActivityError:
-                # Delivery kept failing for the whole give-up period: mark it failed in the outbox. That write
-                # is a record, so it retries like one.
-                outcome = await RECORD.run(
+                # Delivery kept failing for the whole give-up period: mark what was not sent failed in the outbox.
+                # That write is a record, so it retries like one.
+                delivered = await RECORD.run(
                     NOTIFY,
-                    request.model_copy(update={"give_up": True}),
-                    NotificationOutcome,
+                    batch.model_copy(update={"give_up": True}),
+                    NotificationOutcomes,
                     task_queue=queue(NOTIFICATIONS_QUEUE_SUFFIX),
                 )
-            self.note(outcome.audit_action, f"{request.step} to {request.recipient}: {outcome.detail}")
-            if not outcome.delivered:
-                count(Metric.NOTIFICATION_FAILURES, step=request.step)
+            for request, outcome in zip(batch.requests, delivered.outcomes, strict=True):
+                self.note(outcome.audit_action, f"{request.step} to {request.recipient}: {outcome.detail}")
+                if not outcome.delivered:
+                    count(Metric.NOTIFICATION_FAILURES, step=request.step)
         finally:
             self._notifications_in_flight -= 1
 

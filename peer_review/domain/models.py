@@ -443,7 +443,13 @@ class NotificationRequest(Contract):
     referral_id: str
     recipient: Identifier
     step: str
-    # Set once delivery has been retried for the policy's whole give-up period: record the failure, send nothing.
+
+
+class Notifications(Contract):
+    """The messages one move sends, to all its recipients: one activity delivers them together."""
+
+    requests: list[NotificationRequest]
+    # Set once delivery has been retried for the policy's whole give-up period: record as failed what was not sent.
     give_up: bool = False
 
 
@@ -451,7 +457,7 @@ class NotificationOutcome(Contract):
     idempotency_key: str
     recipient: str
     delivered: bool
-    # Added after the first release: older histories carry no `failed` field, so it defaults to False.
+    # Given up after the give-up period, as opposed to refused at once (an unknown or external recipient).
     failed: bool = False
     detail: str
 
@@ -460,6 +466,12 @@ class NotificationOutcome(Contract):
         if self.delivered:
             return "notification_sent"
         return "notification_failed" if self.failed else "notification_refused"
+
+
+class NotificationOutcomes(Contract):
+    """What became of each message of one `Notifications`, in the same order."""
+
+    outcomes: list[NotificationOutcome]
 
 
 # --- Tracked recommendations (RecommendationWorkflow). ---------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -22,31 +23,56 @@ class OutboxEntry:
     body: str
 
 
-async def outbox_status(store: RecordsStore, key: str) -> str | None:
+@dataclass(frozen=True)
+class Attempt:
+    """One try at a notification: the status its row takes ("outbox", "sent", "retrying", "refused", "failed")."""
+
+    entry: OutboxEntry
+    status: str
+    detail: str
+
+
+async def outbox_statuses(store: RecordsStore, keys: Iterable[str]) -> dict[str, str]:
+    """The status of each of these notifications that has a row, by idempotency key."""
     async with store.engine.connect() as connection:
-        return (
-            await connection.execute(select(notifications.c.status).where(notifications.c.idempotency_key == key))
-        ).scalar()
+        rows = await connection.execute(
+            select(notifications.c.idempotency_key, notifications.c.status).where(
+                notifications.c.idempotency_key.in_(list(keys))
+            )
+        )
+        return {row.idempotency_key: row.status for row in rows}
 
 
-async def save_outbox(store: RecordsStore, entry: OutboxEntry, status: str, detail: str) -> None:
-    """Record a notification attempt; one row per idempotency key, however often it is retried."""
+async def save_outbox(store: RecordsStore, attempts: Sequence[Attempt]) -> None:
+    """Record notification attempts in one transaction; one row per idempotency key, however often it is retried."""
+    if not attempts:
+        return
     now = datetime.now(UTC)
     async with store.transaction() as connection:
-        attempts = (
-            await connection.execute(
-                select(notifications.c.attempts).where(notifications.c.idempotency_key == entry.idempotency_key)
+        keys = [attempt.entry.idempotency_key for attempt in attempts]
+        rows = await connection.execute(
+            select(notifications.c.idempotency_key, notifications.c.attempts).where(
+                notifications.c.idempotency_key.in_(keys)
             )
-        ).scalar()
-        if attempts is None:
-            await connection.execute(
-                notifications.insert().values(
-                    **entry.__dict__, status=status, attempts=1, detail=detail, created_at=now, updated_at=now
+        )
+        tried_before = {row.idempotency_key: row.attempts for row in rows}
+        for attempt in attempts:
+            key = attempt.entry.idempotency_key
+            if key not in tried_before:
+                await connection.execute(
+                    notifications.insert().values(
+                        **attempt.entry.__dict__,
+                        status=attempt.status,
+                        attempts=1,
+                        detail=attempt.detail,
+                        created_at=now,
+                        updated_at=now,
+                    )
                 )
-            )
-        else:
-            await connection.execute(
-                notifications.update()
-                .where(notifications.c.idempotency_key == entry.idempotency_key)
-                .values(status=status, attempts=attempts + 1, detail=detail, updated_at=now)
-            )
+            else:
+                retried = {"attempts": tried_before[key] + 1, "updated_at": now}
+                await connection.execute(
+                    notifications.update()
+                    .where(notifications.c.idempotency_key == key)
+                    .values(status=attempt.status, detail=attempt.detail, **retried)
+                )

@@ -18,6 +18,7 @@ from peer_review.records.schema import notifications
 from peer_review.records.store import RecordsStore
 from peer_review.settings import Settings
 from peer_review.temporal.client import PeerReviewClient
+from peer_review.temporal.names import NOTIFY
 from tests.helpers import (
     EXAMPLES,
     assert_eventually,
@@ -31,6 +32,7 @@ from tests.helpers import (
     under_review,
 )
 from tests.helpers.mail import Inbox, MailServer
+from tests.helpers.reviews import activity_attempts
 
 SMTP_WAIT = timedelta(seconds=30)  # a mail retried after an outage arrives on the second attempt, 5 s later
 
@@ -127,6 +129,10 @@ async def test_the_right_people_get_the_right_mail_and_no_case_details(
     )
     mine = [m for m in inbox.messages if r.referral_id in str(m["Subject"])]
     assert len(mine) == 8 + 2
+    # One delivery per move for all its recipients: the approval tells two people and the sign-off three, so the
+    # review's eight messages took five activities (referral, approval, assignment, findings, sign-off).
+    deliveries = [a for a in await activity_attempts(reviews, r.referral_id) if a.activity == NOTIFY]
+    assert len(deliveries) == 5
     for message in mine:
         body = message.get_payload(decode=True)
         assert isinstance(body, bytes)

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from peer_review.domain.audit_chain import GENESIS, ChainKey, canonical
 from peer_review.domain.models import AuditEvent, Outcome, Reason, RecordBatch, Status, StatusView
 from peer_review.records import read_model
-from peer_review.records.outbox import OutboxEntry, outbox_status, save_outbox
+from peer_review.records.outbox import Attempt, OutboxEntry, outbox_statuses, save_outbox
 from peer_review.records.schema import audit_events, notifications, recommendations, referrals
 from peer_review.records.store import RecordsStore, as_utc
 from tests.helpers import chain_key, chain_keys, findings, postgres_alone, postgres_url, referral
@@ -107,9 +107,11 @@ async def test_recommendations_are_registered_once_when_the_review_completes(rec
 
 async def test_outbox_keeps_one_row_per_idempotency_key(records: RecordsStore) -> None:
     entry = OutboxEntry(f"k-{uuid.uuid4().hex}", new_id(), "S100", "a@example.gov.uk", "step", "s", "b")
-    await save_outbox(records, entry, "retrying", "down")
-    await save_outbox(records, entry, "sent", "ok")
-    assert await outbox_status(records, entry.idempotency_key) == "sent"
+    other = OutboxEntry(f"k-{uuid.uuid4().hex}", entry.referral_id, "S200", "b@example.gov.uk", "step", "s", "b")
+    await save_outbox(records, [Attempt(entry, "retrying", "down"), Attempt(other, "outbox", "kept")])
+    await save_outbox(records, [Attempt(entry, "sent", "ok")])
+    statuses = await outbox_statuses(records, [entry.idempotency_key, other.idempotency_key, "never-tried"])
+    assert statuses == {entry.idempotency_key: "sent", other.idempotency_key: "outbox"}
     async with records.engine.connect() as connection:
         attempts = (
             await connection.execute(
