@@ -1,25 +1,29 @@
 """The lifecycle phases: calibration, then the project beside its two twins at each load point, then history.
 
 Calibration runs lone standard-path reviews. The bare twin takes the median counts of their activities,
-updates and timers; the shaped twin copies the lone review with the median number of events step by step
-(benchmarks/shape.py, benchmarks/shaped_twin.py). Every worker runs in its own process and polls
+updates and timers; the shaped twin copies the lone review with the median number of events step by step,
+and the recommendation workflows it started, each from its own history once at rest (benchmarks/shape.py,
+benchmarks/shaped_twin.py). Every worker runs in its own process and polls
 throughout (an idle long poll costs nothing), so the runs can alternate fairly.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
+import time
 from dataclasses import asdict, dataclass, replace
 from statistics import median
 from typing import Any
 
 from temporalio.api.history.v1 import History
+from temporalio.client import Client
 
 from benchmarks.drivers import Driver, ProjectDriver, ShapedTwinDriver, TwinDriver, run_many
 from benchmarks.history import ACTIVITY, TIMER, UPDATE, HistoryFigures, fetch_figures, summarise
 from benchmarks.options import Options
 from benchmarks.phases import Phase, measure
-from benchmarks.shape import shape_of
+from benchmarks.shape import ReviewShape, shape_of
 from benchmarks.shaped_twin import ShapedTwin, shaped_twin
 from benchmarks.stack import Stack
 from benchmarks.twin import TwinPlan
@@ -27,6 +31,8 @@ from peer_review.temporal.client import PeerReviewClient
 
 # Lone reviews for the twins' calibration (one in quick mode, where a minute is all there is).
 CALIBRATION_REVIEWS = 3
+# How long a started child may take to finish its first step (its look-ups, record and notifications).
+CHILD_AT_REST_SECONDS = 30.0
 LABELS = ("project", "twin", "shaped")
 
 
@@ -81,6 +87,26 @@ async def _history_of(stack: Stack, workflow_ids: list[str]) -> Any:
     return summarise([await fetch_figures(stack.client, wid) for wid in workflow_ids])
 
 
+async def _at_rest(client: Client, workflow_id: str) -> None:
+    """Wait until the workflow has no activity pending: it waits for a person, as a child does after its first step."""
+    deadline = time.monotonic() + CHILD_AT_REST_SECONDS
+    handle = client.get_workflow_handle(workflow_id)
+    while time.monotonic() < deadline:
+        if not (await handle.describe()).raw_description.pending_activities:
+            return
+        await asyncio.sleep(0.2)
+
+
+async def _shape_with_children(client: Client, history: History) -> ReviewShape:
+    shape = shape_of(history)
+    for step in shape.steps:
+        for child in step.child_ids:
+            await _at_rest(client, child)
+            child_history = await client.get_workflow_handle(child).fetch_history()
+            shape.children[child] = shape_of(History(events=child_history.events))
+    return shape
+
+
 async def measure_lifecycle(stack: Stack, options: Options, server_pid: int) -> LifecycleFigures:
     client = stack.client
     project_settings, twin_settings, shaped_settings = (stack.settings(n) for n in LABELS)
@@ -97,7 +123,8 @@ async def measure_lifecycle(stack: Stack, options: Options, server_pid: int) -> 
         await run_many(TwinDriver(client, twin_settings.task_queue, plan, "TWIN-CAL"), 1, 1)
         histories = [await client.get_workflow_handle(wid).fetch_history() for wid in calibration.workflow_ids]
         middle = sorted(histories, key=lambda h: len(h.events))[len(histories) // 2]
-        shaped = await shaped_twin(shape_of(History(events=middle.events)), client.data_converter)
+        shape = await _shape_with_children(client, History(events=middle.events))
+        shaped = await shaped_twin(shape, client.data_converter)
         shaped_stack = replace(stack, shaped_queues=tuple(shaped.plan.queues))
         async with shaped_stack.worker("shaped", shaped_settings) as shaped_pid:
             lone_shaped = await run_many(ShapedTwinDriver(client, shaped_settings.task_queue, shaped, "SCAL"), 1, 1)

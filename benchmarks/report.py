@@ -250,7 +250,9 @@ def show(results: dict[str, Any], targets: list[Target], console: Console) -> No
         f"Bare twin calibrated from lone project reviews' histories (median): {plan['activities']} activities, "
         f"{plan['updates']} updates, {plan['timers']} timers. Shaped twin copied from one: {shaped['activities']} "
         f"activities, {shaped['updates']} updates, {shaped['timers']} timers, {shaped['upserts']} upserts "
-        f"({shaped['patches']} patch markers).\nThroughput @{throughput['concurrency']}: project/bare twin "
+        f"({shaped['patches']} patch markers), {shaped.get('children', 0)} child workflows "
+        f"({shaped.get('child_activities', 0)} activities between them).\n"
+        f"Throughput @{throughput['concurrency']}: project/bare twin "
         f"{throughput['ratio']:.2f}, project/shaped twin {throughput['ratio_shaped']:.2f}"
     )
     console.print(runs_table(results))

@@ -3,8 +3,9 @@
 Steps: step 0 runs from the start to the first update, step k from the k-th update on. For each step the
 history says which activities were scheduled (on which task queue, with how many payload bytes in and out,
 and whether the workflow waited for them before moving on), which search attributes each upsert carried,
-and how many timers were started. Payload bytes are `Payload.data` sizes as stored, so after the converter
-and the encryption codec.
+how many timers were started, and which child workflows were started (a review's recommendations, each a
+workflow of its own that outlives it; their shapes are read from their own histories). Payload bytes are
+`Payload.data` sizes as stored, so after the converter and the encryption codec.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class StepShape:
     timers: int = 0
     update_input_bytes: int = 0
     update_result_bytes: int = 0
+    child_ids: list[str] = field(default_factory=list)  # workflow ids of the children the step started
 
 
 @dataclass
@@ -44,6 +46,10 @@ class ReviewShape:
     patches: int
     steps: list[StepShape]
     result_bytes: int
+    # Still running when its history was read: it waits for an action that never comes (a child at rest).
+    open: bool = False
+    # The shapes of the children it started, by workflow id (filled in by the caller, from their own histories).
+    children: dict[str, ReviewShape] = field(default_factory=dict)
 
     @property
     def activities(self) -> int:
@@ -69,6 +75,8 @@ class ReviewShape:
             "timers": self.timers,
             "upserts": self.upserts,
             "patches": self.patches,
+            "children": sum(len(step.child_ids) for step in self.steps),
+            "child_activities": sum(child.activities for child in self.children.values()),
         }
 
 
@@ -98,6 +106,7 @@ def shape_of(history: History) -> ReviewShape:
     accepted_step: dict[int, int] = {}
     patches = 0
     result_bytes = 0
+    completed = False
     for event in events:
         kind = _kind(event)
         step = len(steps) - 1
@@ -138,7 +147,10 @@ def shape_of(history: History) -> ReviewShape:
             if done is not None:
                 done.completed_at = event.event_id
                 done.result_bytes = payload_bytes(completion.result)
+        elif kind == "START_CHILD_WORKFLOW_EXECUTION_INITIATED":
+            steps[step].child_ids.append(event.start_child_workflow_execution_initiated_event_attributes.workflow_id)
         elif kind == "WORKFLOW_EXECUTION_COMPLETED":
+            completed = True
             result_bytes = payload_bytes(event.workflow_execution_completed_event_attributes.result)
     for activity in scheduled.values():
         boundary = boundaries.get(activity.step)
@@ -152,4 +164,5 @@ def shape_of(history: History) -> ReviewShape:
         patches=patches,
         steps=steps,
         result_bytes=result_bytes,
+        open=not completed,
     )

@@ -2,10 +2,12 @@
 
 The bare twin (benchmarks/twin.py) has the review's activities, updates and timers only. The shaped twin
 also has its search-attribute upserts (the same attributes, at the same steps), its `patched` markers, the
-start's search attributes, and payloads of the same sizes through the same converter and codec, on the same
-task queues and worker settings. Everything comes from a real review's history (benchmarks/shape.py), so
-when the review changes, the twin follows. What it lacks is only the project's own work: domain rules,
-workflow state, records database writes, notification composing.
+start's search attributes, payloads of the same sizes through the same converter and codec, on the same
+task queues and worker settings, and its child workflows: a review starts one workflow per recommendation
+at sign-off, which does its first step and then waits for the owner; the twin starts as many twins of
+those, shaped from their own histories, which wait the same way. Everything comes from real histories
+(benchmarks/shape.py), so when the review changes, the twin follows. What it lacks is only the project's
+own work: domain rules, workflow state, records database writes, notification composing.
 
 Each step mirrors the review's: the look-ups the review waited for are awaited (by the run in step 0, by the
 update in step k), side effects run beside and are awaited before the end, and the step waits for the next
@@ -17,13 +19,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
 from temporalio import activity, workflow
 from temporalio.common import SearchAttributeKey, SearchAttributePair, SearchAttributeUpdate, TypedSearchAttributes
 from temporalio.converter import DataConverter
+from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from benchmarks.shape import ReviewShape
@@ -49,6 +52,13 @@ class ShapedStep:
     upserts: list[list[int]]  # per upsert, indexes into peer_review.temporal.search_attributes.ALL
     timers: int
     result_chars: int
+    children: list[ChildPlan] = field(default_factory=list)  # started one after another, beside the step
+
+
+@dataclass(frozen=True)
+class ChildPlan:
+    plan: ShapedPlan
+    start_attributes: list[str]
 
 
 @dataclass(frozen=True)
@@ -125,7 +135,14 @@ async def chars_for(converter: DataConverter, target: int, prefix: str = "") -> 
 
 async def shaped_twin(shape: ReviewShape, converter: DataConverter) -> ShapedTwin:
     """Turn byte sizes into padding lengths through the converter the twin's client and worker use."""
-    queues = sorted({a.queue for step in shape.steps for a in step.activities})
+    every = [shape, *shape.children.values()]
+    queues = sorted({a.queue for one in every for step in one.steps for a in step.activities})
+    plan = await _plan(shape, queues, converter)
+    update_chars = [await chars_for(converter, step.update_input_bytes) for step in shape.steps[1:]]
+    return ShapedTwin(plan, shape.start_attributes, update_chars, shape)
+
+
+async def _plan(shape: ReviewShape, queues: list[str], converter: DataConverter) -> ShapedPlan:
     index = {key.name: position for position, key in enumerate(ATTRIBUTES)}
     steps = []
     for step in shape.steps:
@@ -134,6 +151,11 @@ async def shaped_twin(shape: ReviewShape, converter: DataConverter) -> ShapedTwi
             result_chars = await chars_for(converter, a.result_bytes)
             input_chars = await chars_for(converter, a.input_bytes, f"{result_chars}{SEPARATOR}")
             calls.append((a.awaited, (queues.index(a.queue), input_chars, result_chars)))
+        children = [
+            ChildPlan(await _plan(shape.children[child], queues, converter), shape.children[child].start_attributes)
+            for child in step.child_ids
+            if child in shape.children
+        ]
         steps.append(
             ShapedStep(
                 awaited=[call for awaited, call in calls if awaited],
@@ -141,12 +163,14 @@ async def shaped_twin(shape: ReviewShape, converter: DataConverter) -> ShapedTwi
                 upserts=[[index[name] for name in names if name in index] for names in step.upserts],
                 timers=step.timers,
                 result_chars=await chars_for(converter, step.update_result_bytes),
+                children=children,
             )
         )
+    if shape.open:
+        steps.append(ShapedStep([], [], [], 0, 0))  # the action it waits for, which never comes
     plan = ShapedPlan(queues, shape.patches, steps, await chars_for(converter, shape.result_bytes))
     pad = await _fit(converter, shape.start_input_bytes, lambda chars: replace(plan, pad="x" * chars))
-    update_chars = [await chars_for(converter, step.update_input_bytes) for step in shape.steps[1:]]
-    return ShapedTwin(replace(plan, pad="x" * pad), shape.start_attributes, update_chars, shape)
+    return replace(plan, pad="x" * pad)
 
 
 @activity.defn(name=SHAPED_ACTIVITY)
@@ -170,6 +194,7 @@ class ShapedTwinWorkflow:
             workflow.patched(f"shaped-twin-{patch}")
         first = plan.steps[0]
         self._beside(first.beside)
+        self._start_children(first.children)
         for call in first.awaited:
             await self._call(call)
         self._upsert(first.upserts)
@@ -189,6 +214,7 @@ class ShapedTwinWorkflow:
         self._upsert(spec.upserts)
         self._step = number
         self._beside(spec.beside)
+        self._start_children(spec.children)
         return "u" * spec.result_chars
 
     @workflow.query(name=READY_QUERY)
@@ -236,5 +262,24 @@ class ShapedTwinWorkflow:
     async def _background(self, call: Call) -> None:
         try:
             await self._call(call)
+        finally:
+            self._in_flight -= 1
+
+    def _start_children(self, children: list[ChildPlan]) -> None:
+        if children:
+            self._in_flight += 1
+            asyncio.create_task(self._children(children))  # noqa: RUF006 - tracked by the in-flight count
+
+    async def _children(self, children: list[ChildPlan]) -> None:
+        """Start each child and wait for it to have started, as the review does; never wait for it to end."""
+        try:
+            for number, child in enumerate(children, start=1):
+                await workflow.start_child_workflow(
+                    ShapedTwinWorkflow.run,
+                    child.plan,
+                    id=f"{workflow.info().workflow_id}-C{self._step}-{number}",
+                    search_attributes=start_attributes(child.start_attributes, workflow.now()),
+                    parent_close_policy=ParentClosePolicy.ABANDON,
+                )
         finally:
             self._in_flight -= 1
