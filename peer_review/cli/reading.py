@@ -17,6 +17,7 @@ import getpass
 import json
 import sys
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
@@ -107,6 +108,19 @@ def log_read(staff_id: str, what: str, referral_id: str | None, *, allowed: bool
     operator = f"operator {os_user_name(getpass.getuser())} for {staff_id}"
     entry = AccessEntry(staff_id, what, referral_id, "cli", allowed, operator)
     read_records(lambda store: store.log_access(entry))
+
+
+def logged_while(staff_id: str, what: str, work: Callable[[], T]) -> T:
+    """Do `work` (a Temporal read) while the read is written to the access log, and hand its result back only
+    once the log holds the read. Opening the records database starts with a quarter of a second of importing,
+    which the wait for Temporal's answer hides."""
+    with ThreadPoolExecutor(max_workers=1) as beside:
+        logged = beside.submit(log_read, staff_id, what, None, allowed=True)
+        try:
+            result = work()
+        finally:
+            logged.result()  # a log that could not be written fails the command, whatever the read found
+    return result
 
 
 def check_read(person: lifecycle.Reader, what: str, referral_id: str, parties: Parties | None) -> None:
@@ -520,19 +534,18 @@ def list_reviews(
         list_held(scope, Search(status=status_, osn=osn, reason=reason, overdue=overdue, held=True), as_json)
         return
     readable = () if scope.everything else tuple(read_records(lambda store: involving(store, actor)))
-    log_read(actor, "list", None, allowed=True)
     selection = ListFilter(status=status_, osn=osn, reason=reason, overdue=overdue, scope=scope, readable_ids=readable)
     if as_json:
-        reviews = run(lambda client: client.list(selection, limit=limit))
+        reviews = logged_while(actor, "list", lambda: run(lambda client: client.list(selection, limit=limit)))
         emit_json([review.model_dump(mode="json") for review in reviews])
         return
     # A table of thousands of rows helps nobody and takes seconds to draw: show a page and the total.
     shown = limit or TABLE_ROWS
 
     async def page_and_total(client: PeerReviewClient) -> tuple[list[ListedReview], int]:
-        return await client.list(selection, limit=shown), await client.count(selection)
+        return await asyncio.gather(client.list(selection, limit=shown), client.count(selection))
 
-    reviews, total = run(page_and_total)
+    reviews, total = logged_while(actor, "list", lambda: run(page_and_total))
     title = f"{total} review(s)" if total <= len(reviews) else f"{len(reviews)} of {total} review(s), newest first"
     table = Table(title=title, title_justify="left", caption=None if total <= len(reviews) else "--limit N shows more")
     for column in ("Referral", "Status"):

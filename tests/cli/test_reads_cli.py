@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from peer_review.records.store import RecordsStore
 from tests.cli.conftest import Cli
@@ -46,3 +48,29 @@ def test_every_cli_read_against_every_person(cli: Cli) -> None:
         mine = {(what, ok) for reader, what, ok, _ in log if reader == staff_id}
         assert mine == {(what, allowed) for what in ("status", "audit", "history", "export")}, person
     assert all(proven and proven.startswith("operator ") for *_, proven in log)
+
+
+def test_a_listing_is_logged_and_not_shown_when_the_log_cannot_be_written(cli: Cli, tmp_path: Path) -> None:
+    def listings() -> Counter[str]:
+        async def entries() -> Counter[str]:
+            records = RecordsStore.from_url(cli.variables["PEER_REVIEW_RECORDS_URL"])
+            try:
+                return Counter(e.reader for e in await records.access_entries() if e.what == "list")
+            finally:
+                await records.close()
+
+        return asyncio.run(entries())
+
+    ref = cli.referred("complex-issue", "awaiting_chair_decision")  # the worker is up, and has made the records
+    before = listings()
+    assert ref in [item["referral_id"] for item in cli.json("list", "--as", "S100")]
+    table = cli.run("list", "--as", "S500", "--status", "awaiting_chair_decision")
+    assert table.returncode == 0 and "review(s)" in table.stdout
+    assert listings() - before == Counter({"S100": 1, "S500": 1})
+
+    # The log lives in the records database: where it cannot be written, the listing is refused, not shown.
+    nowhere = f"sqlite+aiosqlite:///{tmp_path}/no/such/folder/records.db"
+    unwritable = Cli({**cli.variables, "PEER_REVIEW_RECORDS_URL": nowhere}, tmp_path)
+    refused = unwritable.run("list", "--as", "S500", "--json")
+    assert refused.returncode != 0 and "cannot read the records database" in refused.stderr
+    assert refused.stdout == ""
