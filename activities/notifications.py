@@ -19,7 +19,7 @@ from peer_review.domain.models import (
     Notifications,
     Staff,
 )
-from peer_review.domain.notices import Step, compose, is_internal, wording
+from peer_review.domain.notices import Step, Wording, compose, is_internal, wording
 from peer_review.domain.staff_directory import load_directory
 from peer_review.records.outbox import Attempt, OutboxEntry, outbox_statuses, save_outbox
 from peer_review.records.store import RecordsStore
@@ -141,13 +141,9 @@ class NotificationActivities:
             return Attempt(entry, "failed", "gave up: not delivered within the retry period")
         if self.mailer is None:
             return Attempt(entry, "outbox", "recorded in the outbox")
-        message = compose(
-            referral_id=entry.referral_id,
-            step=Step(entry.step),
-            idempotency_key=entry.idempotency_key,
-            sender=self.sender,
-            recipient=entry.address,
-        )
+        # The entry holds the wording already; the email carries exactly that.
+        text = Wording(entry.subject, entry.body)
+        message = compose(text, idempotency_key=entry.idempotency_key, sender=self.sender, recipient=entry.address)
         async with beating(BEAT_EVERY):
             await self.mailer.send(message)
         return Attempt(entry, "sent", "sent by SMTP")

@@ -145,8 +145,8 @@ def wording(referral_id: str, step: Step) -> Wording:
     )
 
 
-def compose(*, referral_id: str, step: Step, idempotency_key: str, sender: str, recipient: str) -> EmailMessage:
-    text = wording(referral_id, step)
+def compose(text: Wording, *, idempotency_key: str, sender: str, recipient: str) -> EmailMessage:
+    """The email that carries `text` (as `wording` gives it) to one recipient."""
     message = EmailMessage()
     message["From"] = sender
     message["To"] = recipient

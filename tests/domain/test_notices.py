@@ -18,7 +18,7 @@ labels = st.from_regex(r"[a-z0-9]([a-z0-9-]{0,18}[a-z0-9])?", fullmatch=True)
 
 
 def body_of(referral_id: str, step: Step, key: str = "k-1", recipient: str = RECIPIENT) -> str:
-    message = compose(referral_id=referral_id, step=step, idempotency_key=key, sender=SENDER, recipient=recipient)
+    message = compose(wording(referral_id, step), idempotency_key=key, sender=SENDER, recipient=recipient)
     content = message.get_content()
     assert isinstance(content, str)
     return content
@@ -31,8 +31,7 @@ def test_every_step_has_a_notice() -> None:
 @pytest.mark.parametrize("step", list(Step))
 def test_message_names_the_referral_and_what_to_do(step: Step) -> None:
     message = compose(
-        referral_id="PR-2026-0001",
-        step=step,
+        wording("PR-2026-0001", step),
         idempotency_key="PR-2026-0001.3.decision_needed.S100",
         sender=SENDER,
         recipient=RECIPIENT,
@@ -51,8 +50,7 @@ def test_message_names_the_referral_and_what_to_do(step: Step) -> None:
 def test_message_never_carries_case_details(step: Step) -> None:
     referral = make_referral("suicide")
     message = compose(
-        referral_id=referral.referral_id,
-        step=step,
+        wording(referral.referral_id, step),
         idempotency_key=f"{referral.referral_id}.1.{step.value}.S100",
         sender=SENDER,
         recipient=RECIPIENT,
@@ -90,15 +88,14 @@ def test_body_depends_only_on_the_step_and_referral_id(referral_id: str, step: S
 @PROPERTY
 @given(referral_id=identifiers, step=st.sampled_from(list(Step)), key=identifiers)
 def test_message_id_carries_the_idempotency_key(referral_id: str, step: Step, key: str) -> None:
-    message = compose(referral_id=referral_id, step=step, idempotency_key=key, sender=SENDER, recipient=RECIPIENT)
+    message = compose(wording(referral_id, step), idempotency_key=key, sender=SENDER, recipient=RECIPIENT)
     assert message["Message-ID"] == f"<{key}@peer-review.internal>"
 
 
 def test_message_id_for_a_workflow_style_key() -> None:
     key = "PR-2026-0001.12.reviewer_assigned.S400"
     message = compose(
-        referral_id="PR-2026-0001",
-        step=Step.REVIEWER_ASSIGNED,
+        wording("PR-2026-0001", Step.REVIEWER_ASSIGNED),
         idempotency_key=key,
         sender=SENDER,
         recipient=RECIPIENT,
@@ -183,7 +180,7 @@ def test_lookalike_domains_are_never_internal(local: str, label: str, tld: str) 
 
 
 @pytest.mark.parametrize("step", list(Step))
-def test_the_outbox_keeps_exactly_what_an_email_would_say(step: Step) -> None:
+def test_an_email_says_exactly_what_the_outbox_keeps(step: Step) -> None:
     text = wording("PR-2026-0001", step)
-    message = compose(referral_id="PR-2026-0001", step=step, idempotency_key="k-1", sender=SENDER, recipient=RECIPIENT)
+    message = compose(text, idempotency_key="k-1", sender=SENDER, recipient=RECIPIENT)
     assert (message["Subject"], message.get_content()) == (text.subject, text.body)
