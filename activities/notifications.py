@@ -21,7 +21,7 @@ from peer_review.domain.models import (
 )
 from peer_review.domain.notices import Step, Wording, compose, is_internal, wording
 from peer_review.domain.staff_directory import load_directory
-from peer_review.records.outbox import Attempt, OutboxEntry, outbox_statuses, save_outbox
+from peer_review.records.outbox import Attempt, OutboxEntry, OutboxStatus, outbox_statuses, save_outbox
 from peer_review.records.store import RecordsStore
 from peer_review.settings import Settings
 from peer_review.temporal.names import NOTIFY
@@ -90,20 +90,12 @@ class NotificationActivities:
         staff = load_directory(self.directory)
         entries = [self._entry(request, staff.find(request.recipient)) for request in batch.requests]
         # Only a mailer can have sent one already; without one the outbox write is the whole delivery.
-        sent_before = (
-            set()
-            if self.mailer is None
-            else {
-                key
-                for key, status in (await outbox_statuses(self.store, [e.idempotency_key for e in entries])).items()
-                if status == "sent"
-            }
-        )
+        earlier = {} if self.mailer is None else await outbox_statuses(self.store, [e.idempotency_key for e in entries])
         attempts: list[Attempt] = []
         outcomes: list[NotificationOutcome] = []
         try:
             for entry in entries:
-                if entry.idempotency_key in sent_before:
+                if earlier.get(entry.idempotency_key) == "sent":
                     outcomes.append(_outcome(entry, "sent", "already sent"))
                     continue
                 attempt = await self._attempt(entry, give_up=batch.give_up)
@@ -149,7 +141,7 @@ class NotificationActivities:
         return Attempt(entry, "sent", "sent by SMTP")
 
 
-def _outcome(entry: OutboxEntry, status: str, detail: str) -> NotificationOutcome:
+def _outcome(entry: OutboxEntry, status: OutboxStatus, detail: str) -> NotificationOutcome:
     return NotificationOutcome(
         idempotency_key=entry.idempotency_key,
         recipient=entry.recipient,

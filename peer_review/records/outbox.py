@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Literal
 
 from sqlalchemy import select
 
@@ -23,12 +24,17 @@ class OutboxEntry:
     body: str
 
 
+# What became of a notification: kept in the outbox (no mailer), sent by SMTP, to be retried, refused for good, or
+# given up after the give-up period.
+OutboxStatus = Literal["outbox", "sent", "retrying", "refused", "failed"]
+
+
 @dataclass(frozen=True)
 class Attempt:
-    """One try at a notification: the status its row takes ("outbox", "sent", "retrying", "refused", "failed")."""
+    """One try at a notification, and the status its row takes."""
 
     entry: OutboxEntry
-    status: str
+    status: OutboxStatus
     detail: str
 
 
@@ -70,9 +76,10 @@ async def save_outbox(store: RecordsStore, attempts: Sequence[Attempt]) -> None:
                     )
                 )
             else:
-                retried = {"attempts": tried_before[key] + 1, "updated_at": now}
                 await connection.execute(
                     notifications.update()
                     .where(notifications.c.idempotency_key == key)
-                    .values(status=attempt.status, detail=attempt.detail, **retried)
+                    .values(
+                        status=attempt.status, detail=attempt.detail, attempts=tried_before[key] + 1, updated_at=now
+                    )
                 )
