@@ -151,11 +151,8 @@ async def _plan(shape: ReviewShape, queues: list[str], converter: DataConverter)
             result_chars = await chars_for(converter, a.result_bytes)
             input_chars = await chars_for(converter, a.input_bytes, f"{result_chars}{SEPARATOR}")
             calls.append((a.awaited, (queues.index(a.queue), input_chars, result_chars)))
-        children = [
-            ChildPlan(await _plan(shape.children[child], queues, converter), shape.children[child].start_attributes)
-            for child in step.child_ids
-            if child in shape.children
-        ]
+        started = [shape.children[child] for child in step.child_ids if child in shape.children]
+        children = [ChildPlan(await _plan(child, queues, converter), child.start_attributes) for child in started]
         steps.append(
             ShapedStep(
                 awaited=[call for awaited, call in calls if awaited],
