@@ -24,12 +24,15 @@ from peer_review.domain.models import (
     RelatedReview,
     ReviewPolicy,
     Status,
+    StatusView,
 )
 from peer_review.domain.review_selection import ReviewSelection
 from peer_review.records.schema import recommendations, referrals
 from peer_review.records.store import RecordsStore, as_utc
 
 MAX_ROWS = 500
+# Rows on one page of a list page (the Chair inbox, a reviewer's reviews, the audit search).
+PAGE_SIZE = 50
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,29 @@ class ReviewRow:
     created_at: datetime
     updated_at: datetime
     held: bool = False
+
+
+@dataclass(frozen=True)
+class RowPage:
+    """One page of a list of reviews: its rows, which page it is (from 1) and how many reviews the list holds."""
+
+    rows: list[ReviewRow]
+    number: int
+    total: int
+    size: int = PAGE_SIZE
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.size))
+
+    @property
+    def first(self) -> int:
+        """The position in the whole list of this page's first row (0 for an empty list)."""
+        return (self.number - 1) * self.size + 1 if self.rows else 0
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.rows) - 1 if self.rows else 0
 
 
 @dataclass(frozen=True)
@@ -77,6 +103,8 @@ class ReviewRecord:
     findings: Findings | None
     audit: AuditRecord
     recommendations: list[RegisterEntry]
+    # Where the review stood at its last record batch (None for rows recorded before views were kept).
+    view: StatusView | None = None
 
 
 @dataclass(frozen=True)
@@ -110,16 +138,22 @@ def _row(values: object) -> ReviewRow:
     )
 
 
-_COLUMNS = [c for c in referrals.c if c.name not in ("referral_json", "findings_json", "policy_json")]
+_DOCUMENTS = ("referral_json", "findings_json", "policy_json", "view_json")
+_COLUMNS = [c for c in referrals.c if c.name not in _DOCUMENTS]
 
 
-async def _rows(store: RecordsStore, query: Select[tuple[object, ...]]) -> list[ReviewRow]:
+async def _page(store: RecordsStore, query: Select[tuple[object, ...]], number: int) -> RowPage:
+    """Page `number` of `query`'s rows, or its last page when `number` is past the end."""
+    counted = select(func.count()).select_from(query.order_by(None).subquery())
     async with store.engine.connect() as connection:
-        return [_row(values) for values in await connection.execute(query.limit(MAX_ROWS))]
+        total = (await connection.execute(counted)).scalar_one()
+        number = min(max(1, number), max(1, -(-total // PAGE_SIZE)))
+        found = await connection.execute(query.limit(PAGE_SIZE).offset((number - 1) * PAGE_SIZE))
+        return RowPage([_row(values) for values in found], number, total)
 
 
-async def search(store: RecordsStore, criteria: Search) -> list[ReviewRow]:
-    """The auditor's search: newest first."""
+def _searched(criteria: Search) -> Select[tuple[object, ...]]:
+    """The reviews meeting `criteria`, newest first."""
     query = select(*_COLUMNS)
     if criteria.status:
         query = query.where(referrals.c.status == criteria.status.value)
@@ -137,28 +171,33 @@ async def search(store: RecordsStore, criteria: Search) -> list[ReviewRow]:
     if criteria.created_to:
         end = datetime.combine(criteria.created_to + timedelta(days=1), time(), UTC)
         query = query.where(referrals.c.created_at < end)
-    return await _rows(store, query.order_by(referrals.c.created_at.desc()))
+    return query.order_by(referrals.c.created_at.desc(), referrals.c.referral_id)
 
 
-async def awaiting(store: RecordsStore, osns: list[str], statuses: list[Status]) -> list[ReviewRow]:
-    """A Chair's inbox: overdue first, then oldest first."""
+async def search(store: RecordsStore, criteria: Search, page: int = 1) -> RowPage:
+    """The auditor's search: newest first, a page at a time."""
+    return await _page(store, _searched(criteria), page)
+
+
+async def awaiting(store: RecordsStore, osns: list[str], statuses: list[Status], page: int = 1) -> RowPage:
+    """A Chair's inbox: overdue first, then oldest first, a page at a time."""
     query = (
         select(*_COLUMNS)
         .where(referrals.c.osn.in_(osns), referrals.c.status.in_([s.value for s in statuses]))
-        .order_by(referrals.c.overdue.desc(), referrals.c.created_at.asc())
+        .order_by(referrals.c.overdue.desc(), referrals.c.created_at.asc(), referrals.c.referral_id)
     )
-    return await _rows(store, query)
+    return await _page(store, query, page)
 
 
-async def assigned_to(store: RecordsStore, reviewer: str) -> list[ReviewRow]:
-    """A reviewer's reviews: those waiting on them first, overdue first, then oldest."""
+async def assigned_to(store: RecordsStore, reviewer: str, page: int = 1) -> RowPage:
+    """A reviewer's reviews: those waiting on them first, overdue first, then oldest, a page at a time."""
     waiting = (referrals.c.status == Status.UNDER_REVIEW.value).desc()
     query = (
         select(*_COLUMNS)
         .where(referrals.c.reviewer == reviewer)
-        .order_by(waiting, referrals.c.overdue.desc(), referrals.c.created_at.asc())
+        .order_by(waiting, referrals.c.overdue.desc(), referrals.c.created_at.asc(), referrals.c.referral_id)
     )
-    return await _rows(store, query)
+    return await _page(store, query, page)
 
 
 async def parties(store: RecordsStore, referral_id: str) -> Parties | None:
@@ -184,7 +223,7 @@ async def review_record(store: RecordsStore, referral_id: str) -> ReviewRecord |
     async with store.engine.connect() as connection:
         found = (
             await connection.execute(
-                select(*_COLUMNS, referrals.c.referral_json, referrals.c.findings_json).where(
+                select(*_COLUMNS, referrals.c.referral_json, referrals.c.findings_json, referrals.c.view_json).where(
                     referrals.c.referral_id == referral_id
                 )
             )
@@ -195,7 +234,18 @@ async def review_record(store: RecordsStore, referral_id: str) -> ReviewRecord |
     referral = Referral.model_validate(json.loads(found.referral_json))
     findings = Findings.model_validate(json.loads(found.findings_json)) if found.findings_json else None
     registered = await recommendation_register(store, referral_id=referral_id)
-    return ReviewRecord(_row(found), referral, findings, audit, registered)
+    return ReviewRecord(_row(found), referral, findings, audit, registered, _view(found.view_json))
+
+
+async def recorded_view(store: RecordsStore, referral_id: str) -> StatusView | None:
+    """Where the review stood at its last record batch; None if nothing (or no view) is recorded yet."""
+    async with store.engine.connect() as connection:
+        found = await connection.execute(select(referrals.c.view_json).where(referrals.c.referral_id == referral_id))
+        return _view(found.scalar_one_or_none())
+
+
+def _view(view_json: str | None) -> StatusView | None:
+    return StatusView.model_validate_json(view_json) if view_json else None
 
 
 async def recommendation_register(
@@ -368,5 +418,7 @@ async def as_it_stood_on(store: RecordsStore, referral_id: str, moment: datetime
 async def held_reviews(store: RecordsStore, criteria: Search, scope: ReadScope) -> list[ReviewRow]:
     """The reviews under a legal hold that `scope` may read. From the records: held reviews are mostly closed ones,
     whose Temporal history may be long gone."""
-    rows = await search(store, replace(criteria, held=True))
+    async with store.engine.connect() as connection:
+        found = await connection.execute(_searched(replace(criteria, held=True)).limit(MAX_ROWS))
+        rows = [_row(values) for values in found]
     return [row for row in rows if scope.allows(Parties(row.osn, row.referred_by, row.reviewer))]

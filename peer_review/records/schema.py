@@ -70,6 +70,9 @@ referrals = Table(
     Column("findings_json", Text),
     # The deadlines in force for this review (a ReviewPolicy), so `status --as-of` can say what was due when.
     Column("policy_json", Text),
+    # The review's StatusView as of `last_seq`: pages show it while Temporal's search attributes agree with it
+    # (PeerReviewClient.current_status), instead of asking the workflow.
+    Column("view_json", Text),
     # Under a legal hold: never disposed of until released (the holds themselves are in the retention register).
     Column("held", Boolean),
     Column("last_seq", Integer, nullable=False),

@@ -155,6 +155,7 @@ class RecordsStore:
             "chair": view.chair,
             "reviewer": view.reviewer,
             "overdue": view.overdue,
+            "view_json": view.model_dump_json(),
             "updated_at": now,
         }
         if view.reasons:

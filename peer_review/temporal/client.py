@@ -340,6 +340,17 @@ class PeerReviewClient:
             await self._raise_for_closed_or_missing(referral_id, error)
             raise
 
+    async def current_status(self, referral_id: str, recorded: StatusView | None) -> StatusView:
+        """Where a review stands: `recorded` (the records database's view) when it agrees with what the workflow
+        published (search_attributes.agrees), else the workflow's own answer.
+
+        The check is a describe call, which the server answers alone. A query is a workflow task: for a review
+        out of the worker's cache, a replay of its whole history, queued behind the worker's other work.
+        """
+        if recorded is not None and sa.agrees((await self._describe(referral_id)).typed_search_attributes, recorded):
+            return recorded
+        return await self.status(referral_id)
+
     async def audit_trail(self, referral_id: str) -> list[AuditEvent]:
         try:
             events: list[AuditEvent] = await self._handle(referral_id).query(

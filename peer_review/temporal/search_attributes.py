@@ -6,7 +6,7 @@ from typing import Any
 
 from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
 
-from peer_review.domain.models import Referral, Status
+from peer_review.domain.models import Referral, Status, StatusView
 
 STATUS = SearchAttributeKey.for_keyword("PeerReviewStatus")
 OSN = SearchAttributeKey.for_keyword("PeerReviewOSN")
@@ -37,6 +37,22 @@ def at_start(referral: Referral) -> TypedSearchAttributes:
 
 def carries(attributes: TypedSearchAttributes, expected: TypedSearchAttributes) -> bool:
     return all(attributes.get(pair.key) == pair.value for pair in expected)
+
+
+def agrees(published: TypedSearchAttributes, view: StatusView) -> bool:
+    """Whether `view` says what the workflow last published: its status, reasons, deadline and overdue flag.
+
+    Every move publishes the status, the deadline and the overdue flag together, a passed deadline the flag, and a
+    reason added the reasons; every other part of a view changes only with a move. So a view that agrees on all
+    four is the workflow's current one, whichever of its records it came from.
+    """
+    due = view.deadlines[0].due_at if view.deadlines else None
+    return (
+        published.get(STATUS) == view.status.value
+        and sorted(published.get(REASONS) or []) == sorted(reason.value for reason in view.reasons)
+        and published.get(DUE_AT) == due
+        and bool(published.get(OVERDUE)) == view.overdue
+    )
 
 
 def dev_server_flags() -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 
 from peer_review.domain.models import Role, StatusView
 from peer_review.temporal.client import ReferralNotFound, ServiceUnavailable
@@ -20,6 +20,8 @@ async def page_person(request: Request, services: ServicesDep, bearer: Bearer) -
 
 
 PagePerson = Annotated[Person, Depends(page_person)]
+# Which page of a paged list to show, from 1; past the end shows the last page.
+PageNumber = Annotated[int, Query(ge=1, le=1_000_000)]
 
 
 def require(person: Person, *roles: Role, what: str) -> None:
@@ -37,10 +39,13 @@ async def checked_form(request: Request, person: Person) -> dict[str, str]:
     return values
 
 
-async def live_status(services: Services, referral_id: str) -> tuple[StatusView | None, str | None]:
-    """Temporal's current view of a review, or why it is not available (the page then shows the record)."""
+async def live_status(
+    services: Services, referral_id: str, recorded: StatusView | None
+) -> tuple[StatusView | None, str | None]:
+    """The review's current view (`recorded` while Temporal agrees with it), or why it is not available (the page
+    then shows the record)."""
     try:
-        return await (await services.reviews()).status(referral_id), None
+        return await (await services.reviews()).current_status(referral_id, recorded), None
     except ReferralNotFound:
         return None, "Temporal no longer holds this review; the details shown are from the records database."
     except ServiceUnavailable:

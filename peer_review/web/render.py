@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -68,6 +69,17 @@ def staff_label(context: Mapping[str, Any], staff_id: str | None) -> str:
 
 
 templates.env.filters["person"] = staff_label
+
+
+@pass_context
+def page_href(context: Mapping[str, Any], param: str, number: int) -> str:
+    """This page's address with page `number` in `param`, every other query parameter kept (filters, other lists)."""
+    request: Request = context["request"]
+    kept = [(key, value) for key, value in request.query_params.multi_items() if key != param]
+    return f"{request.url.path}?{urlencode([*kept, (param, str(number))])}"
+
+
+templates.env.globals["page_href"] = page_href
 
 
 def nav_for(person: Person | None) -> list[tuple[str, str]]:

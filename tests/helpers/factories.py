@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, settings
 
-from peer_review.domain.models import Findings, Reason, Referral, ReviewContacts
+from peer_review.domain.lifecycle import stage_of
+from peer_review.domain.models import (
+    AuditEvent,
+    Findings,
+    Reason,
+    RecordBatch,
+    Referral,
+    ReviewContacts,
+    Status,
+    StatusView,
+)
 from tests.helpers.staff import CHAIR, DEPUTY, FOCAL
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -80,6 +91,33 @@ def make_findings(name: str = "findings.json", **changes: Any) -> Findings:
 def findings(**changes: Any) -> Findings:
     """examples/findings.json with some fields replaced."""
     return make_findings(**changes)
+
+
+def recorded_awaiting_chair(referral_id: str, osn: str = "north-east") -> RecordBatch:
+    """The first record batch of a complex-issue review now awaiting its Chair's decision."""
+    case = referral("complex-issue", referral_id=referral_id, osn=osn)
+    view = StatusView(
+        referral_id=referral_id,
+        status=Status.AWAITING_CHAIR_DECISION,
+        stage=stage_of(Status.AWAITING_CHAIR_DECISION),
+        outcome=None,
+        mandatory=False,
+        osn=case.osn,
+        priority=None,
+        chair=CHAIR,
+        reviewer=None,
+        reasons=case.reasons,
+        referred_by=case.referred_by,
+    )
+    moved = AuditEvent(
+        seq=1,
+        at=datetime.now(UTC),
+        actor="system",
+        action="triaged",
+        from_status=Status.TRIAGE,
+        to_status=Status.AWAITING_CHAIR_DECISION,
+    )
+    return RecordBatch(referral=case, view=view, events=[moved])
 
 
 def example_contacts(*, referrer_known: bool = True) -> ReviewContacts:

@@ -20,7 +20,15 @@ from peer_review.records import read_model
 from peer_review.records.outbox import Attempt, OutboxEntry, outbox_statuses, save_outbox
 from peer_review.records.schema import audit_events, notifications, recommendations, referrals
 from peer_review.records.store import RecordsStore, as_utc
-from tests.helpers import chain_key, chain_keys, findings, postgres_alone, postgres_url, referral
+from tests.helpers import (
+    chain_key,
+    chain_keys,
+    findings,
+    postgres_alone,
+    postgres_url,
+    recorded_awaiting_chair,
+    referral,
+)
 
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -286,3 +294,24 @@ async def test_a_database_from_before_the_customer_reference_column_is_brought_u
         assert [r.referral_id for r in related] == [ref]
     finally:
         await store.close()
+
+
+async def test_list_pages_hold_fifty_rows_count_the_whole_list_and_stop_at_the_last(records: RecordsStore) -> None:
+    prefix = new_id()
+    osn = f"osn-{prefix}"  # the PostgreSQL database is shared: only this test's reviews are in this OSN
+    ids = [f"{prefix}-{n:02d}" for n in range(55)]
+    for referral_id in ids:
+        await records.write_batch(recorded_awaiting_chair(referral_id, osn), chain_key())
+    inbox = [Status.AWAITING_CHAIR_DECISION]
+    first = await read_model.awaiting(records, [osn], inbox)
+    second = await read_model.awaiting(records, [osn], inbox, page=2)
+    past_the_end = await read_model.awaiting(records, [osn], inbox, page=9)
+    assert (first.total, first.pages, first.number, first.first, first.last) == (55, 2, 1, 1, 50)
+    assert (second.number, second.first, second.last) == (2, 51, 55)
+    assert past_the_end.number == 2 and past_the_end.rows == second.rows
+    listed = [row.referral_id for row in [*first.rows, *second.rows]]
+    assert sorted(listed) == ids  # every review once, none on both pages
+    searched = await read_model.search(records, read_model.Search(osn=osn), page=2)
+    assert (searched.total, len(searched.rows)) == (55, 5)
+    nothing = await read_model.awaiting(records, [f"{osn}-none"], inbox)
+    assert (nothing.total, nothing.pages, nothing.rows, nothing.first, nothing.last) == (0, 1, [], 0, 0)

@@ -12,7 +12,7 @@ from peer_review.settings import Settings
 from peer_review.temporal.client import PeerReviewClient
 from peer_review.web.app import create_app
 from peer_review.web.auth import SESSION_COOKIE
-from tests.helpers import eventually, referral
+from tests.helpers import chain_key, eventually, recorded_awaiting_chair, referral
 from tests.helpers.staff import AUDITOR, CHAIR, REFERRER, REVIEWER
 from tests.helpers.web import api_settings, as_
 
@@ -78,3 +78,26 @@ async def test_dev_sign_in_sets_a_cookie_that_reads_but_never_acts(
         assert acting.status_code == 401  # but the API's actions take a bearer token only (no CSRF)
         await browser.post("/logout", headers=HTML)
         assert (await browser.get("/", headers=HTML)).status_code == 303
+
+
+async def test_long_lists_come_a_page_at_a_time_with_links_that_keep_the_filters(
+    client: Client, settings: Settings, store: RecordsStore
+) -> None:
+    ids = [f"PR-PAGED-{n:02d}" for n in range(51)]
+    for referral_id in ids:
+        await store.write_batch(recorded_awaiting_chair(referral_id), chain_key())
+    app = create_app(settings, api_settings(), reviews=PeerReviewClient(client, settings), store=store)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://pages.test") as browser:
+        first = await browser.get("/chair", headers=html_as(CHAIR))
+        assert "(51; showing 1 to 50)" in first.text and "Page 1 of 2" in first.text
+        assert 'href="/chair?page=2"' in first.text and "Previous page" not in first.text
+        second = await browser.get("/chair", params={"assign_page": 1, "page": 2}, headers=html_as(CHAIR))
+        assert "(51; showing 51 to 51)" in second.text and "Next page" not in second.text
+        assert 'href="/chair?assign_page=1&amp;page=1"' in second.text
+        shown = [i for i in ids if f">{i}</a>" in first.text] + [i for i in ids if f">{i}</a>" in second.text]
+        assert sorted(shown) == ids
+        searched = await browser.get("/audit", params={"osn": "north-east"}, headers=html_as(AUDITOR))
+        assert "51; showing 1 to 50 reviews found" in searched.text
+        assert 'href="/audit?osn=north-east&amp;page=2"' in searched.text
+        refused = await browser.get("/chair", params={"page": 0}, headers=html_as(CHAIR))
+        assert refused.status_code == 422 and "page" in refused.text

@@ -23,7 +23,7 @@ from peer_review.records import read_model
 from peer_review.temporal.client import ReferralNotFound, ReviewError
 from peer_review.web.deps import Person, ServicesDep
 from peer_review.web.errors import Forbidden, status_of
-from peer_review.web.pages_common import PagePerson, checked_form, done_message, live_status
+from peer_review.web.pages_common import PageNumber, PagePerson, checked_form, done_message, live_status
 from peer_review.web.reads import check_recorded_read
 from peer_review.web.render import render
 from peer_review.web.routes.referrals import RefPath
@@ -49,18 +49,15 @@ def _chair(person: Person) -> tuple[str, ...]:
 
 
 @router.get("", response_class=HTMLResponse)
-async def inbox(request: Request, person: PagePerson, services: ServicesDep) -> HTMLResponse:
+async def inbox(
+    request: Request, person: PagePerson, services: ServicesDep, page: PageNumber = 1, assign_page: PageNumber = 1
+) -> HTMLResponse:
+    """Two lists, each a page at a time: `page` pages the decisions and sign-offs, `assign_page` the assignments."""
     osns = list(_chair(person))
     async with services.records() as store:
-        rows = await read_model.awaiting(store, osns, [*INBOX, Status.AWAITING_REVIEWER])
-    return render(
-        request,
-        "chair_inbox.html",
-        person,
-        osns=osns,
-        waiting=[row for row in rows if row.status in INBOX],
-        needing_reviewer=[row for row in rows if row.status is Status.AWAITING_REVIEWER],
-    )
+        waiting = await read_model.awaiting(store, osns, INBOX, page)
+        needing_reviewer = await read_model.awaiting(store, osns, [Status.AWAITING_REVIEWER], assign_page)
+    return render(request, "chair_inbox.html", person, osns=osns, waiting=waiting, needing_reviewer=needing_reviewer)
 
 
 async def _context(services: Services, person: Person, referral_id: str) -> dict[str, Any]:
@@ -72,7 +69,7 @@ async def _context(services: Services, person: Person, referral_id: str) -> dict
         raise ReferralNotFound(f"no review {referral_id} has been recorded yet")
     if record.referral.osn not in _chair(person):
         raise Forbidden(f"review {referral_id} belongs to OSN {record.referral.osn}, which you do not chair")
-    view, note = await live_status(services, referral_id)
+    view, note = await live_status(services, referral_id, record.view)
     return {"record": record, "view": view, "note": note, "reviewers": _peers(services, record.referral)}
 
 

@@ -15,7 +15,7 @@ from peer_review.domain.models import IDENTIFIER, Reason, Status
 from peer_review.records import read_model
 from peer_review.web.auth import SESSION_COOKIE
 from peer_review.web.deps import Person, ServicesDep
-from peer_review.web.pages_common import PagePerson, require
+from peer_review.web.pages_common import PageNumber, PagePerson, require
 from peer_review.web.reads import check_recorded_read
 from peer_review.web.render import STATUS_LABELS, render
 from peer_review.web.routes import chair, register, reviewer
@@ -125,11 +125,12 @@ async def audit_search(
     held: Annotated[str, Query(max_length=8)] = "",
     created_from: Annotated[str, Query(alias="from", max_length=10)] = "",
     created_to: Annotated[str, Query(alias="to", max_length=10)] = "",
+    page: PageNumber = 1,
 ) -> HTMLResponse:
     require(person, *AUDITORS, what="The audit pages")
     criteria, problems = _criteria(status, osn, reason, overdue, held, created_from, created_to)
     async with services.records() as store:
-        rows = [] if problems else await read_model.search(store, criteria)
+        found = read_model.RowPage([], 1, 0) if problems else await read_model.search(store, criteria, page)
     values = {
         "status": status,
         "osn": osn,
@@ -144,11 +145,10 @@ async def audit_search(
         "audit_search.html",
         person,
         problems,
-        rows=rows,
+        found=found,
         values=values,
         statuses=STATUS_LABELS,
         reasons=list(Reason),
-        limit=read_model.MAX_ROWS,
     )
 
 

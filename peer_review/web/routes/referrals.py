@@ -233,7 +233,9 @@ async def review_status(
 ) -> StatusView | AsOfView:
     if as_of is not None:
         return await status_as_of(services, person, referral_id, checked_moment("as_of", as_of))
-    view = await (await services.reviews()).status(referral_id)
+    async with services.records() as store:
+        recorded = await read_model.recorded_view(store, referral_id)
+    view = await (await services.reviews()).current_status(referral_id, recorded)
     await check_read(services, person, "status", referral_id, Parties.of(view))
     return view
 

@@ -19,7 +19,14 @@ from peer_review.temporal.client import ReferralNotFound, ReviewError
 from peer_review.web.deps import Person, ServicesDep
 from peer_review.web.errors import Forbidden, status_of
 from peer_review.web.forms import CHRONOLOGY_ROWS, RECOMMENDATION_ROWS, FormProblems, parse_findings
-from peer_review.web.pages_common import PagePerson, checked_form, done_message, live_status, require
+from peer_review.web.pages_common import (
+    PageNumber,
+    PagePerson,
+    checked_form,
+    done_message,
+    live_status,
+    require,
+)
 from peer_review.web.reads import check_recorded_read
 from peer_review.web.render import render
 from peer_review.web.routes.referrals import RefPath
@@ -29,11 +36,11 @@ router = APIRouter(prefix="/reviewer", include_in_schema=False)
 
 
 @router.get("", response_class=HTMLResponse)
-async def my_reviews(request: Request, person: PagePerson, services: ServicesDep) -> HTMLResponse:
+async def my_reviews(request: Request, person: PagePerson, services: ServicesDep, page: PageNumber = 1) -> HTMLResponse:
     require(person, Role.REVIEWER, what="This page")
     async with services.records() as store:
-        rows = await read_model.assigned_to(store, person.id)
-    return render(request, "reviewer_list.html", person, rows=rows)
+        found = await read_model.assigned_to(store, person.id, page)
+    return render(request, "reviewer_list.html", person, found=found)
 
 
 async def _context(services: Services, person: Person, referral_id: str) -> dict[str, Any]:
@@ -44,7 +51,7 @@ async def _context(services: Services, person: Person, referral_id: str) -> dict
         if record is None:
             raise ReferralNotFound(f"no review {referral_id} has been recorded yet")
         earlier = await read_model.earlier_reviews_of_customer(store, record)
-    view, note = await live_status(services, referral_id)
+    view, note = await live_status(services, referral_id, record.view)
     reviewer = view.reviewer if view else record.row.reviewer
     if reviewer != person.id:
         raise Forbidden(f"review {referral_id} is not assigned to you")
