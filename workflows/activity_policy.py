@@ -6,7 +6,6 @@ one kind cannot drift apart in their timeouts or retries.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import TypeVar
 
@@ -16,12 +15,21 @@ from temporalio.common import RetryPolicy
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
 class ActivityPolicy:
-    start_to_close: timedelta
-    retry: RetryPolicy
-    # An activity that heartbeats: an attempt on a worker that died is retried after this, not after start_to_close.
-    heartbeat: timedelta | None = None
+    """A plain class, not a dataclass: the sandbox runs this module again for every workflow it loads into the
+    worker's cache, and making a frozen dataclass cost more CPU than everything else the module does."""
+
+    __slots__ = ("heartbeat", "retry", "start_to_close")
+
+    def __init__(self, start_to_close: timedelta, retry: RetryPolicy, heartbeat: timedelta | None = None) -> None:
+        self.start_to_close = start_to_close
+        self.retry = retry
+        # An activity that heartbeats: an attempt on a worker that died is retried after this, not after
+        # start_to_close.
+        self.heartbeat = heartbeat
+
+    def with_heartbeat(self, heartbeat: timedelta) -> ActivityPolicy:
+        return ActivityPolicy(self.start_to_close, self.retry, heartbeat)
 
     async def run(
         self,

@@ -8,7 +8,6 @@ counted twice nor a committed one lost.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import timedelta
 
 from temporalio import workflow
@@ -38,7 +37,7 @@ BATCH_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interva
 
 # Each retention activity is one transaction against the records database, retried until the database answers.
 IN_RECORDS = ActivityPolicy(BATCH_TIMEOUT, BATCH_RETRY)
-DISPOSAL = replace(IN_RECORDS, heartbeat=BATCH_HEARTBEAT_TIMEOUT)
+DISPOSAL = IN_RECORDS.with_heartbeat(BATCH_HEARTBEAT_TIMEOUT)
 
 
 @workflow.defn(name=RETENTION_WORKFLOW)
