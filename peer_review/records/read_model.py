@@ -66,7 +66,7 @@ class RowPage:
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.size))
+        return _page_count(self.total, self.size)
 
     @property
     def first(self) -> int:
@@ -142,12 +142,17 @@ _DOCUMENTS = ("referral_json", "findings_json", "policy_json", "view_json")
 _COLUMNS = [c for c in referrals.c if c.name not in _DOCUMENTS]
 
 
+def _page_count(total: int, size: int) -> int:
+    """Pages of `size` rows that `total` rows fill; an empty list is still one (empty) page."""
+    return max(1, -(-total // size))
+
+
 async def _page(store: RecordsStore, query: Select[tuple[object, ...]], number: int) -> RowPage:
     """Page `number` of `query`'s rows, or its last page when `number` is past the end."""
     counted = select(func.count()).select_from(query.order_by(None).subquery())
     async with store.engine.connect() as connection:
         total = (await connection.execute(counted)).scalar_one()
-        number = min(max(1, number), max(1, -(-total // PAGE_SIZE)))
+        number = min(max(1, number), _page_count(total, PAGE_SIZE))
         found = await connection.execute(query.limit(PAGE_SIZE).offset((number - 1) * PAGE_SIZE))
         return RowPage([_row(values) for values in found], number, total)
 
