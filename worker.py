@@ -28,7 +28,7 @@ from peer_review.foreground import run_until_signalled
 from peer_review.logs import configure_logging
 from peer_review.records.store import RecordsStore
 from peer_review.settings import Settings
-from peer_review.temporal.bytecode import keep_bytecode
+from peer_review.temporal.bytecode import keep_bytecode, remember_code
 from peer_review.temporal.connection import connect
 from peer_review.temporal.converter import encrypted_converter
 from peer_review.temporal.key_rings import load_chain_ring, load_signing_ring
@@ -144,6 +144,7 @@ def build_replayer(settings: Settings) -> Replayer:
 async def run(settings: Settings, stop: asyncio.Event) -> None:
     """The worker until `stop` is set (`peer-review-worker`, and `make run` through dev.py)."""
     folder = keep_bytecode()
+    remember_code()
     log.info("workflow bytecode", folder=str(folder) if folder else None, written=not sys.dont_write_bytecode)
     client = await connect(settings, prometheus_runtime(settings.metrics_port) if settings.metrics_port else None)
     store = RecordsStore.from_url(settings.records_url)

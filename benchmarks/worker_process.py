@@ -20,7 +20,7 @@ from benchmarks.stack import QUEUES_VARIABLE, READY, TUNING_VARIABLE, bench_clie
 from peer_review.logs import configure_logging
 from peer_review.records.store import RecordsStore
 from peer_review.settings import Settings
-from peer_review.temporal.bytecode import keep_bytecode
+from peer_review.temporal.bytecode import keep_bytecode, remember_code
 from worker import build_worker
 
 
@@ -50,7 +50,9 @@ async def serve(kind: str, settings: Settings) -> None:
 def main() -> None:
     settings = Settings()
     configure_logging(settings.log_format, settings.log_level)
-    keep_bytecode()  # as worker.py does, for the project's workers and the twins alike
+    # As worker.py does, for the project's workers and the twins alike (the shaped twin's workflows are in benchmarks).
+    keep_bytecode()
+    remember_code(("workflows", "benchmarks"))
     asyncio.run(serve(sys.argv[1], settings))
 
 

@@ -14,11 +14,12 @@ from temporalio.testing import WorkflowEnvironment
 from peer_review.records.store import RecordsStore
 from peer_review.settings import Settings
 from peer_review.temporal import search_attributes as sa
-from peer_review.temporal.bytecode import keep_bytecode
+from peer_review.temporal.bytecode import keep_bytecode, remember_code
 from tests.helpers import TEST_CONVERTER, venv_binary, worker_settings
 
 # Workers in the test processes load workflows into the sandbox as the real worker does: keep their bytecode too.
 keep_bytecode()
+remember_code()
 
 
 @pytest.fixture(scope="session")

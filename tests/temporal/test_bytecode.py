@@ -50,3 +50,37 @@ def test_a_folder_others_may_write_is_never_used(tmp_path: Path) -> None:
     folder.chmod(0o777)
     assert _probe(folder, sources) == "None"
     assert not list(folder.rglob("*.pyc"))
+
+
+# Imports a package module twice, as the sandbox does for two workflows, after remember_code(["probed"]), and prints
+# whether the two modules, their state and their code are the same objects. Run in its own process: the finder
+# stays installed for the life of the process.
+TWICE = """
+import sys
+from peer_review.temporal.bytecode import remember_code
+finder = remember_code(["probed"])
+sys.path.insert(0, sys.argv[1])
+import probed.state as first
+first.SEEN.append("first workflow")
+del sys.modules["probed.state"]
+import probed.state as second
+print(first is second, second.SEEN, first.note.__code__ is second.note.__code__, len(finder.codes))
+import other
+print(type(other.__spec__.loader).__name__)
+"""
+
+
+def test_remembered_code_is_shared_but_every_import_makes_a_new_module(tmp_path: Path) -> None:
+    (tmp_path / "probed").mkdir()
+    (tmp_path / "probed" / "__init__.py").write_text("")
+    (tmp_path / "probed" / "state.py").write_text("SEEN: list[str] = []\n\n\ndef note() -> int:\n    return 1\n")
+    (tmp_path / "other.py").write_text("VALUE = 1\n")
+    done = subprocess.run(
+        [sys.executable, "-c", TWICE, str(tmp_path)], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    shared, untouched = done.stdout.strip().splitlines()
+    # A new module with fresh state (what keeps workflows apart), running the one code object loaded once; the
+    # package itself and the module are the two files remembered.
+    assert shared == "False [] True 2"
+    # Modules outside the named packages load as before.
+    assert untouched == "SourceFileLoader"
