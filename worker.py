@@ -36,6 +36,7 @@ from peer_review.temporal.metrics import prometheus_runtime
 from peer_review.temporal.names import NOTIFICATIONS_QUEUE_SUFFIX, RECORDS_QUEUE_SUFFIX
 from peer_review.temporal.proof_checks import ProofChecker
 from peer_review.temporal.proofs import with_sealed_headers
+from peer_review.temporal.sandbox import workflow_runner
 from workflows.peer_review import PeerReviewWorkflow
 from workflows.recommendation import RecommendationWorkflow
 from workflows.retention import RetentionWorkflow
@@ -102,6 +103,7 @@ def build_worker(client: Client, settings: Settings, store: RecordsStore, **tuni
             directory.resolve_recommendation_contacts,
         ],
         interceptors=[ProofChecker(load_signing_ring(settings))],
+        workflow_runner=workflow_runner(),
         graceful_shutdown_timeout=grace,
         sticky_queue_schedule_to_start_timeout=STICKY_QUEUE_TIMEOUT,
         **{"max_cached_workflows": settings.max_cached_workflows, **tuning},
@@ -113,6 +115,7 @@ def build_worker(client: Client, settings: Settings, store: RecordsStore, **tuni
         client,
         task_queue=settings.task_queue + RECORDS_QUEUE_SUFFIX,
         workflows=[RetentionWorkflow],
+        workflow_runner=workflow_runner(),
         activities=[
             records.record_batch,
             records.record_recommendation,
@@ -138,6 +141,7 @@ def build_replayer(settings: Settings) -> Replayer:
         data_converter=encrypted_converter(settings.key_file),
         interceptors=[ProofChecker(load_signing_ring(settings))],
         header_codec_behavior=HeaderCodecBehavior.CODEC,
+        workflow_runner=workflow_runner(),
     )
 
 

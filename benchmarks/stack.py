@@ -29,6 +29,7 @@ from benchmarks.twin import BareTwinWorkflow, noop
 from peer_review.records.store import RecordsStore
 from peer_review.settings import Settings
 from peer_review.temporal.converter import data_converter
+from peer_review.temporal.sandbox import workflow_runner
 from worker import PeerReviewWorker, build_worker
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,6 +63,7 @@ def build_twin_worker(client: Client, settings: Settings, tuning: dict[str, Any]
         client,
         task_queue=settings.task_queue,
         workflows=[BareTwinWorkflow],
+        workflow_runner=workflow_runner(),
         activities=[noop],
         graceful_shutdown_timeout=timedelta(seconds=settings.shutdown_grace_seconds),
         **tuning,
@@ -78,6 +80,7 @@ def build_shaped_twin_worker(
         client,
         task_queue=settings.task_queue,
         workflows=[ShapedTwinWorkflow],
+        workflow_runner=workflow_runner(),
         activities=[shaped_activity],
         graceful_shutdown_timeout=grace,
         **{"max_cached_workflows": settings.max_cached_workflows, **tuning},
