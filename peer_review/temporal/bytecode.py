@@ -12,6 +12,8 @@ touching that isolation:
 - `remember_code`: even from bytecode on disk, each import looks the file up, checks it and unmarshals it again, a
   third of what loading a workflow into the cache costs. A code object never changes once made, so the worker keeps
   the workflow modules' code in memory and each import runs it straight away, in a module of its own as before.
+  It also means a worker process runs one version of the workflow code for as long as it lives, even if the files
+  change under it (a deploy over a running worker): a newly loaded workflow never gets code its neighbours lack.
 """
 
 from __future__ import annotations
