@@ -52,7 +52,7 @@ class ShapedStep:
     upserts: list[list[int]]  # per upsert, indexes into peer_review.temporal.search_attributes.ALL
     timers: int
     result_chars: int
-    children: list[ChildPlan] = field(default_factory=list)  # started one after another, beside the step
+    children: list[ChildPlan] = field(default_factory=list)  # started all at once, beside the step
 
 
 @dataclass(frozen=True)
@@ -268,15 +268,20 @@ class ShapedTwinWorkflow:
             asyncio.create_task(self._children(children))  # noqa: RUF006 - tracked by the in-flight count
 
     async def _children(self, children: list[ChildPlan]) -> None:
-        """Start each child and wait for it to have started, as the review does; never wait for it to end."""
+        """Start the children all at once and wait for them to have started, as the review does; never wait for
+        them to end."""
         try:
-            for number, child in enumerate(children, start=1):
-                await workflow.start_child_workflow(
-                    ShapedTwinWorkflow.run,
-                    child.plan,
-                    id=f"{workflow.info().workflow_id}-C{self._step}-{number}",
-                    search_attributes=start_attributes(child.start_attributes, workflow.now()),
-                    parent_close_policy=ParentClosePolicy.ABANDON,
+            await asyncio.gather(
+                *(
+                    workflow.start_child_workflow(
+                        ShapedTwinWorkflow.run,
+                        child.plan,
+                        id=f"{workflow.info().workflow_id}-C{self._step}-{number}",
+                        search_attributes=start_attributes(child.start_attributes, workflow.now()),
+                        parent_close_policy=ParentClosePolicy.ABANDON,
+                    )
+                    for number, child in enumerate(children, start=1)
                 )
+            )
         finally:
             self._in_flight -= 1

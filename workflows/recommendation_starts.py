@@ -6,6 +6,8 @@ Imported by workflows/peer_review.py only. Runs inside the workflow: no I/O.
 
 from __future__ import annotations
 
+import asyncio
+
 from temporalio import workflow
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -14,7 +16,9 @@ from temporalio.workflow import ParentClosePolicy
 with workflow.unsafe.imports_passed_through():
     from peer_review.domain.models import (
         Findings,
+        Recommendation,
         RecommendationInput,
+        RecommendationPolicy,
         Referral,
         ReviewPolicy,
         recommendation_id,
@@ -31,26 +35,41 @@ async def start_tracking(
 ) -> None:
     """Each recommendation of the signed-off findings becomes a tracked item with a workflow of its own. The
     review only starts them and closes at once: they outlive it (ParentClosePolicy.ABANDON) and it never waits
-    for them. One id per recommendation, so a start that was already made is never made twice."""
+    for them. One id per recommendation, so a start that was already made is never made twice.
+
+    Every start goes out in the same workflow task: one at a time, each would wait for the server to confirm the
+    one before, a workflow task (three events) per further recommendation. The record notes them in the order of
+    the findings, whichever the server confirms first."""
     referral_id = referral.referral_id
-    for position, item in enumerate(findings.recommendations, start=1):
-        tracked = recommendation_id(referral_id, position)
-        try:
-            await workflow.start_child_workflow(
-                RECOMMENDATION_WORKFLOW,
-                RecommendationInput(
-                    recommendation_id=tracked,
-                    referral_id=referral_id,
-                    position=position,
-                    recommendation=item,
-                    osn=referral.osn,
-                    policy=policy_for(item.level, policy),
-                ),
-                id=recommendation_workflow_id(tracked),
-                parent_close_policy=ParentClosePolicy.ABANDON,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            )
-        except WorkflowAlreadyStartedError:
-            records.note("recommendation_tracked", f"{tracked} (already tracked)")
-            continue
-        records.note("recommendation_tracked", tracked)
+    started = await asyncio.gather(
+        *(
+            _start(referral, policy_for(item.level, policy), recommendation_id(referral_id, position), position, item)
+            for position, item in enumerate(findings.recommendations, start=1)
+        )
+    )
+    for note in started:
+        records.note("recommendation_tracked", note)
+
+
+async def _start(
+    referral: Referral, policy: RecommendationPolicy, tracked: str, position: int, item: Recommendation
+) -> str:
+    """Start one recommendation's workflow; returns what the record notes about it."""
+    try:
+        await workflow.start_child_workflow(
+            RECOMMENDATION_WORKFLOW,
+            RecommendationInput(
+                recommendation_id=tracked,
+                referral_id=referral.referral_id,
+                position=position,
+                recommendation=item,
+                osn=referral.osn,
+                policy=policy,
+            ),
+            id=recommendation_workflow_id(tracked),
+            parent_close_policy=ParentClosePolicy.ABANDON,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        )
+    except WorkflowAlreadyStartedError:
+        return f"{tracked} (already tracked)"
+    return tracked

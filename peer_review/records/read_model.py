@@ -238,7 +238,7 @@ async def review_record(store: RecordsStore, referral_id: str) -> ReviewRecord |
         return None
     referral = Referral.model_validate(json.loads(found.referral_json))
     findings = Findings.model_validate(json.loads(found.findings_json)) if found.findings_json else None
-    registered = await recommendation_register(store, referral_id=referral_id)
+    registered = await recommendation_register(store, referral_id=referral_id, in_findings_order=True)
     return ReviewRecord(_row(found), referral, findings, audit, registered, _view(found.view_json))
 
 
@@ -261,13 +261,16 @@ async def recommendation_register(
     referral_id: str | None = None,
     scope: ReadScope | RecommendationScope | None = None,
     selection: RegisterFilter | None = None,
+    in_findings_order: bool = False,
 ) -> list[RegisterEntry]:
     """The register, limited to what `scope` may read (None: all of it): overdue first, then soonest due, then
-    oldest. One SQL query, served by the register's indexes."""
+    oldest; or, with `in_findings_order` (one review's record), in the order of its findings. One SQL query, served
+    by the register's indexes."""
     chosen = selection or RegisterFilter(level=level, status=status, referral_id=referral_id)
     c = recommendations.c
+    urgency = (func.coalesce(c.overdue, False).desc(), c.due_at.is_(None), c.due_at, c.recorded_at)
     query = select(recommendations).order_by(
-        func.coalesce(c.overdue, False).desc(), c.due_at.is_(None), c.due_at, c.recorded_at, c.position
+        *((c.referral_id, c.position) if in_findings_order else (*urgency, c.position))
     )
     if scope is not None and not scope.everything:
         query = query.where(_readable(scope))

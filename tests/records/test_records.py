@@ -113,6 +113,27 @@ async def test_recommendations_are_registered_once_when_the_review_completes(rec
     assert sorted(rows) == [("local", "T-LEEDS-COMPLAINTS"), ("national", "T-COMPLAINTS-POLICY")]
 
 
+async def test_a_reviews_record_lists_its_recommendations_in_the_order_of_its_findings(records: RecordsStore) -> None:
+    # The register puts the soonest due first; one review's record (its export, its page) follows its findings,
+    # whichever of the review's recommendation workflows wrote its row first.
+    ref = new_id()
+    await records.write_batch(batch(ref, events(2)), chain_key())
+    await records.write_batch(batch(ref, events(1, start=3), Outcome.COMPLETED), chain_key())
+    soon = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    async with records.transaction() as connection:
+        for position, due in ((1, soon + timedelta(days=30)), (2, soon)):
+            await connection.execute(
+                update(recommendations)
+                .where(recommendations.c.referral_id == ref, recommendations.c.position == position)
+                .values(due_at=due)
+            )
+    register = await read_model.recommendation_register(records, referral_id=ref)
+    assert [entry.level for entry in register] == ["national", "local"]
+    record = await read_model.review_record(records, ref)
+    assert record is not None
+    assert [entry.level for entry in record.recommendations] == ["local", "national"]
+
+
 async def test_outbox_keeps_one_row_per_idempotency_key(records: RecordsStore) -> None:
     entry = OutboxEntry(f"k-{uuid.uuid4().hex}", new_id(), "S100", "a@example.gov.uk", "step", "s", "b")
     other = OutboxEntry(f"k-{uuid.uuid4().hex}", entry.referral_id, "S200", "b@example.gov.uk", "step", "s", "b")
