@@ -157,7 +157,7 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
         async with build_worker(client, settings, store):
             # What is loaded by now (modules, classes, schemas) lives as long as the process. Frozen, it is left out
             # of every later full garbage collection, which then goes through the cached workflows alone: pauses a
-            # fifth shorter over 3,000 open reviews (benchmarks/PERFORMANCE.md, "Latest figures").
+            # fifth shorter over 3,000 open reviews (benchmarks/PERFORMANCE.md, "Earlier full run (`45ac87b`)").
             gc.collect()
             gc.freeze()
             log.info(

@@ -18,7 +18,6 @@ with workflow.unsafe.imports_passed_through():
         Findings,
         Recommendation,
         RecommendationInput,
-        RecommendationPolicy,
         Referral,
         ReviewPolicy,
         recommendation_id,
@@ -40,21 +39,16 @@ async def start_tracking(
     Every start goes out in the same workflow task: one at a time, each would wait for the server to confirm the
     one before, a workflow task (three events) per further recommendation. The record notes them in the order of
     the findings, whichever the server confirms first."""
-    referral_id = referral.referral_id
     started = await asyncio.gather(
-        *(
-            _start(referral, policy_for(item.level, policy), recommendation_id(referral_id, position), position, item)
-            for position, item in enumerate(findings.recommendations, start=1)
-        )
+        *(_start(referral, policy, position, item) for position, item in enumerate(findings.recommendations, start=1))
     )
     for note in started:
         records.note("recommendation_tracked", note)
 
 
-async def _start(
-    referral: Referral, policy: RecommendationPolicy, tracked: str, position: int, item: Recommendation
-) -> str:
-    """Start one recommendation's workflow; returns what the record notes about it."""
+async def _start(referral: Referral, policy: ReviewPolicy, position: int, item: Recommendation) -> str:
+    """Start the workflow of the recommendation at `position` in the findings; returns what the record notes."""
+    tracked = recommendation_id(referral.referral_id, position)
     try:
         await workflow.start_child_workflow(
             RECOMMENDATION_WORKFLOW,
@@ -64,7 +58,7 @@ async def _start(
                 position=position,
                 recommendation=item,
                 osn=referral.osn,
-                policy=policy,
+                policy=policy_for(item.level, policy),
             ),
             id=recommendation_workflow_id(tracked),
             parent_close_policy=ParentClosePolicy.ABANDON,
