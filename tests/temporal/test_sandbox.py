@@ -26,7 +26,8 @@ async def test_each_workflow_gets_its_own_modules_and_the_glue_is_compiled_once(
     assert counts == [1, 1, 1]
     after = compiled.cache_info()
     assert after.hits > before.hits, "the runner no longer enters the sandbox through _run_code"
-    assert after.currsize <= 64
+    # A handful of distinct snippets per workflow class: the cache holds them all and never has to drop one.
+    assert after.currsize < 64
 
 
 async def test_the_determinism_guard_still_refuses_the_wall_clock(client: Client) -> None:
