@@ -103,7 +103,7 @@ def build_worker(client: Client, settings: Settings, store: RecordsStore, **tuni
             directory.resolve_recommendation_contacts,
         ],
         interceptors=[ProofChecker(load_signing_ring(settings))],
-        workflow_runner=workflow_runner(),
+        workflow_runner=workflow_runner(client.data_converter),
         graceful_shutdown_timeout=grace,
         sticky_queue_schedule_to_start_timeout=STICKY_QUEUE_TIMEOUT,
         **{"max_cached_workflows": settings.max_cached_workflows, **tuning},
@@ -115,7 +115,7 @@ def build_worker(client: Client, settings: Settings, store: RecordsStore, **tuni
         client,
         task_queue=settings.task_queue + RECORDS_QUEUE_SUFFIX,
         workflows=[RetentionWorkflow],
-        workflow_runner=workflow_runner(),
+        workflow_runner=workflow_runner(client.data_converter),
         activities=[
             records.record_batch,
             records.record_recommendation,
@@ -136,12 +136,13 @@ def build_worker(client: Client, settings: Settings, store: RecordsStore, **tuni
 
 def build_replayer(settings: Settings) -> Replayer:
     """Replays saved histories exactly as the worker runs them: same converter, header sealing and proof checks."""
+    converter = encrypted_converter(settings.key_file)
     return Replayer(
         workflows=[PeerReviewWorkflow, RecommendationWorkflow],
-        data_converter=encrypted_converter(settings.key_file),
+        data_converter=converter,
         interceptors=[ProofChecker(load_signing_ring(settings))],
         header_codec_behavior=HeaderCodecBehavior.CODEC,
-        workflow_runner=workflow_runner(),
+        workflow_runner=workflow_runner(converter),
     )
 
 

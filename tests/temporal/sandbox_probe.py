@@ -3,7 +3,7 @@ sandbox forbids). Module-level state here is deliberate: each workflow must see 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.worker.workflow_sandbox import RestrictedWorkflowAccessError
@@ -24,3 +24,10 @@ class ReadsTheClock:
     @workflow.run
     async def run(self) -> str:
         return datetime.now().isoformat()
+
+
+@workflow.defn
+class EchoesThroughAnActivity:
+    @workflow.run
+    async def run(self, text: str) -> str:
+        return str(await workflow.execute_activity("echo", text, start_to_close_timeout=timedelta(seconds=10)))
