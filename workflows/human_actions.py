@@ -106,6 +106,20 @@ class HumanActions(abc.ABC, Generic[ActionT, StatusT]):
             raise
 
 
+def _annotation(function: Callable[..., Any], name: str) -> Any:
+    """The type `function`'s parameter `name` (or "return") is annotated with, as typing.get_type_hints gives it.
+
+    Annotations are strings in these modules. A plain name is looked up in the function's module, which is what
+    get_type_hints does with it after parsing and compiling the string; the sandbox builds the workflow classes
+    again each time it loads a workflow, and that parsing was most of what building a class cost. Anything else
+    goes to get_type_hints.
+    """
+    annotation = function.__annotations__[name]
+    if isinstance(annotation, str) and annotation.isidentifier() and annotation in function.__globals__:
+        return function.__globals__[annotation]
+    return typing.get_type_hints(function)[name]
+
+
 def action_update(
     action: ActionT,
     perform: Callable[[WorkflowT, ActionT, RequestT], Awaitable[ViewT]],
@@ -117,8 +131,8 @@ def action_update(
     Temporal decodes an update's argument by its handler's annotations, so the handler takes the request type and
     the result type that `perform` declares.
     """
-    hints = typing.get_type_hints(perform)
-    request_type = hints[list(inspect.signature(perform).parameters)[2]]
+    request_type = _annotation(perform, list(inspect.signature(perform).parameters)[2])
+    view_type = _annotation(perform, "return")
 
     def checks(self: WorkflowT, request: RequestT) -> tuple[Check, ...]:
         return () if check is None else (lambda: check(self, request),)
@@ -130,7 +144,7 @@ def action_update(
     def validator(self: WorkflowT, request: RequestT) -> None:
         self.validate(action, request, *checks(self, request))
 
-    handler.__annotations__ = {"request": request_type, "return": hints["return"]}
+    handler.__annotations__ = {"request": request_type, "return": view_type}
     validator.__annotations__ = {"request": request_type, "return": None}
     update = workflow.update(name=action.value)(handler)
     update.validator(validator)
