@@ -4,7 +4,9 @@ Calibration runs lone standard-path reviews. The bare twin takes the median coun
 updates and timers; the shaped twin copies the lone review with the median number of events step by step,
 and the recommendation workflows it started, each from its own history once at rest (benchmarks/shape.py,
 benchmarks/shaped_twin.py). Every worker runs in its own process and polls
-throughout (an idle long poll costs nothing), so the runs can alternate fairly.
+throughout (an idle long poll costs nothing), so the runs can alternate fairly: each load point is run in turns
+(`--rounds`), the project and its twins taking turns, so that a change in the machine's speed during the run falls
+on all three rather than on whichever ran then. The figures are over all turns; each turn's ratio is kept beside.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from temporalio.client import Client
 from benchmarks.drivers import Driver, ProjectDriver, ShapedTwinDriver, TwinDriver, run_many
 from benchmarks.history import ACTIVITY, TIMER, UPDATE, HistoryFigures, fetch_figures, summarise
 from benchmarks.options import Options
-from benchmarks.phases import Phase, measure
+from benchmarks.phases import Phase, combined, measure
 from benchmarks.shape import ReviewShape, shape_of
 from benchmarks.shaped_twin import ShapedTwin, shaped_twin
 from benchmarks.stack import Stack
@@ -49,6 +51,7 @@ class LifecycleFigures:
 
     def as_dict(self, concurrency: int) -> dict[str, Any]:
         rates = {label: (run.run.per_second if (run := self.run(label, concurrency)) else 0.0) for label in LABELS}
+        by_turn = {label: (run.rounds_per_second if (run := self.run(label, concurrency)) else ()) for label in LABELS}
         project = rates["project"]
         return {
             "calibration": {
@@ -63,10 +66,22 @@ class LifecycleFigures:
                 "shaped_per_second": rates["shaped"],
                 "ratio": project / rates["twin"] if rates["twin"] else 0.0,
                 "ratio_shaped": project / rates["shaped"] if rates["shaped"] else 0.0,
+                "ratio_by_turn": _ratios(by_turn["project"], by_turn["twin"]),
+                "ratio_shaped_by_turn": _ratios(by_turn["project"], by_turn["shaped"]),
             },
             "runs": [phase.as_dict() for phase in self.phases],
             "history": {label: asdict(summary) for label, summary in self.history.items()},
         }
+
+
+def _ratios(project: tuple[float, ...], twin: tuple[float, ...]) -> list[float]:
+    return [p / t if t else 0.0 for p, t in zip(project, twin, strict=True)]
+
+
+def _turn_sizes(reviews: int, rounds: int) -> list[int]:
+    """`reviews` split into `rounds` turns as evenly as they go (no empty turn)."""
+    turns = max(1, min(rounds, reviews))
+    return [reviews // turns + (1 if turn < reviews % turns else 0) for turn in range(turns)]
 
 
 def _spread(items: list[str], count: int) -> list[str]:
@@ -130,13 +145,20 @@ async def measure_lifecycle(stack: Stack, options: Options, server_pid: int) -> 
             lone_shaped = await run_many(ShapedTwinDriver(client, shaped_settings.task_queue, shaped, "SCAL"), 1, 1)
             phases: list[Phase] = []
             for concurrency, count in options.load_points():
-                drivers: list[tuple[Driver, int]] = [
-                    (ProjectDriver(reviews, f"P{concurrency}"), project_pid),
-                    (TwinDriver(client, twin_settings.task_queue, plan, f"T{concurrency}"), twin_pid),
-                    (ShapedTwinDriver(client, shaped_settings.task_queue, shaped, f"S{concurrency}"), shaped_pid),
-                ]
-                for driver, pid in drivers:
-                    phases.append(await measure(driver, count, concurrency, _roles(server_pid, pid)))
+                turns: dict[str, list[Phase]] = {label: [] for label in LABELS}
+                for turn, size in enumerate(_turn_sizes(count, options.rounds)):
+                    drivers: list[tuple[Driver, int]] = [
+                        (ProjectDriver(reviews, f"P{concurrency}-{turn}"), project_pid),
+                        (TwinDriver(client, twin_settings.task_queue, plan, f"T{concurrency}-{turn}"), twin_pid),
+                        (
+                            ShapedTwinDriver(client, shaped_settings.task_queue, shaped, f"S{concurrency}-{turn}"),
+                            shaped_pid,
+                        ),
+                    ]
+                    # Each turn starts with a different one, so none always follows the same neighbour.
+                    for driver, pid in drivers[turn % 3 :] + drivers[: turn % 3]:
+                        turns[driver.label].append(await measure(driver, size, concurrency, _roles(server_pid, pid)))
+                phases.extend(combined(turns[label]) for label in LABELS)
     history = {
         phase.label: await _history_of(stack, _spread(phase.run.workflow_ids, options.history_sample))
         for phase in phases[: len(LABELS)]

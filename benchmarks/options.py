@@ -15,6 +15,7 @@ FULL: dict[str, Any] = {
     "reviews": 300,
     "concurrency": 50,
     "latency_reviews": 200,
+    "rounds": 3,
     "at_rest": 10_000,
     "history_sample": 20,
     "idle_one": 100,
@@ -37,6 +38,7 @@ QUICK: dict[str, Any] = {
     "reviews": 6,
     "concurrency": 5,
     "latency_reviews": 6,
+    "rounds": 1,
     "at_rest": 200,
     "history_sample": 5,
     "idle_one": 2,
@@ -64,6 +66,7 @@ class Options:
     reviews: int
     concurrency: int
     latency_reviews: int
+    rounds: int
     low_concurrency: int
     at_rest: int
     retention_reviews: int
@@ -99,6 +102,7 @@ SIZES = (
     "reviews",
     "concurrency",
     "latency_reviews",
+    "rounds",
     "at_rest",
     "history_sample",
     "idle_one",
@@ -127,6 +131,11 @@ def parse(argv: list[str] | None = None) -> Options:
     parser.add_argument("--concurrency", type=int, help="reviews in flight in the throughput run (50; quick 5)")
     parser.add_argument("--latency-reviews", type=int, help="reviews in the low-concurrency run (200; quick 6)")
     parser.add_argument("--low-concurrency", type=int, default=5, help="concurrency of the latency run (5)")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        help="turns each load point's reviews are split into, the project and its twins taking turns (3; quick 1)",
+    )
     parser.add_argument("--history-sample", type=int, help="finished histories measured (20; quick 5)")
     scale = parser.add_argument_group(
         "the scale phases: the real worker and API processes over many open reviews (benchmarks/scale.py)"

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from benchmarks.drivers import Driver, RunResult, run_many
+from benchmarks.drivers import Driver, RunResult, Timings, run_many
 from benchmarks.procfs import cpu_seconds
 from benchmarks.stats import Latency
 
@@ -16,6 +17,8 @@ class Phase:
     # CPU seconds per process role ("server", "worker", "driver"; one "driver+worker" when in-process):
     # on a CPU-bound machine they say where the time goes.
     cpu_seconds: dict[str, float]
+    # Reviews per second in each turn, when the load point was run in turns (`combined`).
+    rounds_per_second: tuple[float, ...] = field(default=())
 
     @property
     def label(self) -> str:
@@ -39,6 +42,7 @@ class Phase:
             "first_errors": self.run.timings.errors[:3],
             "wall_seconds": self.run.wall_seconds,
             "per_second": self.run.per_second,
+            "rounds_per_second": list(self.rounds_per_second or (self.run.per_second,)),
             "start_ms": asdict(self.latency("start")),
             "decision_ms": asdict(self.latency("decision")),
             "lifecycle_ms": asdict(self.latency("lifecycle")),
@@ -51,3 +55,22 @@ async def measure(driver: Driver, reviews: int, concurrency: int, processes: dic
     before = {role: cpu_seconds(pid) for role, pid in processes.items()}
     result = await run_many(driver, reviews, concurrency)
     return Phase(result, {role: cpu_seconds(pid) - before[role] for role, pid in processes.items()})
+
+
+def combined(turns: Sequence[Phase]) -> Phase:
+    """One load point run in turns, as one phase: reviews, wall time and CPU summed, every sample kept."""
+    first = turns[0]
+    timings = Timings()
+    for turn in turns:
+        for name in ("start", "decision", "lifecycle", "errors"):
+            getattr(timings, name).extend(getattr(turn.run.timings, name))
+    run = RunResult(
+        first.label,
+        sum(turn.run.reviews for turn in turns),
+        first.concurrency,
+        sum(turn.run.wall_seconds for turn in turns),
+        timings,
+        [wid for turn in turns for wid in turn.run.workflow_ids],
+    )
+    cpu = {role: sum(turn.cpu_seconds[role] for turn in turns) for role in first.cpu_seconds}
+    return Phase(run, cpu, tuple(turn.run.per_second for turn in turns))

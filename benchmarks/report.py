@@ -25,6 +25,11 @@ def _figures_table(title: str) -> Table:
     return _table(title, ("figure", "value"), left={"figure"})
 
 
+def _turns(ratios: Sequence[float]) -> str:
+    """Each turn's ratio, when the load point was run in more than one."""
+    return f" (turns {', '.join(f'{r:.2f}' for r in ratios)})" if len(ratios) > 1 else ""
+
+
 def _ms(figures: dict[str, float]) -> str:
     return f"{figures['p50_ms']:.0f} / {figures['p95_ms']:.0f} / {figures['p99_ms']:.0f}"
 
@@ -253,7 +258,8 @@ def show(results: dict[str, Any], targets: list[Target], console: Console) -> No
         f"({shaped['patches']} patch markers), {shaped.get('children', 0)} child workflows "
         f"({shaped.get('child_activities', 0)} activities between them).\n"
         f"Throughput @{throughput['concurrency']}: project/bare twin "
-        f"{throughput['ratio']:.2f}, project/shaped twin {throughput['ratio_shaped']:.2f}"
+        f"{throughput['ratio']:.2f}{_turns(throughput.get('ratio_by_turn', []))}, project/shaped twin "
+        f"{throughput['ratio_shaped']:.2f}{_turns(throughput.get('ratio_shaped_by_turn', []))}"
     )
     console.print(runs_table(results))
     console.print(history_table(results))
