@@ -111,8 +111,8 @@ def _annotation(function: Callable[..., Any], name: str) -> Any:
 
     Annotations are strings in these modules. A plain name is looked up in the function's module, which is what
     get_type_hints does with it after parsing and compiling the string; the sandbox builds the workflow classes
-    again each time it loads a workflow, and that parsing was most of what building a class cost. Anything else
-    goes to get_type_hints.
+    again each time it loads a workflow, and that parsing was most of what running a class body cost. Anything
+    else goes to get_type_hints.
     """
     annotation = function.__annotations__[name]
     if isinstance(annotation, str) and annotation.isidentifier() and annotation in function.__globals__:

@@ -9,7 +9,7 @@ process and the same code object is executed each time, with the same globals, i
 
 The runner also skips a question whose answer cannot matter. Around every activation the SDK asks the workflow, once
 per payload and pass (three passes to decode, three to encode), which serialization context and which external-store
-context the payload belongs to, entering the sandbox each time: about 6 % of the worker's CPU. The answer only picks
+context the payload belongs to, entering the sandbox each time: about 5 % of the worker's CPU. The answer only picks
 a converter for the payload, and the service's converter ignores both contexts (pydantic JSON and a codec keyed by
 its own key ring, with no external storage), so every answer picks the same one. When the worker's converter is
 like that (`ignores_context`), the instance answers "no context" without entering the sandbox; with any converter
