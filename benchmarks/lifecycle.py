@@ -156,7 +156,8 @@ async def measure_lifecycle(stack: Stack, options: Options, server_pid: int) -> 
                         ),
                     ]
                     # Each turn starts with a different one, so none always follows the same neighbour.
-                    for driver, pid in drivers[turn % 3 :] + drivers[: turn % 3]:
+                    lead = turn % len(drivers)
+                    for driver, pid in drivers[lead:] + drivers[:lead]:
                         turns[driver.label].append(await measure(driver, size, concurrency, _roles(server_pid, pid)))
                 phases.extend(combined(turns[label]) for label in LABELS)
     history = {

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from benchmarks.drivers import Driver, RunResult, Timings, run_many
@@ -17,8 +17,8 @@ class Phase:
     # CPU seconds per process role ("server", "worker", "driver"; one "driver+worker" when in-process):
     # on a CPU-bound machine they say where the time goes.
     cpu_seconds: dict[str, float]
-    # Reviews per second in each turn, when the load point was run in turns (`combined`).
-    rounds_per_second: tuple[float, ...] = field(default=())
+    # Reviews per second in each turn the load point was run in (`combined`; one turn for a plain `measure`).
+    rounds_per_second: tuple[float, ...]
 
     @property
     def label(self) -> str:
@@ -42,7 +42,7 @@ class Phase:
             "first_errors": self.run.timings.errors[:3],
             "wall_seconds": self.run.wall_seconds,
             "per_second": self.run.per_second,
-            "rounds_per_second": list(self.rounds_per_second or (self.run.per_second,)),
+            "rounds_per_second": list(self.rounds_per_second),
             "start_ms": asdict(self.latency("start")),
             "decision_ms": asdict(self.latency("decision")),
             "lifecycle_ms": asdict(self.latency("lifecycle")),
@@ -54,7 +54,8 @@ async def measure(driver: Driver, reviews: int, concurrency: int, processes: dic
     """Run the load point; `processes` maps a role to the pid whose CPU time is charged to it."""
     before = {role: cpu_seconds(pid) for role, pid in processes.items()}
     result = await run_many(driver, reviews, concurrency)
-    return Phase(result, {role: cpu_seconds(pid) - before[role] for role, pid in processes.items()})
+    cpu = {role: cpu_seconds(pid) - before[role] for role, pid in processes.items()}
+    return Phase(result, cpu, (result.per_second,))
 
 
 def combined(turns: Sequence[Phase]) -> Phase:
@@ -62,8 +63,8 @@ def combined(turns: Sequence[Phase]) -> Phase:
     first = turns[0]
     timings = Timings()
     for turn in turns:
-        for name in ("start", "decision", "lifecycle", "errors"):
-            getattr(timings, name).extend(getattr(turn.run.timings, name))
+        for kind in fields(Timings):
+            getattr(timings, kind.name).extend(getattr(turn.run.timings, kind.name))
     run = RunResult(
         first.label,
         sum(turn.run.reviews for turn in turns),

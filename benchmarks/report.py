@@ -258,8 +258,8 @@ def show(results: dict[str, Any], targets: list[Target], console: Console) -> No
         f"({shaped['patches']} patch markers), {shaped.get('children', 0)} child workflows "
         f"({shaped.get('child_activities', 0)} activities between them).\n"
         f"Throughput @{throughput['concurrency']}: project/bare twin "
-        f"{throughput['ratio']:.2f}{_turns(throughput.get('ratio_by_turn', []))}, project/shaped twin "
-        f"{throughput['ratio_shaped']:.2f}{_turns(throughput.get('ratio_shaped_by_turn', []))}"
+        f"{throughput['ratio']:.2f}{_turns(throughput['ratio_by_turn'])}, project/shaped twin "
+        f"{throughput['ratio_shaped']:.2f}{_turns(throughput['ratio_shaped_by_turn'])}"
     )
     console.print(runs_table(results))
     console.print(history_table(results))

@@ -20,7 +20,8 @@ def test_turn_sizes(reviews: int, rounds: int, sizes: list[int]) -> None:
 def _turn(reviews: int, wall: float, cpu: float, starts: list[float]) -> Phase:
     timings = Timings(start=starts, lifecycle=[1.0] * reviews)
     ids = [f"r-{wall}-{n}" for n in range(reviews)]
-    return Phase(RunResult("project", reviews, 50, wall, timings, ids), {"worker": cpu})
+    run = RunResult("project", reviews, 50, wall, timings, ids)
+    return Phase(run, {"worker": cpu}, (run.per_second,))
 
 
 def test_turns_combine_into_one_phase() -> None:
