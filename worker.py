@@ -21,7 +21,7 @@ from temporalio.common import HeaderCodecBehavior
 from temporalio.worker import Replayer, Worker
 
 from activities.directory import DirectoryActivities
-from activities.notifications import NotificationActivities, mailer_from
+from activities.notifications import NotificationActivities, NotificationDesk, mailer_from
 from activities.records import RecordActivities
 from activities.retention import RetentionActivities
 from peer_review.foreground import run_until_signalled
@@ -83,14 +83,12 @@ def build_worker(client: Client, settings: Settings, store: RecordsStore, **tuni
     """
     client = with_sealed_headers(client)
     directory = DirectoryActivities(settings.directory)
-    records = RecordActivities(store, load_chain_ring(settings))
-    notifications = NotificationActivities(
-        directory=settings.directory,
-        store=store,
-        sender=settings.smtp_from,
-        internal_domains=settings.internal_domains,
-        mailer=mailer_from(settings),
+    mailer = mailer_from(settings)
+    desk = NotificationDesk(
+        directory=settings.directory, internal_domains=settings.internal_domains, mailer_configured=mailer is not None
     )
+    records = RecordActivities(store, load_chain_ring(settings), desk)
+    notifications = NotificationActivities(desk=desk, store=store, sender=settings.smtp_from, mailer=mailer)
     grace = timedelta(seconds=settings.shutdown_grace_seconds)
     decisions = Worker(
         client,

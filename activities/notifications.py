@@ -1,4 +1,8 @@
-"""Notifications: the outbox by default, real mail over SMTP when configured. Internal recipients only."""
+"""Notifications: the outbox by default, real mail over SMTP when configured. Internal recipients only.
+
+A move's messages are written to the outbox in the transaction that records the move (activities.records); with a
+mailer, the review then hands what was queued to `notify`, which sends it.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +25,7 @@ from peer_review.domain.models import (
 )
 from peer_review.domain.notices import Step, Wording, compose, is_internal, wording
 from peer_review.domain.staff_directory import load_directory
-from peer_review.records.outbox import Attempt, OutboxEntry, OutboxStatus, outbox_statuses, save_outbox
+from peer_review.records.outbox import Attempt, OutboxEntry, outbox_statuses, outcome_of, save_outbox
 from peer_review.records.store import RecordsStore
 from peer_review.settings import Settings
 from peer_review.temporal.names import NOTIFY
@@ -73,34 +77,88 @@ def mailer_from(settings: Settings) -> Mailer | None:
 BEAT_EVERY = 2.0
 
 
-class NotificationActivities:
-    def __init__(
-        self, *, directory: Path, store: RecordsStore, sender: str, internal_domains: list[str], mailer: Mailer | None
-    ) -> None:
+class NotificationDesk:
+    """What every message goes through before any mail is sent: the recipient's address from the directory, the
+    internal-domain rule, and the wording the outbox keeps. Shared by the record write (which queues a move's
+    messages in its own transaction) and the delivery (which sends what was queued)."""
+
+    def __init__(self, *, directory: Path, internal_domains: list[str], mailer_configured: bool) -> None:
         self.directory = directory
+        self.internal_domains = internal_domains
+        self.mailer_configured = mailer_configured
+
+    def entries(self, requests: list[NotificationRequest]) -> list[OutboxEntry]:
+        staff = load_directory(self.directory)
+        return [_entry(request, staff.find(request.recipient)) for request in requests]
+
+    def first_attempts(self, requests: list[NotificationRequest]) -> list[Attempt]:
+        """What becomes of each message when its move is recorded: refused, kept in the outbox (no mailer: that is
+        the whole delivery), or queued for the mailer."""
+        if not requests:
+            return []
+        attempts = []
+        for entry in self.entries(requests):
+            attempt = self.refusal(entry)
+            if attempt is None:
+                attempt = (
+                    Attempt(entry, "queued", "queued for delivery by SMTP")
+                    if self.mailer_configured
+                    else Attempt(entry, "outbox", "recorded in the outbox")
+                )
+            _log(attempt)
+            attempts.append(attempt)
+        return attempts
+
+    def refusal(self, entry: OutboxEntry) -> Attempt | None:
+        """A message that must never be sent (refused for good, never retried: a review must not leave the
+        organisation), or None."""
+        if entry.address is None:
+            return Attempt(entry, "refused", "refused: recipient not in the staff directory")
+        if not is_internal(entry.address, self.internal_domains):
+            return Attempt(entry, "refused", "refused: recipient is outside the internal domains")
+        return None
+
+
+def _entry(request: NotificationRequest, staff: Staff | None) -> OutboxEntry:
+    # The outbox keeps the wording; an email is built from it only when a mailer sends one (building one parses
+    # every header, a cost the outbox never needs).
+    text = wording(request.referral_id, Step(request.step))
+    return OutboxEntry(
+        idempotency_key=request.idempotency_key,
+        referral_id=request.referral_id,
+        recipient=request.recipient,
+        address=staff.email if staff else None,
+        step=request.step,
+        subject=text.subject,
+        body=text.body,
+    )
+
+
+class NotificationActivities:
+    """Delivery by SMTP of the messages a record write queued."""
+
+    def __init__(self, *, desk: NotificationDesk, store: RecordsStore, sender: str, mailer: Mailer | None) -> None:
+        self.desk = desk
         self.store = store
         self.sender = sender
-        self.internal_domains = internal_domains
         self.mailer = mailer
 
     @activity.defn(name=NOTIFY)
     async def notify(self, batch: Notifications) -> NotificationOutcomes:
-        """Deliver one move's messages: each is refused, kept in the outbox, sent, or (`give_up`) marked failed, and
-        its row written; a mail server that fails one send fails the attempt, and the retry skips what was sent."""
-        staff = load_directory(self.directory)
-        entries = [self._entry(request, staff.find(request.recipient)) for request in batch.requests]
-        # Only a mailer can have sent one already; without one the outbox write is the whole delivery.
-        earlier = {} if self.mailer is None else await outbox_statuses(self.store, [e.idempotency_key for e in entries])
+        """Send one move's queued messages: each is sent or (`give_up`) marked failed, and its row updated; a mail
+        server that fails one send fails the attempt, and the retry skips what was sent."""
+        entries = self.desk.entries(batch.requests)
+        earlier = await outbox_statuses(self.store, [e.idempotency_key for e in entries])
         attempts: list[Attempt] = []
         outcomes: list[NotificationOutcome] = []
         try:
             for entry in entries:
                 if earlier.get(entry.idempotency_key) == "sent":
-                    outcomes.append(_outcome(entry, "sent", "already sent"))
+                    outcomes.append(outcome_of(entry, "sent", "already sent"))
                     continue
                 attempt = await self._attempt(entry, give_up=batch.give_up)
                 attempts.append(attempt)
-                outcomes.append(_outcome(entry, attempt.status, attempt.detail))
+                outcomes.append(attempt.outcome())
                 _log(attempt)
         except (aiosmtplib.SMTPException, OSError) as error:
             attempts.append(Attempt(entries[len(outcomes)], "retrying", f"{type(error).__name__}: {error}"))
@@ -109,46 +167,23 @@ class NotificationActivities:
             await save_outbox(self.store, attempts)
         return NotificationOutcomes(outcomes=outcomes)
 
-    def _entry(self, request: NotificationRequest, staff: Staff | None) -> OutboxEntry:
-        # The outbox keeps the wording; an email is built from it only when a mailer sends one (building one
-        # parses every header, a cost the outbox never needs).
-        text = wording(request.referral_id, Step(request.step))
-        return OutboxEntry(
-            idempotency_key=request.idempotency_key,
-            referral_id=request.referral_id,
-            recipient=request.recipient,
-            address=staff.email if staff else None,
-            step=request.step,
-            subject=text.subject,
-            body=text.body,
-        )
-
     async def _attempt(self, entry: OutboxEntry, *, give_up: bool) -> Attempt:
-        if entry.address is None:
-            # Refused for good, never retried: a review must not leave the organisation.
-            return Attempt(entry, "refused", "refused: recipient not in the staff directory")
-        if not is_internal(entry.address, self.internal_domains):
-            return Attempt(entry, "refused", "refused: recipient is outside the internal domains")
+        # Checked again: the directory may have changed since the message was queued.
+        refused = self.desk.refusal(entry)
+        if refused is not None:
+            return refused
         if give_up:
             return Attempt(entry, "failed", "gave up: not delivered within the retry period")
         if self.mailer is None:
+            # The worker was restarted without a mailer while the message waited: the outbox keeps it.
             return Attempt(entry, "outbox", "recorded in the outbox")
+        assert entry.address is not None  # refusal() refuses a message with no address
         # The entry holds the wording already; the email carries exactly that.
         text = Wording(entry.subject, entry.body)
         message = compose(text, idempotency_key=entry.idempotency_key, sender=self.sender, recipient=entry.address)
         async with beating(BEAT_EVERY):
             await self.mailer.send(message)
         return Attempt(entry, "sent", "sent by SMTP")
-
-
-def _outcome(entry: OutboxEntry, status: OutboxStatus, detail: str) -> NotificationOutcome:
-    return NotificationOutcome(
-        idempotency_key=entry.idempotency_key,
-        recipient=entry.recipient,
-        delivered=status in ("sent", "outbox"),
-        failed=status == "failed",
-        detail=detail,
-    )
 
 
 def _log(attempt: Attempt) -> None:
@@ -159,5 +194,7 @@ def _log(attempt: Attempt) -> None:
         activity.logger.error("notification failed", extra=context)
     elif attempt.status == "sent":
         activity.logger.info("notification sent", extra=context)
+    elif attempt.status == "queued":
+        activity.logger.info("notification queued for the mailer", extra=context)
     else:
         activity.logger.info("notification recorded in outbox", extra=context)

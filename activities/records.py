@@ -1,4 +1,5 @@
-"""Record-keeping activity: a thin wrapper that writes one batch of a review's record (peer_review.records)."""
+"""Record-keeping activity: a thin wrapper that writes one batch of a record (peer_review.records), with the outbox
+rows of the batch's messages in the same transaction."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from sqlalchemy.exc import DataError, DBAPIError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.notifications import NotificationDesk
 from peer_review.domain.audit_chain import ChainKey
-from peer_review.domain.models import RecommendationBatch, RecordBatch
+from peer_review.domain.models import BatchWritten, RecommendationBatch, RecordBatch
 from peer_review.records.store import RecordsStore
 from peer_review.temporal.codec import KeyRing
 from peer_review.temporal.metrics import Metric
@@ -22,27 +24,32 @@ RECORD_REJECTED = "RecordRejected"
 
 
 class RecordActivities:
-    def __init__(self, store: RecordsStore, chain_ring: KeyRing) -> None:
+    def __init__(self, store: RecordsStore, chain_ring: KeyRing, desk: NotificationDesk) -> None:
         self.store = store
         # The newest chain key seals new rows; the database keeps only its id.
         self.chain_key = ChainKey(chain_ring.newest, chain_ring.keys[chain_ring.newest])
+        self.desk = desk
 
     @activity.defn(name=RECORD_BATCH)
-    async def record_batch(self, batch: RecordBatch) -> int:
-        added = await self._written(self.store.write_batch(batch, self.chain_key))
+    async def record_batch(self, batch: RecordBatch) -> BatchWritten:
+        """One batch of a review's record, with the outbox rows of its messages in the same transaction."""
+        messages = self.desk.first_attempts(batch.notifications)
+        written = await self._written(self.store.write_batch(batch, self.chain_key, messages))
         if batch.events:
             # How far the system of record trails the review: from the oldest event in the batch to now.
             lag = (datetime.now(UTC) - batch.events[0].at).total_seconds()
             activity.metric_meter().create_histogram_float(Metric.RECORD_LATENCY, unit="s").record(max(lag, 0.0))
-        activity.logger.debug("recorded audit events", extra={"added": added})
-        return added
+        activity.logger.debug("recorded audit events", extra={"added": written.added})
+        return written
 
     @activity.defn(name=RECORD_RECOMMENDATION)
-    async def record_recommendation(self, batch: RecommendationBatch) -> int:
-        """One batch of a tracked recommendation's record: its audit events and its row in the register."""
-        return await self._written(self.store.write_recommendation_batch(batch, self.chain_key))
+    async def record_recommendation(self, batch: RecommendationBatch) -> BatchWritten:
+        """One batch of a tracked recommendation's record: its audit events, its messages' outbox rows and its row
+        in the register."""
+        messages = self.desk.first_attempts(batch.notifications)
+        return await self._written(self.store.write_recommendation_batch(batch, self.chain_key, messages))
 
-    async def _written(self, write: Awaitable[int]) -> int:
+    async def _written(self, write: Awaitable[BatchWritten]) -> BatchWritten:
         try:
             return await write
         except DBAPIError as error:

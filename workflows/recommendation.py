@@ -23,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from peer_review.domain.models import (
         ActionPayload,
         AuditEvent,
+        NotificationRequest,
         RecommendationAct,
         RecommendationBatch,
         RecommendationContacts,
@@ -63,8 +64,8 @@ class RecommendationRecordKeeper(RecordKeeper[RecommendationBatch]):
         )
         self._view = view
 
-    def _next_batch(self, events: list[AuditEvent]) -> RecommendationBatch:
-        return RecommendationBatch(view=self._view(), events=events)
+    def _next_batch(self, events: list[AuditEvent], messages: list[NotificationRequest]) -> RecommendationBatch:
+        return RecommendationBatch(view=self._view(), events=events, notifications=messages)
 
 
 @workflow.defn(failure_exception_types=[ValidationError])

@@ -2,16 +2,16 @@
 
 Runs inside the workflow, so it follows the workflow's rules: no I/O library, activities called by name with
 explicit timeouts and retry policies. `look_up` is awaited because the review cannot go on without the answer.
-`RecordKeeper` holds the review's audit trail and writes it to the records database, and delivers notifications;
-both run as background tasks, so they never hold up a decision, and the workflow waits for them only before it
-closes.
+`RecordKeeper` holds the review's audit trail and writes it to the records database, each message in the same
+transaction as the record of the move that sent it (a transactional outbox); with a mailer, a delivery then sends
+what was queued. Both run as background tasks, so they never hold up a decision, and the workflow waits for them
+only before it closes.
 """
 
 from __future__ import annotations
 
 import abc
 import asyncio
-import contextlib
 from collections.abc import Callable
 from datetime import timedelta
 from enum import StrEnum
@@ -25,8 +25,10 @@ with workflow.unsafe.imports_passed_through():
     from peer_review.domain.lifecycle import REFUSALS_RECORDED_PER_DAY, refusal_action
     from peer_review.domain.models import (
         AuditEvent,
+        BatchWritten,
         Contract,
         Findings,
+        NotificationOutcome,
         NotificationOutcomes,
         NotificationRequest,
         Notifications,
@@ -36,6 +38,9 @@ with workflow.unsafe.imports_passed_through():
         ReviewInput,
         Status,
         StatusView,
+        message_detail,
+        queued_event,
+        settled,
     )
     from peer_review.domain.notices import Step
     from peer_review.temporal.metrics import Metric
@@ -58,8 +63,6 @@ LOOKUP = ActivityPolicy(LOOKUP_TIMEOUT, LOOKUP_RETRY)
 # give up (an update is refused plainly; a refresh keeps the contacts it had) rather than hang.
 LOOKUP_DEADLINE = timedelta(seconds=30)
 DIRECTORY_UNAVAILABLE = "the staff directory is unavailable, try again"
-# How long a move's record waits for the notifications it sent, so that both go in one batch.
-NOTIFICATION_GRACE = timedelta(seconds=5)
 # Enough events per write to keep record-keeping to a handful of activities per review.
 RECORD_BATCH_SIZE = 50
 # The records database is the system of record: keep trying until it answers, however long that takes. One attempt
@@ -76,10 +79,10 @@ RECORD = ActivityPolicy(RECORD_TIMEOUT, RECORD_RETRY)
 # After the database refused a batch for good (alert PeerReviewRecordsStuck), try it again this much later: an
 # operator may have mended the schema or the data meanwhile. The review goes on; it closes only once recorded.
 STUCK_RECORD_RETRY = timedelta(hours=1)
-# One attempt is a directory read, one outbox write and at most one SMTP send per message of the move. A send has
-# no fixed length (the SMTP timeout applies to each command), so the activity beats while it sends and a worker that
-# died is noticed by the missing beat (NOTIFY_HEARTBEAT) rather than by the start-to-close timeout; either way the
-# attempt is retried elsewhere. A mail server that is down is retried with back-off until the policy's give-up
+# One attempt is a directory read, one outbox write and at most one SMTP send per message the record queued. A send
+# has no fixed length (the SMTP timeout applies to each command), so the activity beats while it sends and a worker
+# that died is noticed by the missing beat (NOTIFY_HEARTBEAT) rather than by the start-to-close timeout; either way
+# the attempt is retried elsewhere. A mail server that is down is retried with back-off until the policy's give-up
 # period has passed.
 NOTIFY_TIMEOUT = timedelta(seconds=60)
 NOTIFY_HEARTBEAT = timedelta(seconds=5)
@@ -117,9 +120,10 @@ def queue(suffix: str) -> str:
 
 
 class RecordKeeper(abc.ABC, Generic[B]):
-    """Keeps one workflow's audit trail and writes it to the records database, in order, once each, in batches;
-    delivers its notifications beside it. `record_id` is what the record and the messages are filed under (a
-    referral id, or a recommendation id); `write_activity` writes one batch made by `_next_batch`."""
+    """Keeps one workflow's audit trail and writes it to the records database, in order, once each, in batches,
+    with the outbox rows of its messages; hands what waits for the mailer to a delivery. `record_id` is what the
+    record and the messages are filed under (a referral id, or a recommendation id); `write_activity` writes one
+    batch made by `_next_batch`."""
 
     def __init__(self, record_id: str, *, give_up_hours: float, write_activity: str) -> None:
         self.events: list[AuditEvent] = []
@@ -127,16 +131,17 @@ class RecordKeeper(abc.ABC, Generic[B]):
         self._notification_give_up = timedelta(hours=give_up_hours)
         self._write_activity = write_activity
         self._recorded = 0
-        self._notifications_in_flight = 0  # deliveries (activities) under way
-        self._unsent: list[NotificationRequest] = []  # messages of the current move, not yet handed to a delivery
+        self._unrecorded_messages: list[NotificationRequest] = []  # in order; their events are not recorded yet
+        self._deliveries = 0  # deliveries by the mailer (activities) under way
         self._finishing = False
         self._loop: asyncio.Task[None] | None = None
         # Refusals of proven people recorded today (UTC): (day, count).
         self._refusals_recorded: tuple[str, int] = ("", 0)
 
     @abc.abstractmethod
-    def _next_batch(self, events: list[AuditEvent]) -> B:
-        """The batch that writes `events` (the next ones not yet recorded) with the current state."""
+    def _next_batch(self, events: list[AuditEvent], messages: list[NotificationRequest]) -> B:
+        """The batch that writes `events` (the next ones not yet recorded) and the outbox rows of `messages` (theirs)
+        with the current state."""
 
     def _batch_written(self, batch: B) -> None:
         """Called once `batch` is in the records database."""
@@ -145,9 +150,8 @@ class RecordKeeper(abc.ABC, Generic[B]):
         self._loop = asyncio.create_task(self._record_continuously())
 
     async def finish(self) -> None:
-        """Wait for every notification in flight, then for the last record to be written."""
+        """Wait for the last record to be written, with the outcome of every message the mailer had in hand."""
         assert self._loop is not None
-        await workflow.wait_condition(lambda: self._notifications_in_flight == 0)
         self._finishing = True
         await self._loop
 
@@ -202,53 +206,64 @@ class RecordKeeper(abc.ABC, Generic[B]):
             self.notify(recipient, step)
 
     def notify(self, recipient: str | None, step: Step) -> None:
-        """Send beside the workflow, never in its way; the outcome lands in the audit trail. Everything sent in
-        one workflow task goes out together, in one activity."""
+        """Send a message beside the workflow, never in its way. It is audited at once ("notification_queued") and
+        its outbox row is written in the same transaction as the record of its move (a transactional outbox), where
+        the event is settled with what became of the message; with a mailer, a delivery follows that record."""
         if recipient is None:
             return
-        if not self._unsent:
-            self._notifications_in_flight += 1
-            asyncio.create_task(self._deliver())  # noqa: RUF006 - tracked by the in-flight count
-        self._unsent.append(
+        seq = len(self.events) + 1
+        self.events.append(queued_event(seq, workflow.now(), step.value, recipient))
+        self._unrecorded_messages.append(
             NotificationRequest(
-                idempotency_key=f"{self._record_id}.{len(self.events)}.{step.value}.{recipient}",
+                idempotency_key=f"{self._record_id}.{seq}.{step.value}.{recipient}",
                 referral_id=self._record_id,
                 recipient=recipient,
                 step=step.value,
+                seq=seq,
             )
         )
 
     async def _record_continuously(self) -> None:
-        """The one background loop that records audit events.
+        """The one background loop that records audit events, with the outbox rows of their messages.
 
         Decisions never wait for it: an update returns as soon as the state changed, and a slow or absent
         database only delays the records, which catch up when it answers again.
         """
         while True:
-            await workflow.wait_condition(lambda: self._recorded < len(self.events) or self._finishing)
+            await workflow.wait_condition(
+                lambda: self._recorded < len(self.events) or (self._finishing and self._deliveries == 0)
+            )
             if self._recorded == len(self.events):
                 return
-            if self._notifications_in_flight:
-                # A move's notifications usually land within milliseconds: waiting for them lets one write (one
-                # activity, one workflow task) hold the move and their outcomes. A mail outage delays the record
-                # of the move by NOTIFICATION_GRACE at most; the outcomes follow in a later batch.
-                with contextlib.suppress(TimeoutError):
-                    await workflow.wait_condition(
-                        lambda: self._notifications_in_flight == 0, timeout=NOTIFICATION_GRACE
-                    )
             events = self.events[self._recorded : self._recorded + RECORD_BATCH_SIZE]
-            batch = self._next_batch(events)
-            await self._write(batch)
+            messages = [m for m in self._unrecorded_messages if m.seq <= events[-1].seq]
+            batch = self._next_batch(events, messages)
+            written = await self._write(batch)
+            self._unrecorded_messages = self._unrecorded_messages[len(messages) :]
             self._recorded += len(events)
             self._batch_written(batch)
+            self._settle(messages, written.outcomes)
 
-    async def _write(self, batch: B) -> None:
+    def _settle(self, messages: list[NotificationRequest], outcomes: list[NotificationOutcome]) -> None:
+        """Keep the messages' events as the record settled them; hand what waits for the mailer to a delivery."""
+        queued = []
+        for message, outcome in zip(messages, outcomes, strict=True):
+            self.events[message.seq - 1] = settled(self.events[message.seq - 1], outcome)
+            if outcome.queued:
+                queued.append(message)
+            elif not outcome.delivered:
+                count(Metric.NOTIFICATION_FAILURES, step=message.step)
+        if queued:
+            self._deliveries += 1
+            asyncio.create_task(self._deliver(queued))  # noqa: RUF006 - tracked by the deliveries count
+
+    async def _write(self, batch: B) -> BatchWritten:
         """Write one batch, retrying until the database answers. A refusal no retry can mend is counted (alert
         PeerReviewRecordsStuck) and tried again an hour later, never dropped."""
         while True:
             try:
-                await RECORD.run(self._write_activity, batch, int, task_queue=queue(RECORDS_QUEUE_SUFFIX))
-                return
+                records_queue = queue(RECORDS_QUEUE_SUFFIX)
+                return await RECORD.run(self._write_activity, batch, BatchWritten, task_queue=records_queue)
             except ActivityError as error:
                 cause = error.cause
                 kind = cause.type if isinstance(cause, ApplicationError) and cause.type else type(cause).__name__
@@ -256,13 +271,9 @@ class RecordKeeper(abc.ABC, Generic[B]):
                 workflow.logger.error("records refused for good; trying again later", extra={"error_type": kind})
                 await workflow.sleep(STUCK_RECORD_RETRY)
 
-    async def _deliver(self) -> None:
-        # A condition is checked only once every task of the workflow task has run as far as it can: waiting on one
-        # that is already true gathers every message sent in this workflow task (a start and an update arriving
-        # together are two moves) into one activity.
-        await workflow.wait_condition(lambda: True)
-        batch = Notifications(requests=self._unsent)
-        self._unsent = []
+    async def _deliver(self, messages: list[NotificationRequest]) -> None:
+        """Send what the record queued, in one activity; each outcome is audited as an event of its own."""
+        batch = Notifications(requests=messages)
         try:
             try:
                 delivered = await NOTIFICATION.run(
@@ -282,11 +293,11 @@ class RecordKeeper(abc.ABC, Generic[B]):
                     task_queue=queue(NOTIFICATIONS_QUEUE_SUFFIX),
                 )
             for request, outcome in zip(batch.requests, delivered.outcomes, strict=True):
-                self.note(outcome.audit_action, f"{request.step} to {request.recipient}: {outcome.detail}")
+                self.note(outcome.audit_action, f"{message_detail(request.step, request.recipient)}: {outcome.detail}")
                 if not outcome.delivered:
                     count(Metric.NOTIFICATION_FAILURES, step=request.step)
         finally:
-            self._notifications_in_flight -= 1
+            self._deliveries -= 1
 
 
 class ReviewRecordKeeper(RecordKeeper[RecordBatch]):
@@ -308,7 +319,7 @@ class ReviewRecordKeeper(RecordKeeper[RecordBatch]):
         self._findings = findings
         self._recorded_findings: Findings | None = None
 
-    def _next_batch(self, events: list[AuditEvent]) -> RecordBatch:
+    def _next_batch(self, events: list[AuditEvent], messages: list[NotificationRequest]) -> RecordBatch:
         # The referral and the findings are written once each; later batches only move the projection on.
         current = self._findings()
         return RecordBatch(
@@ -317,6 +328,7 @@ class ReviewRecordKeeper(RecordKeeper[RecordBatch]):
             view=self._view(),
             events=events,
             findings=current if current is not self._recorded_findings else None,
+            notifications=messages,
         )
 
     def _batch_written(self, batch: RecordBatch) -> None:

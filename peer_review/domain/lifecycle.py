@@ -181,6 +181,7 @@ SYSTEM_ACTIONS = (
     "contacts_changed",
     "chair_decision_skipped",
     "made_mandatory",
+    "notification_queued",
     "notification_sent",
     "notification_failed",
     "notification_refused",

@@ -8,6 +8,7 @@ a review far below Temporal's per-payload (2 MB) and per-history limits.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Literal
@@ -421,6 +422,20 @@ class RelatedReview(Contract):
     closed_at: datetime | None = None
 
 
+class NotificationRequest(Contract):
+    """A message to one member of staff. Never holds case details: only the id, the step and what to do.
+
+    `seq` is the audit event that stands for the message in the trail: written "notification_queued" by the
+    workflow, settled (`settled`) with the outcome in the transaction that writes the message's outbox row.
+    """
+
+    idempotency_key: str
+    referral_id: str
+    recipient: Identifier
+    step: str
+    seq: int = Field(ge=1)
+
+
 class RecordBatch(Contract):
     """One write of the record-keeping loop: the current projection and the audit events since the last.
 
@@ -434,15 +449,8 @@ class RecordBatch(Contract):
     findings: Findings | None = None
     # The deadlines the review runs with travel with the referral, so the record alone can tell what was due when.
     policy: ReviewPolicy | None = None
-
-
-class NotificationRequest(Contract):
-    """A message to one member of staff. Never holds case details: only the id, the step and what to do."""
-
-    idempotency_key: str
-    referral_id: str
-    recipient: Identifier
-    step: str
+    # The messages of these events' moves: their outbox rows are written in the same transaction (an outbox).
+    notifications: list[NotificationRequest] = Field(default_factory=list)
 
 
 class Notifications(Contract):
@@ -459,19 +467,67 @@ class NotificationOutcome(Contract):
     delivered: bool
     # Given up after the give-up period, as opposed to refused at once (an unknown or external recipient).
     failed: bool = False
+    # Waiting in the outbox for the mailer: the delivery that follows the record says what became of it.
+    queued: bool = False
     detail: str
 
     @property
     def audit_action(self) -> str:
         if self.delivered:
             return "notification_sent"
+        if self.queued:
+            return QUEUED
         return "notification_failed" if self.failed else "notification_refused"
+
+
+# The audit action of a message from the move that sends it until its outbox row is written.
+QUEUED = "notification_queued"
+
+
+def queued_event(seq: int, at: datetime, step: str, recipient: str) -> AuditEvent:
+    """The audit event of a message the workflow has just sent, before anything became of it."""
+    return AuditEvent(
+        seq=seq,
+        at=at,
+        actor="system",
+        action=QUEUED,
+        from_status=None,
+        to_status=None,
+        detail=message_detail(step, recipient),
+    )
+
+
+def message_detail(step: str, recipient: str) -> str:
+    """How the audit trail names a message: its step and its recipient (a staff id, never an address)."""
+    return f"{step} to {recipient}"
+
+
+def settled(event: AuditEvent, outcome: NotificationOutcome) -> AuditEvent:
+    """A message's audit event once its outcome is known: the records database hashes this form, and the workflow
+    keeps the same, so the trail it answers queries with matches the record."""
+    return event.model_copy(update={"action": outcome.audit_action, "detail": f"{event.detail}: {outcome.detail}"})
+
+
+def settle(
+    events: Sequence[AuditEvent], requests: Sequence[NotificationRequest], outcomes: Sequence[NotificationOutcome]
+) -> list[AuditEvent]:
+    """`events` with the event of each request settled by its outcome (requests and outcomes in the same order)."""
+    by_seq = {request.seq: outcome for request, outcome in zip(requests, outcomes, strict=True)}
+    return [settled(event, by_seq[event.seq]) if event.seq in by_seq else event for event in events]
 
 
 class NotificationOutcomes(Contract):
     """What became of each message of one `Notifications`, in the same order."""
 
     outcomes: list[NotificationOutcome]
+
+
+class BatchWritten(Contract):
+    """What a record write did: how many audit rows were new, and what became of each message in the batch (in its
+    order), written in the same transaction."""
+
+    added: int
+    outcomes: list[NotificationOutcome] = Field(default_factory=list)
 
 
 # --- Tracked recommendations (RecommendationWorkflow). ---------------------------------------------------
@@ -581,6 +637,7 @@ class RecommendationBatch(Contract):
 
     view: RecommendationView
     events: list[AuditEvent]
+    notifications: list[NotificationRequest] = Field(default_factory=list)
 
 
 def recommendation_workflow_id(rec_id: str) -> str:

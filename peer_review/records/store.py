@@ -17,7 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from peer_review.domain.audit_chain import GENESIS, AuditRecord, ChainedEvent, ChainKey, event_mac
 from peer_review.domain.models import (
     AuditEvent,
+    BatchWritten,
     Findings,
+    NotificationRequest,
     Outcome,
     RecommendationBatch,
     RecommendationStatus,
@@ -25,7 +27,9 @@ from peer_review.domain.models import (
     Referral,
     Status,
     recommendation_id,
+    settle,
 )
+from peer_review.records.outbox import Attempt, queue_outbox
 from peer_review.records.schema import (
     APPEND_ONLY_TRIGGER,
     FILL_CLOSED_AT,
@@ -97,17 +101,36 @@ class RecordsStore:
         async with self.engine.begin() as connection:
             yield connection
 
-    async def write_batch(self, batch: RecordBatch, chain_key: ChainKey) -> int:
-        """Write one batch atomically, sealing new audit rows with `chain_key`; returns how many rows were new."""
+    async def write_batch(
+        self, batch: RecordBatch, chain_key: ChainKey, messages: Sequence[Attempt] = ()
+    ) -> BatchWritten:
+        """Write one batch atomically, sealing new audit rows with `chain_key`, with the outbox rows of its `messages`
+        (the first attempts at `batch.notifications`, in order) and their audit events settled."""
         now = datetime.now(UTC)
         async with self.transaction() as connection:
             # The row first: appending a closing move sets its closed_at (CLOSED_TRIGGERS in the schema).
             await self._upsert_referral(connection, batch, now)
-            added = await self._append_events(connection, batch.view.referral_id, batch.events, chain_key)
+            written = await self._append_with_outbox(
+                connection, batch.view.referral_id, batch.events, batch.notifications, messages, chain_key, now
+            )
             if batch.view.outcome is Outcome.COMPLETED:
                 await self._register_recommendations(connection, batch, now)
                 await self._record_journey(connection, batch, now)
-        return added
+        return written
+
+    async def _append_with_outbox(
+        self,
+        connection: AsyncConnection,
+        record_id: str,
+        events: Sequence[AuditEvent],
+        requests: Sequence[NotificationRequest],
+        messages: Sequence[Attempt],
+        chain_key: ChainKey,
+        now: datetime,
+    ) -> BatchWritten:
+        outcomes = await queue_outbox(connection, messages, now)
+        added = await self._append_events(connection, record_id, settle(events, requests, outcomes), chain_key)
+        return BatchWritten(added=added, outcomes=outcomes)
 
     async def _append_events(
         self, connection: AsyncConnection, referral_id: str, events: Sequence[AuditEvent], chain_key: ChainKey
@@ -250,9 +273,11 @@ class RecordsStore:
         ]
         await connection.execute(journey_stages.insert(), rows)
 
-    async def write_recommendation_batch(self, batch: RecommendationBatch, chain_key: ChainKey) -> int:
+    async def write_recommendation_batch(
+        self, batch: RecommendationBatch, chain_key: ChainKey, messages: Sequence[Attempt] = ()
+    ) -> BatchWritten:
         """Write one batch of a tracked recommendation atomically: its audit events (a chain of their own, under
-        its id) and its row in the register. Idempotent like write_batch."""
+        its id), its messages' outbox rows and its row in the register. Idempotent like write_batch."""
         view = batch.view
         now = datetime.now(UTC)
         values: dict[str, object] = {
@@ -275,7 +300,9 @@ class RecordsStore:
             if moment is not None:
                 values[moment] = event.at
         async with self.transaction() as connection:
-            added = await self._append_events(connection, view.recommendation_id, batch.events, chain_key)
+            written = await self._append_with_outbox(
+                connection, view.recommendation_id, batch.events, batch.notifications, messages, chain_key, now
+            )
             where = (recommendations.c.referral_id == view.referral_id) & (recommendations.c.position == view.position)
             found = (await connection.execute(select(recommendations.c.id).where(where))).first()
             if found is None:
@@ -287,7 +314,7 @@ class RecordsStore:
                 )
             else:
                 await connection.execute(recommendations.update().where(where).values(**values))
-        return added
+        return written
 
     async def audit_record(self, referral_id: str) -> AuditRecord | None:
         async with self.engine.connect() as connection:

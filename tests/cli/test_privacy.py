@@ -11,6 +11,7 @@ from pathlib import Path
 
 from temporalio.testing import WorkflowEnvironment
 
+from peer_review.temporal.names import RECORD_BATCH
 from tests.cli.conftest import Cli, CliEnv
 from tests.helpers import EXAMPLES, venv_binary
 
@@ -76,7 +77,8 @@ def test_a_marker_in_the_case_text_appears_nowhere_but_through_the_codec(
     moved = [line for line in log_lines if line.get("event") == "review moved" and line.get("referral_id") == ref]
     assert {line["status"] for line in moved} >= {"awaiting_chair_decision", "closed"}
     assert all(line["workflow_id"] == f"peer-review-{ref}" and line["run_id"] for line in moved)
-    sent = [line for line in log_lines if line.get("referral_id") == ref and line.get("activity") == "notify"]
+    # The outbox rows are written by the record write, whose log lines name the review they serve.
+    sent = [line for line in log_lines if line.get("referral_id") == ref and line.get("activity") == RECORD_BATCH]
     assert sent and all(line["workflow_id"] == f"peer-review-{ref}" for line in sent)
 
     # With the codec (the CLI holds the key ring), the history shows the case text.

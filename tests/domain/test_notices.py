@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from peer_review.domain.lifecycle import audit_actions
+from peer_review.domain.models import (
+    AuditEvent,
+    NotificationOutcome,
+    NotificationRequest,
+    queued_event,
+    settle,
+)
 from peer_review.domain.notices import NOTICES, Step, compose, is_internal, wording
 from tests.helpers import PROPERTY, make_referral
 
@@ -184,3 +194,31 @@ def test_an_email_says_exactly_what_the_outbox_keeps(step: Step) -> None:
     text = wording("PR-2026-0001", step)
     message = compose(text, idempotency_key="k-1", sender=SENDER, recipient=RECIPIENT)
     assert (message["Subject"], message.get_content()) == (text.subject, text.body)
+
+
+MESSAGE_OUTCOMES = [
+    # delivered, failed, queued, audit action
+    (True, False, False, "notification_sent"),
+    (False, False, True, "notification_queued"),
+    (False, False, False, "notification_refused"),
+    (False, True, False, "notification_failed"),
+]
+
+
+@pytest.mark.parametrize(("delivered", "failed", "queued", "action"), MESSAGE_OUTCOMES)
+def test_a_messages_event_is_settled_by_its_outcome(delivered: bool, failed: bool, queued: bool, action: str) -> None:
+    at = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    move = AuditEvent(seq=1, at=at, actor="S100", action="approve", from_status=None, to_status=None)
+    message = queued_event(2, at, Step.REFERRAL_APPROVED.value, "S300")
+    request = NotificationRequest(
+        idempotency_key="k", referral_id="PR-2026-0001", recipient="S300", step="referral_approved", seq=2
+    )
+    outcome = NotificationOutcome(
+        idempotency_key="k", recipient="S300", delivered=delivered, failed=failed, queued=queued, detail="what"
+    )
+    assert message.action == "notification_queued" and message.detail == "referral_approved to S300"
+    assert settle([move, message], [request], [outcome]) == [
+        move,
+        message.model_copy(update={"action": action, "detail": "referral_approved to S300: what"}),
+    ]
+    assert action in audit_actions()

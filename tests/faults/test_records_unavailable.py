@@ -24,11 +24,10 @@ from tests.helpers.reviews import (
     take_steps_within,
 )
 from tests.helpers.stack import DatabaseLock, review_count
-from workflows.side_effects import NOTIFICATION_GRACE
 
-# When a record write gives up on the lock (SQLite's busy timeout), in seconds, counted from when a move's record is
-# written: after its notifications, which wait on the same lock, or the grace.
-WRITE_GIVES_UP = SQLITE_BUSY_TIMEOUT_SECONDS + NOTIFICATION_GRACE.total_seconds()
+# When a record write gives up on the lock (SQLite's busy timeout), in seconds, counted from the move (its messages'
+# outbox rows are written in the same transaction).
+WRITE_GIVES_UP = SQLITE_BUSY_TIMEOUT_SECONDS
 # How long the lock stays after the last decision: longer than that, so writes do not merely wait: they fail, and
 # are retried until the database answers again.
 OUTAGE = float(os.environ.get("PEER_REVIEW_FAULT_DB_OUTAGE_SECONDS", str(WRITE_GIVES_UP + 5)))

@@ -11,6 +11,7 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
+from activities.notifications import NotificationDesk
 from activities.records import RECORD_REJECTED, RecordActivities
 from peer_review.domain.lifecycle import ActionName
 from peer_review.domain.models import (
@@ -85,7 +86,11 @@ async def test_a_batch_the_database_refuses_for_good_is_not_retried(pg_store: Re
     """Such a batch cannot come from the workflow (the checks above); if one ever did, the activity says so at once
     with a non-retryable error, which the workflow counts (peer_review_records_stuck) for PeerReviewRecordsStuck."""
     r = referral("persistent")
-    ring = load_chain_ring(Settings(key_file=TEST_KEY_FILE))
+    settings = Settings(key_file=TEST_KEY_FILE)
+    ring = load_chain_ring(settings)
+    desk = NotificationDesk(
+        directory=settings.directory, internal_domains=settings.internal_domains, mailer_configured=False
+    )
     batch = RecordBatch(
         referral=r,
         view=StatusView(
@@ -111,5 +116,5 @@ async def test_a_batch_the_database_refuses_for_good_is_not_retried(pg_store: Re
         ],
     )
     with pytest.raises(ApplicationError) as refused:
-        await ActivityEnvironment().run(RecordActivities(pg_store, ring).record_batch, batch)
+        await ActivityEnvironment().run(RecordActivities(pg_store, ring, desk).record_batch, batch)
     assert refused.value.type == RECORD_REJECTED and refused.value.non_retryable

@@ -15,7 +15,17 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from peer_review.domain.audit_chain import GENESIS, ChainKey, canonical
-from peer_review.domain.models import AuditEvent, Outcome, Reason, RecordBatch, Status, StatusView
+from peer_review.domain.models import (
+    AuditEvent,
+    NotificationRequest,
+    Outcome,
+    Reason,
+    RecordBatch,
+    Status,
+    StatusView,
+    queued_event,
+    settle,
+)
 from peer_review.records import read_model
 from peer_review.records.outbox import Attempt, OutboxEntry, outbox_statuses, save_outbox
 from peer_review.records.schema import audit_events, notifications, recommendations, referrals
@@ -82,9 +92,9 @@ def new_id() -> str:
 
 async def test_a_retried_batch_never_duplicates_a_row(records: RecordsStore) -> None:
     ref = new_id()
-    assert await records.write_batch(batch(ref, events(3)), chain_key()) == 3
-    assert await records.write_batch(batch(ref, events(3)), chain_key()) == 0
-    assert await records.write_batch(batch(ref, events(4)), chain_key()) == 1  # overlaps the first batch
+    assert (await records.write_batch(batch(ref, events(3)), chain_key())).added == 3
+    assert (await records.write_batch(batch(ref, events(3)), chain_key())).added == 0
+    assert (await records.write_batch(batch(ref, events(4)), chain_key())).added == 1  # overlaps the first batch
     record = await records.audit_record(ref)
     assert record is not None
     assert [row.event.seq for row in record.events] == [1, 2, 3, 4]
@@ -132,6 +142,77 @@ async def test_a_reviews_record_lists_its_recommendations_in_the_order_of_its_fi
     record = await read_model.review_record(records, ref)
     assert record is not None
     assert [entry.level for entry in record.recommendations] == ["local", "national"]
+
+
+def with_messages(ref_id: str, items: list[AuditEvent], *steps: str) -> tuple[RecordBatch, list[Attempt]]:
+    """A batch whose last events are messages the workflow queued, one per step, and their first attempts: the
+    first kept in the outbox, the others refused (what NotificationDesk decides)."""
+    at = items[-1].at if items else datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+    requests = []
+    for offset, step in enumerate(steps, start=items[-1].seq + 1 if items else 1):
+        items.append(queued_event(offset, at, step, "S100"))
+        requests.append(
+            NotificationRequest(
+                idempotency_key=f"{ref_id}.{offset}.{step}.S100",
+                referral_id=ref_id,
+                recipient="S100",
+                step=step,
+                seq=offset,
+            )
+        )
+    attempts = [
+        Attempt(
+            OutboxEntry(r.idempotency_key, ref_id, "S100", "ann.chair@example.gov.uk", r.step, "subject", "body"),
+            "outbox" if position == 0 else "refused",
+            "recorded in the outbox" if position == 0 else "refused: recipient is outside the internal domains",
+        )
+        for position, r in enumerate(requests)
+    ]
+    return batch(ref_id, items).model_copy(update={"notifications": requests}), attempts
+
+
+async def test_a_moves_messages_are_written_and_settled_in_its_transaction(records: RecordsStore) -> None:
+    ref = new_id()
+    moved, messages = with_messages(ref, events(2), "decision_needed", "referral_approved")
+    written = await records.write_batch(moved, chain_key(), messages)
+    assert written.added == 4
+    assert [(o.delivered, o.audit_action) for o in written.outcomes] == [
+        (True, "notification_sent"),
+        (False, "notification_refused"),
+    ]
+    record = await records.audit_record(ref)
+    assert record is not None and record.verify(chain_keys()).valid
+    # The record holds the settled events, exactly as the workflow keeps them after the write.
+    assert [row.event for row in record.events] == settle(moved.events, moved.notifications, written.outcomes)
+    assert [row.event.detail for row in record.events][2:] == [
+        "decision_needed to S100: recorded in the outbox",
+        "referral_approved to S100: refused: recipient is outside the internal domains",
+    ]
+    statuses = await outbox_statuses(records, [m.entry.idempotency_key for m in messages])
+    assert sorted(statuses.values()) == ["outbox", "refused"]
+
+
+async def test_a_retried_write_reports_the_outcomes_it_wrote_the_first_time(records: RecordsStore) -> None:
+    ref = new_id()
+    moved, messages = with_messages(ref, events(1), "decision_needed")
+    first = await records.write_batch(moved, chain_key(), messages)
+    # The retry decides differently (the directory changed meanwhile); the row written first stands.
+    changed = [Attempt(m.entry, "refused", "refused: recipient not in the staff directory") for m in messages]
+    again = await records.write_batch(moved, chain_key(), changed)
+    assert again.added == 0 and again.outcomes == first.outcomes
+    assert await outbox_statuses(records, [m.entry.idempotency_key for m in messages]) == {
+        messages[0].entry.idempotency_key: "outbox"
+    }
+
+
+async def test_a_write_that_fails_leaves_no_message_behind(records: RecordsStore) -> None:
+    ref = new_id()
+    await records.write_batch(batch(ref, events(1)), chain_key())
+    # Events 3 and 4 after 1: the audit gap fails the transaction, and the message's row goes with it.
+    gapped, messages = with_messages(ref, events(1, start=3), "decision_needed")
+    with pytest.raises(RuntimeError, match="audit gap"):
+        await records.write_batch(gapped, chain_key(), messages)
+    assert await outbox_statuses(records, [m.entry.idempotency_key for m in messages]) == {}
 
 
 async def test_outbox_keeps_one_row_per_idempotency_key(records: RecordsStore) -> None:
