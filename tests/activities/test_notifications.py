@@ -147,6 +147,14 @@ async def test_the_right_people_get_the_right_mail_and_no_case_details(
             assert private not in text and private not in str(message["Subject"])
         assert message["Message-ID"].startswith(f"<{r.referral_id}")
     assert set((await outbox(store, r.referral_id)).values()) == {"sent"}
+    # Each message has two events: queued with the record of its move, and sent when the delivery did so.
+    record = await store.audit_record(r.referral_id)
+    assert record is not None and record.verify(chain_keys()).valid
+    trail = [row.event for row in record.events]
+    queued = sorted(e.detail or "" for e in trail if e.action == "notification_queued")
+    sent = sorted(e.detail or "" for e in trail if e.action == "notification_sent")
+    assert len(queued) == 8 and all(detail.endswith(": queued for delivery by SMTP") for detail in queued)
+    assert [detail.replace("queued for delivery", "sent") for detail in queued] == sent
 
 
 async def test_an_external_recipient_is_refused_and_audited(
