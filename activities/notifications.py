@@ -24,7 +24,7 @@ from peer_review.domain.models import (
     Staff,
 )
 from peer_review.domain.notices import Step, Wording, compose, is_internal, wording
-from peer_review.domain.staff_directory import load_directory
+from peer_review.domain.staff_directory import DirectoryError, load_directory
 from peer_review.records.outbox import Attempt, OutboxEntry, outbox_statuses, outcome_of, save_outbox
 from peer_review.records.store import RecordsStore
 from peer_review.settings import Settings
@@ -75,6 +75,8 @@ def mailer_from(settings: Settings) -> Mailer | None:
 
 # How often a send in progress tells Temporal this worker is alive: well inside the workflow's heartbeat timeout.
 BEAT_EVERY = 2.0
+# The first outcome of a message recorded while the staff directory could not be read.
+DIRECTORY_UNAVAILABLE = "queued: the staff directory is unavailable"
 
 
 class NotificationDesk:
@@ -93,11 +95,17 @@ class NotificationDesk:
 
     def first_attempts(self, requests: list[NotificationRequest]) -> list[Attempt]:
         """What becomes of each message when its move is recorded: refused, kept in the outbox (no mailer: that is
-        the whole delivery), or queued for the mailer."""
+        the whole delivery), or queued for the mailer. Without a readable directory every message is queued: the
+        record must not wait for the directory, and the delivery looks each recipient up again."""
         if not requests:
             return []
+        try:
+            entries = self.entries(requests)
+        except DirectoryError:
+            activity.logger.warning("staff directory unavailable; messages queued for delivery")
+            return [Attempt(_entry(r, None), "queued", DIRECTORY_UNAVAILABLE) for r in requests]
         attempts = []
-        for entry in self.entries(requests):
+        for entry in entries:
             attempt = self.refusal(entry)
             if attempt is None:
                 attempt = (
@@ -105,7 +113,6 @@ class NotificationDesk:
                     if self.mailer_configured
                     else Attempt(entry, "outbox", "recorded in the outbox")
                 )
-            _log(attempt)
             attempts.append(attempt)
         return attempts
 
@@ -145,8 +152,9 @@ class NotificationActivities:
 
     @activity.defn(name=NOTIFY)
     async def notify(self, batch: Notifications) -> NotificationOutcomes:
-        """Send one move's queued messages: each is sent or (`give_up`) marked failed, and its row updated; a mail
-        server that fails one send fails the attempt, and the retry skips what was sent."""
+        """Deliver the messages one record write queued: each is sent, refused on a second look, kept in the outbox
+        (no mailer), or (`give_up`) marked failed, and its row updated; a mail server that fails one send fails the
+        attempt, and the retry skips what was sent."""
         entries = self.desk.entries(batch.requests)
         earlier = await outbox_statuses(self.store, [e.idempotency_key for e in entries])
         attempts: list[Attempt] = []
@@ -186,6 +194,18 @@ class NotificationActivities:
         return Attempt(entry, "sent", "sent by SMTP")
 
 
+def log_recorded(requests: list[NotificationRequest], outcomes: list[NotificationOutcome]) -> None:
+    """Log what a committed record write did with each message."""
+    for request, outcome in zip(requests, outcomes, strict=True):
+        context = {"referral_id": request.referral_id, "step": request.step}
+        if outcome.queued:
+            activity.logger.info("notification queued for delivery", extra=context)
+        elif outcome.delivered:
+            activity.logger.info("notification recorded in outbox", extra=context)
+        else:
+            activity.logger.warning("notification refused", extra=context)
+
+
 def _log(attempt: Attempt) -> None:
     context = {"referral_id": attempt.entry.referral_id, "step": attempt.entry.step}
     if attempt.status == "refused":
@@ -194,7 +214,5 @@ def _log(attempt: Attempt) -> None:
         activity.logger.error("notification failed", extra=context)
     elif attempt.status == "sent":
         activity.logger.info("notification sent", extra=context)
-    elif attempt.status == "queued":
-        activity.logger.info("notification queued for the mailer", extra=context)
     else:
         activity.logger.info("notification recorded in outbox", extra=context)

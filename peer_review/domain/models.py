@@ -454,7 +454,7 @@ class RecordBatch(Contract):
 
 
 class Notifications(Contract):
-    """The messages one move sends, to all its recipients: one activity delivers them together."""
+    """The messages one record write queued for the mailer (one move's or several's): one activity delivers them."""
 
     requests: list[NotificationRequest]
     # Set once delivery has been retried for the policy's whole give-up period: record as failed what was not sent.

@@ -85,6 +85,8 @@ async def save_outbox(store: RecordsStore, attempts: Sequence[Attempt]) -> None:
                 .where(notifications.c.idempotency_key == key)
                 .values(
                     status=attempt.status,
+                    # A message queued while the directory was unreadable gets its address when it is delivered.
+                    address=attempt.entry.address,
                     detail=attempt.detail,
                     attempts=tried_before[key].attempts + 1,
                     updated_at=now,

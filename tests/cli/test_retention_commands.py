@@ -18,7 +18,7 @@ def closed_review(cli: Cli) -> str:
     for _ in range(100):
         recorded = cli.run("status", ref, "--as-of", datetime.now(UTC).isoformat(), "--as", AUDITOR, "--json")
         if recorded.returncode == 0 and json.loads(recorded.stdout)["status"] == "closed":
-            time.sleep(0.5)  # the notifications' outcomes follow in one more batch
+            time.sleep(0.5)  # anything after the closing move follows in one more batch
             return ref
         time.sleep(0.1)
     raise AssertionError(f"{ref} was never recorded as closed")

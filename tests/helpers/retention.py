@@ -69,7 +69,7 @@ async def recorded_status(store: RecordsStore, referral_id: str, status: Status)
     for _ in range(300):
         record = await review_record(store, referral_id)
         if record is not None and record.row.status is status:
-            # The closing batch is in; notification outcomes may follow in one more.
+            # The closing batch is in; anything after the closing move may follow in one more.
             await asyncio.sleep(0.3)
             return
         await asyncio.sleep(0.05)

@@ -46,7 +46,7 @@ async def task_failures(handle: WorkflowHandle[Any, Any]) -> list[str]:
 
 
 async def decisions(reviews: PeerReviewClient, referral_id: str) -> list[AuditEvent]:
-    """The audit trail without notification outcomes, which keep arriving on their own after each step."""
+    """The audit trail without the events of the messages each step sends."""
     return [e for e in await reviews.audit_trail(referral_id) if not e.action.startswith("notification")]
 
 
