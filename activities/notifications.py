@@ -167,7 +167,7 @@ class NotificationActivities:
                 attempt = await self._attempt(entry, give_up=batch.give_up)
                 attempts.append(attempt)
                 outcomes.append(attempt.outcome())
-                _log(attempt)
+                _log_outcome(entry.referral_id, entry.step, outcomes[-1])
         except (aiosmtplib.SMTPException, OSError) as error:
             attempts.append(Attempt(entries[len(outcomes)], "retrying", f"{type(error).__name__}: {error}"))
             raise
@@ -194,25 +194,20 @@ class NotificationActivities:
         return Attempt(entry, "sent", "sent by SMTP")
 
 
-def log_recorded(requests: list[NotificationRequest], outcomes: list[NotificationOutcome]) -> None:
-    """Log what a committed record write did with each message."""
+def log_outcomes(requests: list[NotificationRequest], outcomes: list[NotificationOutcome]) -> None:
+    """Log what became of each message (after the write that recorded it)."""
     for request, outcome in zip(requests, outcomes, strict=True):
-        context = {"referral_id": request.referral_id, "step": request.step}
-        if outcome.queued:
-            activity.logger.info("notification queued for delivery", extra=context)
-        elif outcome.delivered:
-            activity.logger.info("notification recorded in outbox", extra=context)
-        else:
-            activity.logger.warning("notification refused", extra=context)
+        _log_outcome(request.referral_id, request.step, outcome)
 
 
-def _log(attempt: Attempt) -> None:
-    context = {"referral_id": attempt.entry.referral_id, "step": attempt.entry.step}
-    if attempt.status == "refused":
-        activity.logger.warning("notification refused", extra=context)
-    elif attempt.status == "failed":
+def _log_outcome(referral_id: str, step: str, outcome: NotificationOutcome) -> None:
+    context = {"referral_id": referral_id, "step": step}
+    if outcome.failed:
         activity.logger.error("notification failed", extra=context)
-    elif attempt.status == "sent":
-        activity.logger.info("notification sent", extra=context)
+    elif outcome.queued:
+        activity.logger.info("notification queued for delivery", extra=context)
+    elif not outcome.delivered:
+        activity.logger.warning("notification refused", extra=context)
     else:
-        activity.logger.info("notification recorded in outbox", extra=context)
+        # Sent by SMTP, or recorded in the outbox: the detail says which.
+        activity.logger.info("notification delivered", extra={**context, "detail": outcome.detail})

@@ -10,7 +10,7 @@ from sqlalchemy.exc import DataError, DBAPIError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.notifications import NotificationDesk, log_recorded
+from activities.notifications import NotificationDesk, log_outcomes
 from peer_review.domain.audit_chain import ChainKey
 from peer_review.domain.models import BatchWritten, RecommendationBatch, RecordBatch
 from peer_review.records.store import RecordsStore
@@ -35,7 +35,7 @@ class RecordActivities:
         """One batch of a review's record, with the outbox rows of its messages in the same transaction."""
         messages = self.desk.first_attempts(batch.notifications)
         written = await self._written(self.store.write_batch(batch, self.chain_key, messages))
-        log_recorded(batch.notifications, written.outcomes)
+        log_outcomes(batch.notifications, written.outcomes)
         if batch.events:
             # How far the system of record trails the review: from the oldest event in the batch to now.
             lag = (datetime.now(UTC) - batch.events[0].at).total_seconds()
@@ -49,7 +49,7 @@ class RecordActivities:
         in the register."""
         messages = self.desk.first_attempts(batch.notifications)
         written = await self._written(self.store.write_recommendation_batch(batch, self.chain_key, messages))
-        log_recorded(batch.notifications, written.outcomes)
+        log_outcomes(batch.notifications, written.outcomes)
         return written
 
     async def _written(self, write: Awaitable[BatchWritten]) -> BatchWritten:

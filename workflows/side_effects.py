@@ -24,6 +24,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from peer_review.domain.lifecycle import REFUSALS_RECORDED_PER_DAY, refusal_action
     from peer_review.domain.models import (
+        QUEUED,
         AuditEvent,
         BatchWritten,
         Contract,
@@ -39,7 +40,6 @@ with workflow.unsafe.imports_passed_through():
         Status,
         StatusView,
         message_detail,
-        queued_event,
         settled,
     )
     from peer_review.domain.notices import Step
@@ -211,8 +211,8 @@ class RecordKeeper(abc.ABC, Generic[B]):
         the event is settled with what became of the message; with a mailer, a delivery follows that record."""
         if recipient is None:
             return
-        seq = len(self.events) + 1
-        self.events.append(queued_event(seq, workflow.now(), step.value, recipient))
+        self.note(QUEUED, message_detail(step.value, recipient))
+        seq = len(self.events)
         self._unrecorded_messages.append(
             NotificationRequest(
                 idempotency_key=f"{self._record_id}.{seq}.{step.value}.{recipient}",

@@ -484,19 +484,6 @@ class NotificationOutcome(Contract):
 QUEUED = "notification_queued"
 
 
-def queued_event(seq: int, at: datetime, step: str, recipient: str) -> AuditEvent:
-    """The audit event of a message the workflow has just sent, before anything became of it."""
-    return AuditEvent(
-        seq=seq,
-        at=at,
-        actor="system",
-        action=QUEUED,
-        from_status=None,
-        to_status=None,
-        detail=message_detail(step, recipient),
-    )
-
-
 def message_detail(step: str, recipient: str) -> str:
     """How the audit trail names a message: its step and its recipient (a staff id, never an address)."""
     return f"{step} to {recipient}"

@@ -10,10 +10,11 @@ from hypothesis import strategies as st
 
 from peer_review.domain.lifecycle import audit_actions
 from peer_review.domain.models import (
+    QUEUED,
     AuditEvent,
     NotificationOutcome,
     NotificationRequest,
-    queued_event,
+    message_detail,
     settle,
 )
 from peer_review.domain.notices import NOTICES, Step, compose, is_internal, wording
@@ -209,7 +210,15 @@ MESSAGE_OUTCOMES = [
 def test_a_messages_event_is_settled_by_its_outcome(delivered: bool, failed: bool, queued: bool, action: str) -> None:
     at = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
     move = AuditEvent(seq=1, at=at, actor="S100", action="approve", from_status=None, to_status=None)
-    message = queued_event(2, at, Step.REFERRAL_APPROVED.value, "S300")
+    message = AuditEvent(
+        seq=2,
+        at=at,
+        actor="system",
+        action=QUEUED,
+        from_status=None,
+        to_status=None,
+        detail=message_detail(Step.REFERRAL_APPROVED.value, "S300"),
+    )
     request = NotificationRequest(
         idempotency_key="k", referral_id="PR-2026-0001", recipient="S300", step="referral_approved", seq=2
     )

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from peer_review.domain.audit_chain import GENESIS, ChainKey, canonical
 from peer_review.domain.models import (
+    QUEUED,
     AuditEvent,
     NotificationRequest,
     Outcome,
@@ -23,7 +24,7 @@ from peer_review.domain.models import (
     RecordBatch,
     Status,
     StatusView,
-    queued_event,
+    message_detail,
     settle,
 )
 from peer_review.records import read_model
@@ -150,7 +151,17 @@ def with_messages(ref_id: str, items: list[AuditEvent], *steps: str) -> tuple[Re
     at = items[-1].at if items else datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
     requests = []
     for offset, step in enumerate(steps, start=items[-1].seq + 1 if items else 1):
-        items.append(queued_event(offset, at, step, "S100"))
+        items.append(
+            AuditEvent(
+                seq=offset,
+                at=at,
+                actor="system",
+                action=QUEUED,
+                from_status=None,
+                to_status=None,
+                detail=message_detail(step, "S100"),
+            )
+        )
         requests.append(
             NotificationRequest(
                 idempotency_key=f"{ref_id}.{offset}.{step}.S100",
