@@ -103,13 +103,16 @@ async def queue_outbox(
         return []
     written = await _rows(connection, attempts)
     outcomes = []
+    new_rows = []
     for attempt in attempts:
         row = written.get(attempt.entry.idempotency_key)
         if row is None:
-            await _insert(connection, attempt, now)
+            new_rows.append(_new_row(attempt, now))
             outcomes.append(attempt.outcome())
         else:
             outcomes.append(outcome_of(attempt.entry, row.status, row.detail or ""))
+    if new_rows:
+        await connection.execute(notifications.insert(), new_rows)
     return outcomes
 
 
@@ -124,14 +127,16 @@ async def _rows(connection: AsyncConnection, attempts: Sequence[Attempt]) -> dic
 
 
 async def _insert(connection: AsyncConnection, attempt: Attempt, now: datetime) -> None:
-    await connection.execute(
-        notifications.insert().values(
-            **attempt.entry.__dict__,
-            status=attempt.status,
-            # A queued message has not been tried yet: the mailer's first try is its first attempt.
-            attempts=0 if attempt.status == "queued" else 1,
-            detail=attempt.detail,
-            created_at=now,
-            updated_at=now,
-        )
-    )
+    await connection.execute(notifications.insert(), [_new_row(attempt, now)])
+
+
+def _new_row(attempt: Attempt, now: datetime) -> dict[str, Any]:
+    return {
+        **attempt.entry.__dict__,
+        "status": attempt.status,
+        # A queued message has not been tried yet: the mailer's first try is its first attempt.
+        "attempts": 0 if attempt.status == "queued" else 1,
+        "detail": attempt.detail,
+        "created_at": now,
+        "updated_at": now,
+    }

@@ -199,6 +199,10 @@ class RecordsStore:
             values["policy_json"] = batch.policy.model_dump_json()
         if batch.findings is not None:
             values["findings_json"] = batch.findings.model_dump_json()
+        newer = referrals.update().where(referrals.c.referral_id == referral_id, referrals.c.last_seq <= last_seq)
+        # Every batch after the first is one statement, which changes nothing if an older batch arrives late.
+        if referral is None and (await connection.execute(newer.values(last_seq=last_seq, **values))).rowcount:
+            return
         current = (
             await connection.execute(select(referrals.c.last_seq).where(referrals.c.referral_id == referral_id))
         ).first()
@@ -210,10 +214,8 @@ class RecordsStore:
             await connection.execute(
                 referrals.insert().values(referral_id=referral_id, created_at=now, last_seq=last_seq, **values)
             )
-        elif last_seq >= current[0]:
-            await connection.execute(
-                referrals.update().where(referrals.c.referral_id == referral_id).values(last_seq=last_seq, **values)
-            )
+        elif referral is not None:
+            await connection.execute(newer.values(last_seq=last_seq, **values))
 
     async def _register_recommendations(self, connection: AsyncConnection, batch: RecordBatch, now: datetime) -> None:
         referral_id = batch.view.referral_id

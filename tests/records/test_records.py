@@ -110,6 +110,42 @@ async def test_a_gap_in_the_sequence_is_refused(records: RecordsStore) -> None:
         await records.write_batch(batch(ref, events(1, start=4)), chain_key())
 
 
+def later(ref_id: str, items: list[AuditEvent], status: Status) -> RecordBatch:
+    """A batch after the first: it carries the view, not the referral."""
+    first = batch(ref_id, items)
+    return first.model_copy(update={"referral": None, "view": first.view.model_copy(update={"status": status})})
+
+
+async def _projection(records: RecordsStore, ref_id: str) -> tuple[str, int] | None:
+    async with records.transaction() as connection:
+        row = (
+            await connection.execute(
+                select(referrals.c.status, referrals.c.last_seq).where(referrals.c.referral_id == ref_id)
+            )
+        ).first()
+    return (row.status, row.last_seq) if row else None
+
+
+async def test_a_later_batch_moves_the_projection_and_an_older_one_arriving_late_leaves_it(
+    records: RecordsStore,
+) -> None:
+    ref = new_id()
+    await records.write_batch(batch(ref, events(2)), chain_key())
+    await records.write_batch(later(ref, events(2, start=3), Status.AWAITING_REVIEWER), chain_key())
+    assert await _projection(records, ref) == ("awaiting_reviewer", 4)
+    # The first move's batch again (a retry that lost the race): its events are there, its view is out of date.
+    assert (await records.write_batch(later(ref, events(2), Status.AWAITING_CHAIR_DECISION), chain_key())).added == 0
+    assert await _projection(records, ref) == ("awaiting_reviewer", 4)
+
+
+async def test_a_later_batch_whose_first_is_missing_is_refused_and_writes_nothing(records: RecordsStore) -> None:
+    ref = new_id()
+    with pytest.raises(RuntimeError, match="missing their first batch"):
+        await records.write_batch(later(ref, events(2), Status.AWAITING_REVIEWER), chain_key())
+    assert await _projection(records, ref) is None
+    assert await records.audit_record(ref) is None
+
+
 async def test_recommendations_are_registered_once_when_the_review_completes(records: RecordsStore) -> None:
     ref = new_id()
     await records.write_batch(batch(ref, events(2)), chain_key())
