@@ -359,6 +359,8 @@ class PeerReviewWorkflow(HumanActions[ActionName, Status]):
                 [sa.STATUS.value_set(to_status.value), due, sa.OVERDUE.value_set(False), *attributes]
             )
         self._records.audit(actor, action, from_status, to_status, detail, proven_by)
+        if to_status is Status.CLOSED:
+            self._records.hold()
         # workflow.logger is replay-safe: a replayed transition is not logged again.
         workflow.logger.info("review moved", extra={"status": to_status.value, "action": action})
 

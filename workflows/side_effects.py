@@ -134,6 +134,7 @@ class RecordKeeper(abc.ABC, Generic[B]):
         self._unrecorded_messages: list[NotificationRequest] = []  # in order; their events are not recorded yet
         self._deliveries = 0  # deliveries by the mailer (activities) under way
         self._finishing = False
+        self._holding = False
         self._loop: asyncio.Task[None] | None = None
         # Refusals of proven people recorded today (UTC): (day, count).
         self._refusals_recorded: tuple[str, int] = ("", 0)
@@ -148,6 +149,12 @@ class RecordKeeper(abc.ABC, Generic[B]):
 
     def start(self) -> None:
         self._loop = asyncio.create_task(self._record_continuously())
+
+    def hold(self) -> None:
+        """Write nothing more until `finish`: the workflow is closing, and what it still does before then (the
+        review's recommendation starts) adds events that go in the same last batch as the closing move, one record
+        write rather than two."""
+        self._holding = True
 
     async def finish(self) -> None:
         """Wait for the last record to be written, with the outcome of every message the mailer had in hand."""
@@ -230,9 +237,7 @@ class RecordKeeper(abc.ABC, Generic[B]):
         database only delays the records, which catch up when it answers again.
         """
         while True:
-            await workflow.wait_condition(
-                lambda: self._recorded < len(self.events) or (self._finishing and self._deliveries == 0)
-            )
+            await workflow.wait_condition(self._due)
             if self._recorded == len(self.events):
                 return
             events = self.events[self._recorded : self._recorded + RECORD_BATCH_SIZE]
@@ -243,6 +248,12 @@ class RecordKeeper(abc.ABC, Generic[B]):
             self._recorded += len(events)
             self._batch_written(batch)
             self._settle(messages, written.outcomes)
+
+    def _due(self) -> bool:
+        """Whether the loop has work: events to write (unless held until the finish), or the finish to return to."""
+        if self._finishing:
+            return self._recorded < len(self.events) or self._deliveries == 0
+        return self._recorded < len(self.events) and not self._holding
 
     def _settle(self, messages: list[NotificationRequest], outcomes: list[NotificationOutcome]) -> None:
         """Keep the messages' events as the record settled them; hand what waits for the mailer to a delivery."""

@@ -19,14 +19,21 @@ from tests.helpers.factories import referral
 from tests.helpers.staff import CHAIR, REVIEWER
 
 
-async def signed_off(reviews: PeerReviewClient, found: Findings | None = None) -> Referral:
-    """A complex-issue review approved, reviewed by REVIEWER with `found` (the example findings) and signed off."""
+async def reviewed(reviews: PeerReviewClient, found: Findings | None = None) -> Referral:
+    """A complex-issue review approved and reviewed by REVIEWER with `found` (the example findings): it awaits
+    the Chair's sign-off."""
     r = referral("complex-issue")
     await reviews.refer(r)
     await reviews.act(r.referral_id, ActionName.APPROVE, Decision(actor=CHAIR))
     await reviews.act(r.referral_id, ActionName.ASSIGN_REVIEWER, ReviewerAssignment(actor=CHAIR, reviewer=REVIEWER))
     submission = FindingsSubmission(actor=REVIEWER, findings=found or example_findings())
     await reviews.act(r.referral_id, ActionName.SUBMIT_FINDINGS, submission)
+    return r
+
+
+async def signed_off(reviews: PeerReviewClient, found: Findings | None = None) -> Referral:
+    """A review as `reviewed` leaves it, signed off by the Chair."""
+    r = await reviewed(reviews, found)
     await reviews.act(r.referral_id, ActionName.SIGN_OFF, Decision(actor=CHAIR))
     return r
 

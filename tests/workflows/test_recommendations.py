@@ -14,13 +14,16 @@ from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.workflowservice.v1 import ResetWorkflowExecutionRequest
 
-from peer_review.domain.models import RecommendationAct, RecommendationStatus, recommendation_id
+from peer_review.domain.lifecycle import ActionName
+from peer_review.domain.models import Decision, RecommendationAct, RecommendationStatus, recommendation_id
 from peer_review.domain.recommendations import RecommendationAction
 from peer_review.records.schema import recommendations, referrals, status_spans
 from peer_review.records.store import RecordsStore
 from peer_review.temporal.client import ActionRejected, PeerReviewClient
+from peer_review.temporal.names import RECORD_BATCH
 from tests.helpers import CHAIR, LEEDS_TEAM_CONTACT, NATIONAL_LEAD, REFERRER, chain_keys
-from tests.helpers.recommendations import signed_off, tracked
+from tests.helpers.recommendations import reviewed, signed_off, tracked
+from tests.helpers.reviews import assert_records_match, settle
 
 A = RecommendationAction
 S = RecommendationStatus
@@ -160,6 +163,38 @@ async def test_closing_a_review_tracks_exactly_one_item_per_recommendation(
         f"{r.referral_id}-R1",
         f"{r.referral_id}-R2",
     ]
+
+
+async def test_the_closing_move_and_the_recommendation_starts_are_one_record_write(
+    reviews: PeerReviewClient, store: RecordsStore
+) -> None:
+    """Once a review closes, its record waits for the recommendation starts, so the sign-off and the notes of what
+    it started go to the records database in one batch (one activity) rather than two."""
+    r = await reviewed(reviews)
+    # Nothing in flight: without the hold, the sign-off would be written at once and the notes after it.
+    await settle(reviews, store, r.referral_id)
+    await reviews.act(r.referral_id, ActionName.SIGN_OFF, Decision(actor=CHAIR))
+    review = reviews.client.get_workflow_handle(f"peer-review-{r.referral_id}")
+    await review.result()
+    events = (await review.fetch_history()).events
+    signed = next(
+        e.event_id
+        for e in events
+        if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED
+        and e.workflow_execution_update_accepted_event_attributes.accepted_request.input.name == ActionName.SIGN_OFF
+    )
+    writes_after = [
+        e
+        for e in events
+        if e.event_id > signed
+        and e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+        and e.activity_task_scheduled_event_attributes.activity_type.name == RECORD_BATCH
+    ]
+    assert len(writes_after) == 1
+    await assert_records_match(reviews, store, r.referral_id)
+    trail = await reviews.audit_trail(r.referral_id)
+    closing = [e.action for e in trail][[e.action for e in trail].index("sign_off") :]
+    assert closing.count("notification_sent") == 3 and closing[-2:] == ["recommendation_tracked"] * 2
 
 
 async def test_a_review_closed_again_tracks_no_second_item(reviews: PeerReviewClient, store: RecordsStore) -> None:
