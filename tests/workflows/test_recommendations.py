@@ -193,7 +193,8 @@ async def test_the_closing_move_and_the_recommendation_starts_are_one_record_wri
     assert len(writes_after) == 1
     await assert_records_match(reviews, store, r.referral_id)
     trail = await reviews.audit_trail(r.referral_id)
-    closing = [e.action for e in trail][[e.action for e in trail].index("sign_off") :]
+    actions = [e.action for e in trail]
+    closing = actions[actions.index("sign_off") :]
     assert closing.count("notification_sent") == 3 and closing[-2:] == ["recommendation_tracked"] * 2
 
 
