@@ -154,7 +154,7 @@ class NotificationActivities:
     async def notify(self, batch: Notifications) -> NotificationOutcomes:
         """Deliver the messages one record write queued: each is sent, refused on a second look, kept in the outbox
         (no mailer), or (`give_up`) marked failed, and its row updated; a mail server that fails one send fails the
-        attempt, and the retry skips what was sent."""
+        attempt, every message not yet sent is marked retrying, and the retry skips what was sent."""
         entries = self.desk.entries(batch.requests)
         earlier = await outbox_statuses(self.store, [e.idempotency_key for e in entries])
         attempts: list[Attempt] = []
@@ -169,7 +169,16 @@ class NotificationActivities:
                 outcomes.append(attempt.outcome())
                 _log_outcome(entry.referral_id, entry.step, outcomes[-1])
         except (aiosmtplib.SMTPException, OSError) as error:
-            attempts.append(Attempt(entries[len(outcomes)], "retrying", f"{type(error).__name__}: {error}"))
+            failure = f"{type(error).__name__}: {error}"
+            failed, *behind = entries[len(outcomes) :]
+            attempts.append(Attempt(failed, "retrying", failure))
+            # The messages behind it wait for the same retry, and their rows say so: left "queued", an outage would
+            # look as if they had never been handed to the mailer.
+            attempts.extend(
+                Attempt(entry, "retrying", f"not tried: an earlier send failed ({failure})")
+                for entry in behind
+                if earlier.get(entry.idempotency_key) != "sent"
+            )
             raise
         finally:
             await save_outbox(self.store, attempts)

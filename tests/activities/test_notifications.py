@@ -8,12 +8,16 @@ from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
+import aiosmtplib
 import pytest
 from sqlalchemy import select
 from temporalio.client import Client
+from temporalio.testing import ActivityEnvironment
 
+from activities.notifications import NotificationActivities, NotificationDesk, mailer_from
 from peer_review.domain.lifecycle import ActionName
-from peer_review.domain.models import Decision, FindingsSubmission, Withdrawal
+from peer_review.domain.models import Decision, FindingsSubmission, NotificationRequest, Notifications, Withdrawal
+from peer_review.records.outbox import outbox_statuses
 from peer_review.records.schema import notifications
 from peer_review.records.store import RecordsStore
 from peer_review.settings import Settings
@@ -197,6 +201,42 @@ async def test_a_mail_outage_never_holds_up_a_decision_and_mail_arrives_once_aft
         f"[Peer Review {ref}] Your Peer Review referral was declined",
     ]
     assert await statuses(store, ref) == {"sent"}
+
+
+async def test_every_message_of_a_delivery_waits_for_its_retry_in_an_outage(
+    smtp_settings: Settings, store: RecordsStore, mail_server: MailServer, inbox: Inbox
+) -> None:
+    # Moves recorded together (a decision made while the referral's own record was still being written) are
+    # delivered together; the first refused connection fails the attempt before the second message is tried.
+    desk = NotificationDesk(
+        directory=smtp_settings.directory, internal_domains=smtp_settings.internal_domains, mailer_configured=True
+    )
+    delivery = NotificationActivities(
+        desk=desk, store=store, sender=smtp_settings.smtp_from, mailer=mailer_from(smtp_settings)
+    )
+    batch = Notifications(requests=[message(2, "decision_needed", "S100"), message(5, "referral_declined", "S300")])
+    keys = [r.idempotency_key for r in batch.requests]
+    mail_server.stop()
+    with pytest.raises(aiosmtplib.SMTPConnectError):
+        await ActivityEnvironment().run(delivery.notify, batch)
+    assert await outbox_statuses(store, keys) == dict.fromkeys(keys, "retrying")
+    mail_server.start()
+    outcomes = await ActivityEnvironment().run(delivery.notify, batch)
+    assert [o.detail for o in outcomes.outcomes] == ["sent by SMTP"] * 2
+    assert await outbox_statuses(store, keys) == dict.fromkeys(keys, "sent")
+    assert sorted(str(m["Message-ID"]) for m in inbox.messages) == sorted(
+        f"<{key}@peer-review.internal>" for key in keys
+    )
+
+
+def message(seq: int, step: str, recipient: str) -> NotificationRequest:
+    return NotificationRequest(
+        idempotency_key=f"PR-2026-0001.{seq}.{step}.{recipient}",
+        referral_id="PR-2026-0001",
+        recipient=recipient,
+        step=step,
+        seq=seq,
+    )
 
 
 async def test_mail_that_cannot_be_delivered_is_given_up_and_audited(
