@@ -35,6 +35,13 @@ class Inbox:
                 self.receiving -= 1
         return "250 Message accepted for delivery"
 
+    async def sends_under_way(self, at_least: int, within: float = 60.0) -> None:
+        """Return once `at_least` messages are being received at the same moment: activities are mid-send."""
+        deadline = asyncio.get_running_loop().time() + within
+        while self.receiving < at_least:
+            assert asyncio.get_running_loop().time() < deadline, "no notification was ever being sent"
+            await asyncio.sleep(0.05)
+
     def to(self, address: str) -> list[str]:
         """The subjects of the messages sent to `address`."""
         with self._lock:
