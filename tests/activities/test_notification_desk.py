@@ -12,22 +12,13 @@ from activities.notifications import DIRECTORY_UNAVAILABLE, NotificationActiviti
 from peer_review.domain.models import NotificationRequest, Notifications
 from peer_review.records.outbox import outbox_statuses, queue_outbox
 from peer_review.records.store import RecordsStore
-from tests.helpers import EXAMPLES
+from tests.helpers import EXAMPLES, queued_message
 
 DOMAINS = ["example.gov.uk"]
 
 
 def requests(*recipients: str) -> list[NotificationRequest]:
-    return [
-        NotificationRequest(
-            idempotency_key=f"PR-2026-0001.{seq}.decision_needed.{recipient}",
-            referral_id="PR-2026-0001",
-            recipient=recipient,
-            step="decision_needed",
-            seq=seq,
-        )
-        for seq, recipient in enumerate(recipients, start=2)
-    ]
+    return [queued_message(seq, "decision_needed", recipient) for seq, recipient in enumerate(recipients, start=2)]
 
 
 def test_without_a_readable_directory_every_message_is_queued(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.notifications import NotificationActivities, NotificationDesk, mailer_from
 from peer_review.domain.lifecycle import ActionName
-from peer_review.domain.models import Decision, FindingsSubmission, NotificationRequest, Notifications, Withdrawal
+from peer_review.domain.models import Decision, FindingsSubmission, Notifications, Withdrawal
 from peer_review.records.outbox import outbox_statuses
 from peer_review.records.schema import notifications
 from peer_review.records.store import RecordsStore
@@ -30,12 +30,13 @@ from tests.helpers import (
     findings,
     free_port,
     new_worker,
+    queued_message,
     refer_triaged,
     referral,
     triaged,
     under_review,
 )
-from tests.helpers.mail import Inbox, MailServer
+from tests.helpers.mail import Inbox, MailServer, message_id
 from tests.helpers.reviews import activity_attempts
 
 SMTP_WAIT = timedelta(seconds=30)  # a mail retried after an outage arrives on the second attempt, 5 s later
@@ -214,7 +215,9 @@ async def test_every_message_of_a_delivery_waits_for_its_retry_in_an_outage(
     delivery = NotificationActivities(
         desk=desk, store=store, sender=smtp_settings.smtp_from, mailer=mailer_from(smtp_settings)
     )
-    batch = Notifications(requests=[message(2, "decision_needed", "S100"), message(5, "referral_declined", "S300")])
+    batch = Notifications(
+        requests=[queued_message(2, "decision_needed", "S100"), queued_message(5, "referral_declined", "S300")]
+    )
     keys = [r.idempotency_key for r in batch.requests]
     mail_server.stop()
     with pytest.raises(aiosmtplib.SMTPConnectError):
@@ -224,19 +227,7 @@ async def test_every_message_of_a_delivery_waits_for_its_retry_in_an_outage(
     outcomes = await ActivityEnvironment().run(delivery.notify, batch)
     assert [o.detail for o in outcomes.outcomes] == ["sent by SMTP"] * 2
     assert await outbox_statuses(store, keys) == dict.fromkeys(keys, "sent")
-    assert sorted(str(m["Message-ID"]) for m in inbox.messages) == sorted(
-        f"<{key}@peer-review.internal>" for key in keys
-    )
-
-
-def message(seq: int, step: str, recipient: str) -> NotificationRequest:
-    return NotificationRequest(
-        idempotency_key=f"PR-2026-0001.{seq}.{step}.{recipient}",
-        referral_id="PR-2026-0001",
-        recipient=recipient,
-        step=step,
-        seq=seq,
-    )
+    assert sorted(str(m["Message-ID"]) for m in inbox.messages) == sorted(message_id(key) for key in keys)
 
 
 async def test_mail_that_cannot_be_delivered_is_given_up_and_audited(

@@ -14,6 +14,7 @@ from peer_review.domain.lifecycle import stage_of
 from peer_review.domain.models import (
     AuditEvent,
     Findings,
+    NotificationRequest,
     Reason,
     RecordBatch,
     Referral,
@@ -118,6 +119,17 @@ def recorded_awaiting_chair(referral_id: str, osn: str = "north-east") -> Record
         to_status=Status.AWAITING_CHAIR_DECISION,
     )
     return RecordBatch(referral=case, view=view, events=[moved])
+
+
+def queued_message(seq: int, step: str, recipient: str, referral_id: str = "PR-2026-0001") -> NotificationRequest:
+    """A message as the workflow queues it: its audit event's `seq`, keyed as RecordKeeper.notify keys it."""
+    return NotificationRequest(
+        idempotency_key=f"{referral_id}.{seq}.{step}.{recipient}",
+        referral_id=referral_id,
+        recipient=recipient,
+        step=step,
+        seq=seq,
+    )
 
 
 def example_contacts(*, referrer_known: bool = True) -> ReviewContacts:

@@ -6,10 +6,13 @@ import asyncio
 import threading
 from collections import Counter
 from collections.abc import Iterable
+from datetime import timedelta
 from email import message_from_bytes, policy
 from email.message import Message
 
 from aiosmtpd.controller import Controller
+
+from tests.helpers.waiting import assert_eventually
 
 
 class Inbox:
@@ -35,12 +38,13 @@ class Inbox:
                 self.receiving -= 1
         return "250 Message accepted for delivery"
 
-    async def sends_under_way(self, at_least: int, within: float = 60.0) -> None:
+    async def sends_under_way(self, at_least: int, within: timedelta = timedelta(seconds=60)) -> None:
         """Return once `at_least` messages are being received at the same moment: activities are mid-send."""
-        deadline = asyncio.get_running_loop().time() + within
-        while self.receiving < at_least:
-            assert asyncio.get_running_loop().time() < deadline, "no notification was ever being sent"
-            await asyncio.sleep(0.05)
+
+        async def sending() -> None:
+            assert self.receiving >= at_least, "no notification was ever being sent"
+
+        await assert_eventually(sending, within=within, interval=timedelta(milliseconds=50))
 
     def to(self, address: str) -> list[str]:
         """The subjects of the messages sent to `address`."""

@@ -18,7 +18,6 @@ from peer_review.domain.audit_chain import GENESIS, ChainKey, canonical
 from peer_review.domain.models import (
     QUEUED,
     AuditEvent,
-    NotificationRequest,
     Outcome,
     Reason,
     RecordBatch,
@@ -37,6 +36,7 @@ from tests.helpers import (
     findings,
     postgres_alone,
     postgres_url,
+    queued_message,
     recorded_awaiting_chair,
     referral,
 )
@@ -198,15 +198,7 @@ def with_messages(ref_id: str, items: list[AuditEvent], *steps: str) -> tuple[Re
                 detail=message_detail(step, "S100"),
             )
         )
-        requests.append(
-            NotificationRequest(
-                idempotency_key=f"{ref_id}.{offset}.{step}.S100",
-                referral_id=ref_id,
-                recipient="S100",
-                step=step,
-                seq=offset,
-            )
-        )
+        requests.append(queued_message(offset, step, "S100", ref_id))
     attempts = [
         Attempt(
             OutboxEntry(r.idempotency_key, ref_id, "S100", "ann.chair@example.gov.uk", r.step, "subject", "body"),
