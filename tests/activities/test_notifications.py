@@ -54,10 +54,8 @@ def smtp_port() -> int:
 
 @pytest.fixture
 def mail_server(inbox: Inbox, smtp_port: int) -> Iterator[MailServer]:
-    server = MailServer(inbox, smtp_port)
-    server.start()
-    yield server
-    server.stop()  # unless a test stopped it
+    with MailServer(inbox, smtp_port) as server:
+        yield server  # stopped afterwards, unless a test stopped it
 
 
 @pytest.fixture

@@ -32,9 +32,7 @@ async def test_sigterm_lets_running_activities_finish_and_a_new_worker_completes
     launch: Launch, open_store: StoreOpener
 ) -> None:
     inbox = Inbox(delay=SLOW_MAIL)
-    mail = MailServer(inbox, free_port())
-    mail.start()
-    try:
+    with MailServer(inbox, free_port()) as mail:
         stack = await launch(notify="smtp", smtp_host="127.0.0.1", smtp_port=mail.port, shutdown_grace_seconds=GRACE)
         reviews = await stack.client()
         batch = referrals(review_count())
@@ -49,8 +47,6 @@ async def test_sigterm_lets_running_activities_finish_and_a_new_worker_completes
         await stack.worker.start()
         await asyncio.wait_for(driving, 120)
         views = await each(batch, lambda r: finished(reviews, r.referral_id))
-    finally:
-        mail.stop()
     assert {(v.status, v.outcome) for v in views} == {(Status.CLOSED, Outcome.COMPLETED)}
     # Sends running at SIGTERM completed and were reported: none was cut short and tried again, none arrived twice.
     assert NOTIFY not in await cut_short(reviews, batch)

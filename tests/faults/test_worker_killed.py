@@ -45,9 +45,7 @@ async def drive(reviews: PeerReviewClient, r: Referral, progress: Progress) -> N
 @time_limit(420)
 async def test_a_killed_worker_is_replaced_and_every_review_completes(launch: Launch, open_store: StoreOpener) -> None:
     inbox = Inbox(delay=SLOW_MAIL)
-    mail = MailServer(inbox, free_port())
-    mail.start()
-    try:
+    with MailServer(inbox, free_port()) as mail:
         stack = await launch(notify="smtp", smtp_host="127.0.0.1", smtp_port=mail.port)
         reviews = await stack.client()
         batch = referrals(review_count())
@@ -66,8 +64,6 @@ async def test_a_killed_worker_is_replaced_and_every_review_completes(launch: La
 
         views = await each(batch, lambda r: finished(reviews, r.referral_id, RECOVERY))
         recovered = time.monotonic() - began
-    finally:
-        mail.stop()
     assert {(v.status, v.outcome) for v in views} == {(Status.CLOSED, Outcome.COMPLETED)}
     await assert_all_recorded(reviews, open_store(stack), batch)
     # Proof that the kill interrupted work: some activity had to be tried again on the new worker.

@@ -70,6 +70,14 @@ class MailServer:
         self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
         self.controller.start()
 
+    def __enter__(self) -> MailServer:
+        """Serving for the block's length, stopped whatever happens in it."""
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
     def stop(self) -> None:
         if self.controller is not None:
             self.controller.stop()
