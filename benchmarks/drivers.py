@@ -2,8 +2,8 @@
 
 Project: refer → approve → assign reviewer → submit findings → sign off, through PeerReviewClient, then
 wait for the workflow to finish (records flushed). Bare twin: start → the same number of updates → finish.
-Shaped twin: start with the review's start attributes → its updates, each input the size of the review's →
-finish. All wait until the first workflow task has run (triage done / gate activity done) before the
+Shaped twin: start with the review's start attributes → its updates, each input and header the size of the
+review's → finish. All wait until the first workflow task has run (triage done / gate activity done) before the
 decision, so the decision round trip measures a decision, not the start-up of the review.
 """
 
@@ -35,6 +35,7 @@ from peer_review.domain.models import (
     StatusView,
 )
 from peer_review.temporal.client import PeerReviewClient, workflow_id
+from peer_review.temporal.proofs import with_sealed_headers
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 NOT_YET_TRIAGED = (Status.REFERRED, Status.TRIAGE)
@@ -189,23 +190,29 @@ class ShapedTwinDriver(_TwinDriverBase):
     ready_query = shaped_twin.READY_QUERY
 
     def __init__(self, client: Client, task_queue: str, twin: ShapedTwin, prefix: str) -> None:
-        super().__init__(client, task_queue, prefix)
+        # Headers sealed by the codec, as PeerReviewClient's are, with padding where its proofs go.
+        padding = shaped_twin.HeaderPadding(client.data_converter.payload_converter)
+        super().__init__(with_sealed_headers(client, padding), task_queue, prefix)
         self.twin = twin
 
     async def start(self, wid: str) -> WorkflowHandle[Any, Any]:
-        return await self.client.start_workflow(
-            ShapedTwinWorkflow.run,
-            self.twin.plan,
-            id=wid,
-            task_queue=self.task_queue,
-            search_attributes=shaped_twin.start_attributes(self.twin.start_attributes, datetime.now(UTC)),
-        )
+        with shaped_twin.padded_headers(self.twin.start_header_chars):
+            return await self.client.start_workflow(
+                ShapedTwinWorkflow.run,
+                self.twin.plan,
+                id=wid,
+                task_queue=self.task_queue,
+                search_attributes=shaped_twin.start_attributes(self.twin.start_attributes, datetime.now(UTC)),
+            )
 
     def updates(self, handle: WorkflowHandle[Any, Any]) -> Iterator[Awaitable[Any]]:
-        return (
-            handle.execute_update(shaped_twin.STEP_UPDATE, "x" * chars, result_type=str)
-            for chars in self.twin.update_input_chars
-        )
+        sizes = zip(self.twin.update_input_chars, self.twin.update_header_chars, strict=True)
+        return (self._update(handle, input_chars, header_chars) for input_chars, header_chars in sizes)
+
+    async def _update(self, handle: WorkflowHandle[Any, Any], input_chars: int, header_chars: int) -> str:
+        with shaped_twin.padded_headers(header_chars):
+            result: str = await handle.execute_update(shaped_twin.STEP_UPDATE, "x" * input_chars, result_type=str)
+            return result
 
 
 async def run_many(driver: Driver, reviews: int, concurrency: int) -> RunResult:

@@ -1,9 +1,12 @@
 """The lifecycle phases: calibration, then the project beside its two twins at each load point, then history.
 
-Calibration runs lone standard-path reviews. The bare twin takes the median counts of their activities,
-updates and timers; the shaped twin copies the lone review with the median number of events step by step,
-and the recommendation workflows it started, each from its own history once at rest (benchmarks/shape.py,
-benchmarks/shaped_twin.py). Every worker runs in its own process and polls
+The twins copy the project as it runs at each load point: before a load point, a batch of reviews is run at its
+concurrency (with more in flight, a review's record writes coalesce differently, so its history has an activity
+and a workflow task more than a lone review's). The bare twin takes the median counts of their activities,
+updates and timers; the shaped twin copies the review with the median number of events step by step, and the
+recommendation workflows it started, each from its own history once at rest (benchmarks/shape.py,
+benchmarks/shaped_twin.py). Lone reviews are copied too, only for the history table's lone rows.
+Every worker runs in its own process and polls
 throughout (an idle long poll costs nothing), so the runs can alternate fairly: each load point is run in turns
 (`--rounds`), the project and its twins taking turns, so that a change in the machine's speed during the run falls
 on all three rather than on whichever ran then. The figures are over all turns; each turn's ratio is kept beside.
@@ -22,7 +25,7 @@ from temporalio.api.history.v1 import History
 from temporalio.client import Client
 
 from benchmarks.drivers import Driver, ProjectDriver, ShapedTwinDriver, TwinDriver, run_many
-from benchmarks.history import ACTIVITY, TIMER, UPDATE, HistoryFigures, fetch_figures, summarise
+from benchmarks.history import ACTIVITY, TIMER, UPDATE, HistoryFigures, fetch_figures, figures_of, summarise
 from benchmarks.options import Options
 from benchmarks.phases import Phase, combined, measure
 from benchmarks.shape import ReviewShape, shape_of
@@ -30,24 +33,48 @@ from benchmarks.shaped_twin import ShapedTwin, shaped_twin
 from benchmarks.stack import Stack
 from benchmarks.twin import TwinPlan
 from peer_review.temporal.client import PeerReviewClient
+from peer_review.temporal.names import NOTIFICATIONS_QUEUE_SUFFIX, RECORDS_QUEUE_SUFFIX
 
-# Lone reviews for the twins' calibration (one in quick mode, where a minute is all there is).
+# Lone reviews, copied for the history table's lone rows (one in quick mode, where a minute is all there is).
 CALIBRATION_REVIEWS = 3
+# A load point's calibration batch, in reviews per review in flight: the first wave and one after it.
+CALIBRATION_WAVES = 2
 # How long a started child may take to finish its first step (its look-ups, record and notifications).
 CHILD_AT_REST_SECONDS = 30.0
 LABELS = ("project", "twin", "shaped")
 
 
 @dataclass
-class LifecycleFigures:
-    calibrated: list[HistoryFigures]
+class Calibration:
+    """The twins of one load point, copied from project reviews run `concurrency` at a time."""
+
+    concurrency: int
+    histories: list[HistoryFigures]
     plan: TwinPlan
     shaped: ShapedTwin
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "concurrency": self.concurrency,
+            "reviews": len(self.histories),
+            "events_median": median(h.events for h in self.histories),
+            "twin_plan": asdict(self.plan),
+            "shaped_shape": {**self.shaped.shape.summary(), "steps": [asdict(s) for s in self.shaped.shape.steps]},
+        }
+
+
+@dataclass
+class LifecycleFigures:
+    lone: Calibration
+    calibrations: list[Calibration]
     phases: list[Phase]
     history: dict[str, Any]
 
     def run(self, label: str, concurrency: int) -> Phase | None:
         return next((p for p in self.phases if p.label == label and p.concurrency == concurrency), None)
+
+    def calibration(self, concurrency: int) -> Calibration:
+        return next((c for c in self.calibrations if c.concurrency == concurrency), self.lone)
 
     def as_dict(self, concurrency: int) -> dict[str, Any]:
         rates = {label: (run.run.per_second if (run := self.run(label, concurrency)) else 0.0) for label in LABELS}
@@ -55,9 +82,11 @@ class LifecycleFigures:
         project = rates["project"]
         return {
             "calibration": {
-                "project_histories": [asdict(h) for h in self.calibrated],
-                "twin_plan": asdict(self.plan),
-                "shaped_shape": {**self.shaped.shape.summary(), "steps": [asdict(s) for s in self.shaped.shape.steps]},
+                # The throughput point's twins (what the ratios below compare with), then every point's and the lone.
+                **self.calibration(concurrency).as_dict(),
+                "project_histories": [asdict(h) for h in self.lone.histories],
+                "by_concurrency": [c.as_dict() for c in self.calibrations],
+                "lone": self.lone.as_dict(),
             },
             "throughput": {
                 "concurrency": concurrency,
@@ -122,49 +151,60 @@ async def _shape_with_children(client: Client, history: History) -> ReviewShape:
     return shape
 
 
+async def calibrate(reviews: PeerReviewClient, count: int, concurrency: int) -> Calibration:
+    """Run `count` project reviews `concurrency` at a time and copy them into the twins: the bare twin's counts are
+    their medians (record batching makes them vary by one or two), the shaped twin is the median-events review."""
+    client = reviews.client
+    run = await run_many(ProjectDriver(reviews, f"CAL{concurrency}"), count, concurrency)
+    fetched = [await client.get_workflow_handle(wid).fetch_history() for wid in run.workflow_ids]
+    histories = [History(events=history.events) for history in fetched]
+    figures = [figures_of(history) for history in histories]
+    plan = TwinPlan(*(round(median(h.count(kind) for h in figures)) for kind in (ACTIVITY, UPDATE, TIMER)))
+    middle = sorted(histories, key=lambda history: len(history.events))[len(histories) // 2]
+    shaped = await shaped_twin(await _shape_with_children(client, middle), client.data_converter)
+    return Calibration(concurrency, figures, plan, shaped)
+
+
 async def measure_lifecycle(stack: Stack, options: Options, server_pid: int) -> LifecycleFigures:
     client = stack.client
     project_settings, twin_settings, shaped_settings = (stack.settings(n) for n in LABELS)
     reviews = PeerReviewClient(client, project_settings)
+    # The shaped twin's worker polls the side-effect queues the project's worker polls, whichever a shape uses.
+    shaped_stack = replace(stack, shaped_queues=(RECORDS_QUEUE_SUFFIX, NOTIFICATIONS_QUEUE_SUFFIX))
     async with (
         stack.worker("project", project_settings) as project_pid,
         stack.worker("twin", twin_settings) as twin_pid,
+        shaped_stack.worker("shaped", shaped_settings) as shaped_pid,
     ):
-        # Lone reviews, one after another: record batching makes the counts vary by one or two.
-        lone = 1 if options.quick else CALIBRATION_REVIEWS
-        calibration = await run_many(ProjectDriver(reviews, "CAL"), lone, 1)
-        calibrated = [await fetch_figures(client, wid) for wid in calibration.workflow_ids]
-        plan = TwinPlan(*(round(median(h.count(kind) for h in calibrated)) for kind in (ACTIVITY, UPDATE, TIMER)))
-        await run_many(TwinDriver(client, twin_settings.task_queue, plan, "TWIN-CAL"), 1, 1)
-        histories = [await client.get_workflow_handle(wid).fetch_history() for wid in calibration.workflow_ids]
-        middle = sorted(histories, key=lambda h: len(h.events))[len(histories) // 2]
-        shape = await _shape_with_children(client, History(events=middle.events))
-        shaped = await shaped_twin(shape, client.data_converter)
-        shaped_stack = replace(stack, shaped_queues=tuple(shaped.plan.queues))
-        async with shaped_stack.worker("shaped", shaped_settings) as shaped_pid:
-            lone_shaped = await run_many(ShapedTwinDriver(client, shaped_settings.task_queue, shaped, "SCAL"), 1, 1)
-            phases: list[Phase] = []
-            for concurrency, count in options.load_points():
-                turns: dict[str, list[Phase]] = {label: [] for label in LABELS}
-                for turn, size in enumerate(_turn_sizes(count, options.rounds)):
-                    drivers: list[tuple[Driver, int]] = [
-                        (ProjectDriver(reviews, f"P{concurrency}-{turn}"), project_pid),
-                        (TwinDriver(client, twin_settings.task_queue, plan, f"T{concurrency}-{turn}"), twin_pid),
-                        (
-                            ShapedTwinDriver(client, shaped_settings.task_queue, shaped, f"S{concurrency}-{turn}"),
-                            shaped_pid,
-                        ),
-                    ]
-                    # Each turn starts with a different one, so none always follows the same neighbour.
-                    lead = turn % len(drivers)
-                    for driver, pid in drivers[lead:] + drivers[:lead]:
-                        turns[driver.label].append(await measure(driver, size, concurrency, _roles(server_pid, pid)))
-                phases.extend(combined(turns[label]) for label in LABELS)
+        lone = await calibrate(reviews, 1 if options.quick else CALIBRATION_REVIEWS, 1)
+        await run_many(TwinDriver(client, twin_settings.task_queue, lone.plan, "TWIN-CAL"), 1, 1)
+        lone_shaped = await run_many(ShapedTwinDriver(client, shaped_settings.task_queue, lone.shaped, "SCAL"), 1, 1)
+        calibrations: list[Calibration] = []
+        phases: list[Phase] = []
+        for concurrency, count in options.load_points():
+            waves = 1 if options.quick else CALIBRATION_WAVES
+            point = await calibrate(reviews, waves * concurrency, concurrency)
+            calibrations.append(point)
+            turns: dict[str, list[Phase]] = {label: [] for label in LABELS}
+            for turn, size in enumerate(_turn_sizes(count, options.rounds)):
+                drivers: list[tuple[Driver, int]] = [
+                    (ProjectDriver(reviews, f"P{concurrency}-{turn}"), project_pid),
+                    (TwinDriver(client, twin_settings.task_queue, point.plan, f"T{concurrency}-{turn}"), twin_pid),
+                    (
+                        ShapedTwinDriver(client, shaped_settings.task_queue, point.shaped, f"S{concurrency}-{turn}"),
+                        shaped_pid,
+                    ),
+                ]
+                # Each turn starts with a different one, so none always follows the same neighbour.
+                lead = turn % len(drivers)
+                for driver, pid in drivers[lead:] + drivers[:lead]:
+                    turns[driver.label].append(await measure(driver, size, concurrency, _roles(server_pid, pid)))
+            phases.extend(combined(turns[label]) for label in LABELS)
     history = {
         phase.label: await _history_of(stack, _spread(phase.run.workflow_ids, options.history_sample))
         for phase in phases[: len(LABELS)]
     }
     # A lone review's history is longer: with nothing else running, fewer completions share a task.
-    history["project_lone"] = summarise(calibrated)
+    history["project_lone"] = summarise(lone.histories)
     history["shaped_lone"] = await _history_of(stack, lone_shaped.workflow_ids)
-    return LifecycleFigures(calibrated, plan, shaped, phases, history)
+    return LifecycleFigures(lone, calibrations, phases, history)

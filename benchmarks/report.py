@@ -249,13 +249,15 @@ def show(results: dict[str, Any], targets: list[Target], console: Console) -> No
         f"temporalio {machine['temporalio']}, {machine['temporal_cli']}; "
         f"load average at start {machine['load_average_start']}"
     )
-    plan, shaped = results["calibration"]["twin_plan"], results["calibration"]["shaped_shape"]
+    calibration = results["calibration"]
+    plan, shaped = calibration["twin_plan"], calibration["shaped_shape"]
     throughput = results["throughput"]
+    copied = f"{calibration.get('reviews', 'lone')} project reviews run {calibration.get('concurrency', 1)} at a time"
     console.print(
-        f"Bare twin calibrated from lone project reviews' histories (median): {plan['activities']} activities, "
-        f"{plan['updates']} updates, {plan['timers']} timers. Shaped twin copied from one: {shaped['activities']} "
-        f"activities, {shaped['updates']} updates, {shaped['timers']} timers, {shaped['upserts']} upserts "
-        f"({shaped['patches']} patch markers), {shaped.get('children', 0)} child workflows "
+        f"Twins @{throughput['concurrency']} copied from {copied}: the bare twin their medians, "
+        f"{plan['activities']} activities, {plan['updates']} updates, {plan['timers']} timers; the shaped twin the "
+        f"median one, {shaped['activities']} activities, {shaped['updates']} updates, {shaped['timers']} timers, "
+        f"{shaped['upserts']} upserts ({shaped['patches']} patch markers), {shaped.get('children', 0)} child workflows "
         f"({shaped.get('child_activities', 0)} activities between them).\n"
         f"Throughput @{throughput['concurrency']}: project/bare twin "
         f"{throughput['ratio']:.2f}{_turns(throughput['ratio_by_turn'])}, project/shaped twin "

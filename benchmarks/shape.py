@@ -3,9 +3,10 @@
 Steps: step 0 runs from the start to the first update, step k from the k-th update on. For each step the
 history says which activities were scheduled (on which task queue, with how many payload bytes in and out,
 and whether the workflow waited for them before moving on), which search attributes each upsert carried,
-how many timers were started, and which child workflows were started (a review's recommendations, each a
-workflow of its own that outlives it; their shapes are read from their own histories). Payload bytes are
-`Payload.data` sizes as stored, so after the converter and the encryption codec.
+how many timers were started, how large the update's headers were (the project's proof of the person acting,
+sealed by the codec like every payload; the start's too), and which child workflows were started (a review's
+recommendations, each a workflow of its own that outlives it; their shapes are read from their own histories).
+Payload bytes are `Payload.data` sizes as stored, so after the converter and the encryption codec.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class StepShape:
     upserts: list[list[str]] = field(default_factory=list)
     timers: int = 0
     update_input_bytes: int = 0
+    update_header_bytes: int = 0  # the update's headers (the project's proof of the person acting)
     update_result_bytes: int = 0
     child_ids: list[str] = field(default_factory=list)  # workflow ids of the children the step started
 
@@ -42,6 +44,7 @@ class StepShape:
 @dataclass
 class ReviewShape:
     start_input_bytes: int
+    start_header_bytes: int
     start_attributes: list[str]
     patches: int
     steps: list[StepShape]
@@ -113,11 +116,11 @@ def shape_of(history: History) -> ReviewShape:
         if kind == "MARKER_RECORDED":
             patches += 1
         elif kind == "WORKFLOW_EXECUTION_UPDATE_ACCEPTED":
+            update_input = event.workflow_execution_update_accepted_event_attributes.accepted_request.input
             steps.append(
                 StepShape(
-                    update_input_bytes=payload_bytes(
-                        event.workflow_execution_update_accepted_event_attributes.accepted_request.input.args
-                    )
+                    update_input_bytes=payload_bytes(update_input.args),
+                    update_header_bytes=payload_bytes(update_input.header),
                 )
             )
             accepted_step[event.event_id] = len(steps) - 1
@@ -160,6 +163,7 @@ def shape_of(history: History) -> ReviewShape:
         )
     return ReviewShape(
         start_input_bytes=payload_bytes(started.input),
+        start_header_bytes=payload_bytes(started.header),
         start_attributes=sorted(started.search_attributes.indexed_fields),
         patches=patches,
         steps=steps,

@@ -2,8 +2,9 @@
 
 The bare twin (benchmarks/twin.py) has the review's activities, updates and timers only. The shaped twin
 also has its search-attribute upserts (the same attributes, at the same steps), its `patched` markers, the
-start's search attributes, payloads of the same sizes through the same converter and codec, on the same
-task queues and worker settings, and its child workflows: a review starts one workflow per recommendation
+start's search attributes, payloads of the same sizes through the same converter and codec, headers of the
+sizes of the review's proofs (sealed by the codec, as the project's are), on the same task queues and worker
+settings, and its child workflows: a review starts one workflow per recommendation
 at sign-off, which does its first step and then waits for the owner; the twin starts as many twins of
 those, shaped from their own histories, which wait the same way. Everything comes from real histories
 (benchmarks/shape.py), so when the review changes, the twin follows. What it lacks is only the project's
@@ -18,14 +19,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
 from temporalio import activity, workflow
+from temporalio.client import (
+    Interceptor,
+    OutboundInterceptor,
+    StartWorkflowInput,
+    StartWorkflowUpdateInput,
+    WorkflowHandle,
+    WorkflowUpdateHandle,
+)
 from temporalio.common import SearchAttributeKey, SearchAttributePair, SearchAttributeUpdate, TypedSearchAttributes
-from temporalio.converter import DataConverter
+from temporalio.converter import DataConverter, PayloadConverter
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
@@ -40,6 +50,10 @@ DEADLINE = timedelta(days=7)
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 # An activity's input is "<result length>:<padding>", so one activity serves every size.
 SEPARATOR = ":"
+# The header the twin's client sends where the project's sends its proof of the person acting: as many bytes once
+# sealed, under a name of its own (nothing checks it; verifying a proof is the project's own work).
+PADDING_HEADER = "shaped-twin-padding"
+_header_chars: ContextVar[int] = ContextVar("shaped_twin_header_chars", default=0)
 
 # (index into ShapedPlan.queues, input characters, result characters)
 Call = tuple[int, int, int]
@@ -83,6 +97,8 @@ class ShapedTwin:
     plan: ShapedPlan
     start_attributes: list[str]
     update_input_chars: list[int]
+    start_header_chars: int
+    update_header_chars: list[int]
     shape: ReviewShape
 
 
@@ -139,7 +155,48 @@ async def shaped_twin(shape: ReviewShape, converter: DataConverter) -> ShapedTwi
     queues = sorted({a.queue for one in every for step in one.steps for a in step.activities})
     plan = await _plan(shape, queues, converter)
     update_chars = [await chars_for(converter, step.update_input_bytes) for step in shape.steps[1:]]
-    return ShapedTwin(plan, shape.start_attributes, update_chars, shape)
+    header_chars = [await chars_for(converter, step.update_header_bytes) for step in shape.steps[1:]]
+    start_header = await chars_for(converter, shape.start_header_bytes)
+    return ShapedTwin(plan, shape.start_attributes, update_chars, start_header, header_chars, shape)
+
+
+@contextlib.contextmanager
+def padded_headers(chars: int) -> Iterator[None]:
+    """Starts and updates sent inside carry a padding header of `chars` characters (none for 0)."""
+    token = _header_chars.set(chars)
+    try:
+        yield
+    finally:
+        _header_chars.reset(token)
+
+
+class HeaderPadding(Interceptor):
+    """The twin's client interceptor: adds the padding header to each start and update sent inside
+    `padded_headers`, where the project's client (ProofAttacher) adds a proof."""
+
+    def __init__(self, converter: PayloadConverter) -> None:
+        self.converter = converter
+
+    def intercept_client(self, next: OutboundInterceptor) -> OutboundInterceptor:
+        return _Padding(next, self.converter)
+
+
+class _Padding(OutboundInterceptor):
+    def __init__(self, next: OutboundInterceptor, converter: PayloadConverter) -> None:
+        super().__init__(next)
+        self.converter = converter
+
+    def _padded(self, headers: Any) -> Any:
+        chars = _header_chars.get()
+        return {**headers, PADDING_HEADER: self.converter.to_payload("h" * chars)} if chars else headers
+
+    async def start_workflow(self, input: StartWorkflowInput) -> WorkflowHandle[Any, Any]:
+        input.headers = self._padded(input.headers)
+        return await super().start_workflow(input)
+
+    async def start_workflow_update(self, input: StartWorkflowUpdateInput) -> WorkflowUpdateHandle[Any]:
+        input.headers = self._padded(input.headers)
+        return await super().start_workflow_update(input)
 
 
 async def _plan(shape: ReviewShape, queues: list[str], converter: DataConverter) -> ShapedPlan:

@@ -29,6 +29,7 @@ from benchmarks.twin import BareTwinWorkflow, noop
 from peer_review.records.store import RecordsStore
 from peer_review.settings import Settings
 from peer_review.temporal.converter import data_converter
+from peer_review.temporal.proofs import with_sealed_headers
 from peer_review.temporal.sandbox import workflow_runner
 from worker import PeerReviewWorker, build_worker
 
@@ -76,6 +77,7 @@ def build_shaped_twin_worker(
     """As build_worker builds the project's: the workflow worker with the same cache and tuning, and one
     worker with its own activity slots for each side-effect task queue the review uses."""
     grace = timedelta(seconds=settings.shutdown_grace_seconds)
+    client = with_sealed_headers(client)  # as build_worker's: the headers are unsealed by the codec
     decisions = Worker(
         client,
         task_queue=settings.task_queue,
