@@ -125,6 +125,16 @@ class Cli:
             time.sleep(0.1)
         raise AssertionError(f"{ref} never reached {status}: {view}")
 
+    def wait_until_finished(self, ref: str) -> None:
+        """Wait until the review's workflow has finished. By then its whole record is written: a review writes its
+        last moves and what became of their notifications before it returns."""
+        for _ in range(100):
+            events: list[dict[str, Any]] = self.json("history", ref, "--as", AUDITOR)
+            if events[-1]["eventType"] == "EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED":
+                return
+            time.sleep(0.1)
+        raise AssertionError(f"{ref} never finished: its last event is {events[-1]['eventType']}")
+
 
 @pytest.fixture
 def cli(cli_env: CliEnv, tmp_path: Path) -> Cli:

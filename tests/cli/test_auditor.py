@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import time
 
 from tests.cli.conftest import Cli
 from tests.helpers import EXAMPLES
@@ -19,12 +18,7 @@ def completed_review(cli: Cli) -> str:
     cli.json("assign-reviewer", ref, "--reviewer", "S400", "--as", "S100")
     cli.json("submit-findings", ref, str(EXAMPLES / "findings.json"), "--as", "S400")
     cli.json("sign-off", ref, "--as", "S100")
-    for _ in range(100):
-        if cli.json("audit", ref, "--as", "S500")["events"][-1]["action"].startswith("notification") and any(
-            json.loads(cli.run("recommendations", "--as", "S500", "--json").stdout or "[]")
-        ):
-            break
-        time.sleep(0.1)
+    cli.wait_until_finished(ref)
     return ref
 
 

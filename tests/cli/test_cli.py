@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 from tests.cli.conftest import Cli
@@ -46,15 +45,13 @@ def test_full_path_through_the_command_line(cli: Cli) -> None:
     }
     assert (view["status"], view["outcome"], view["stage"]) == ("closed", "completed", "closure")
 
-    for _ in range(100):
-        audit = cli.json("audit", ref, "--verify", "--as", "S100")
-        if audit["events"][-1]["action"].startswith("notification") and len(audit["events"]) >= 20:
-            break
-        time.sleep(0.1)
+    cli.wait_until_finished(ref)
+    audit = cli.json("audit", ref, "--verify", "--as", "S100")
     assert audit["referral_id"] == ref and audit["chain_valid"] is True
     actions = [e["action"] for e in audit["events"]]
     for expected in ("approve", "assign_reviewer", "submit_findings", "clear", "return_for_rework", "sign_off"):
         assert expected in actions
+    assert "notification_sent" in actions[actions.index("sign_off") :]  # the closing move's messages, recorded too
     human = cli.run("audit", ref, "--verify", "--as", "S100")
     assert human.returncode == 0 and "Keyed chain valid" in human.stdout
     assert cli.run("audit", ref, "--as", "S302").returncode == 3  # no part in this review
