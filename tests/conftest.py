@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -91,6 +92,18 @@ def _rank(item: pytest.Item, modules: dict[str, list[str]]) -> tuple[int, int]:
         # faults: 0, 2, 4 ...; CLI: 1, 3, 5 ...; whichever runs out first, the other follows.
         return (0, 2 * modules[folder].index(item.path.stem) + (folder == "cli"))
     return (1 + (SLOWEST_FIRST.index(folder) if folder in SLOWEST_FIRST else len(SLOWEST_FIRST)), 0)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node: object, ids: list[str]) -> None:
+    """pytest-xdist hands tests out by node id, so of tests that share one only one would run, silently (as the
+    schemathesis operations would: each is named `test[GET /path]`, all with the function's id). Such tests run in
+    a process of their own instead (SERIAL_TESTS in the Makefile)."""
+    shared = sorted(node_id for node_id, count in Counter(ids).items() if count > 1)
+    if shared:
+        pytest.exit(
+            f"tests sharing a node id would not all run under pytest-xdist: {shared}", pytest.ExitCode.USAGE_ERROR
+        )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
