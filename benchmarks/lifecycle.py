@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from statistics import median
 from typing import Any
 
@@ -33,7 +33,6 @@ from benchmarks.shaped_twin import ShapedTwin, shaped_twin
 from benchmarks.stack import Stack
 from benchmarks.twin import TwinPlan
 from peer_review.temporal.client import PeerReviewClient
-from peer_review.temporal.names import NOTIFICATIONS_QUEUE_SUFFIX, RECORDS_QUEUE_SUFFIX
 
 # Lone reviews, copied for the history table's lone rows (one in quick mode, where a minute is all there is).
 CALIBRATION_REVIEWS = 3
@@ -49,15 +48,15 @@ class Calibration:
     """The twins of one load point, copied from project reviews run `concurrency` at a time."""
 
     concurrency: int
-    histories: list[HistoryFigures]
+    figures: list[HistoryFigures]  # of each review copied
     plan: TwinPlan
     shaped: ShapedTwin
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "concurrency": self.concurrency,
-            "reviews": len(self.histories),
-            "events_median": median(h.events for h in self.histories),
+            "reviews": len(self.figures),
+            "events_median": median(h.events for h in self.figures),
             "twin_plan": asdict(self.plan),
             "shaped_shape": {**self.shaped.shape.summary(), "steps": [asdict(s) for s in self.shaped.shape.steps]},
         }
@@ -84,7 +83,7 @@ class LifecycleFigures:
             "calibration": {
                 # The throughput point's twins (what the ratios below compare with), then every point's and the lone.
                 **self.calibration(concurrency).as_dict(),
-                "project_histories": [asdict(h) for h in self.lone.histories],
+                "project_histories": [asdict(h) for h in self.lone.figures],
                 "by_concurrency": [c.as_dict() for c in self.calibrations],
                 "lone": self.lone.as_dict(),
             },
@@ -169,12 +168,10 @@ async def measure_lifecycle(stack: Stack, options: Options, server_pid: int) -> 
     client = stack.client
     project_settings, twin_settings, shaped_settings = (stack.settings(n) for n in LABELS)
     reviews = PeerReviewClient(client, project_settings)
-    # The shaped twin's worker polls the side-effect queues the project's worker polls, whichever a shape uses.
-    shaped_stack = replace(stack, shaped_queues=(RECORDS_QUEUE_SUFFIX, NOTIFICATIONS_QUEUE_SUFFIX))
     async with (
         stack.worker("project", project_settings) as project_pid,
         stack.worker("twin", twin_settings) as twin_pid,
-        shaped_stack.worker("shaped", shaped_settings) as shaped_pid,
+        stack.worker("shaped", shaped_settings) as shaped_pid,
     ):
         lone = await calibrate(reviews, 1 if options.quick else CALIBRATION_REVIEWS, 1)
         await run_many(TwinDriver(client, twin_settings.task_queue, lone.plan, "TWIN-CAL"), 1, 1)
@@ -205,6 +202,6 @@ async def measure_lifecycle(stack: Stack, options: Options, server_pid: int) -> 
         for phase in phases[: len(LABELS)]
     }
     # A lone review's history is longer: with nothing else running, fewer completions share a task.
-    history["project_lone"] = summarise(lone.histories)
+    history["project_lone"] = summarise(lone.figures)
     history["shaped_lone"] = await _history_of(stack, lone_shaped.workflow_ids)
     return LifecycleFigures(lone, calibrations, phases, history)

@@ -29,6 +29,7 @@ from benchmarks.twin import BareTwinWorkflow, noop
 from peer_review.records.store import RecordsStore
 from peer_review.settings import Settings
 from peer_review.temporal.converter import data_converter
+from peer_review.temporal.names import NOTIFICATIONS_QUEUE_SUFFIX, RECORDS_QUEUE_SUFFIX
 from peer_review.temporal.proofs import with_sealed_headers
 from peer_review.temporal.sandbox import workflow_runner
 from worker import PeerReviewWorker, build_worker
@@ -37,8 +38,6 @@ ROOT = Path(__file__).resolve().parent.parent
 DIRECTORY = ROOT / "examples" / "directory.yaml"
 # How a worker process (benchmarks.worker_process) gets its options, and what it logs once it polls.
 TUNING_VARIABLE = "BENCH_WORKER_TUNING"
-# The shaped twin's side-effect task queues (suffixes, JSON), as counted in the project's history.
-QUEUES_VARIABLE = "BENCH_SHAPED_QUEUES"
 READY = "benchmark worker started"
 
 
@@ -71,11 +70,9 @@ def build_twin_worker(client: Client, settings: Settings, tuning: dict[str, Any]
     )
 
 
-def build_shaped_twin_worker(
-    client: Client, settings: Settings, tuning: dict[str, Any], queues: list[str]
-) -> PeerReviewWorker:
+def build_shaped_twin_worker(client: Client, settings: Settings, tuning: dict[str, Any]) -> PeerReviewWorker:
     """As build_worker builds the project's: the workflow worker with the same cache and tuning, and one
-    worker with its own activity slots for each side-effect task queue the review uses."""
+    worker with its own activity slots on each side-effect task queue the project's worker polls."""
     grace = timedelta(seconds=settings.shutdown_grace_seconds)
     client = with_sealed_headers(client)  # as build_worker's: the headers are unsealed by the codec
     decisions = Worker(
@@ -94,16 +91,15 @@ def build_shaped_twin_worker(
             activities=[shaped_activity],
             graceful_shutdown_timeout=grace,
         )
-        for suffix in queues
-        if suffix
+        for suffix in (RECORDS_QUEUE_SUFFIX, NOTIFICATIONS_QUEUE_SUFFIX)
     ]
     return PeerReviewWorker(decisions, *beside)
 
 
-def twin_worker(kind: str, client: Client, settings: Settings, tuning: dict[str, Any], queues: list[str]) -> Any:
+def twin_worker(kind: str, client: Client, settings: Settings, tuning: dict[str, Any]) -> Any:
     """The bare or the shaped twin's worker (an async context manager either way)."""
     if kind == "shaped":
-        return build_shaped_twin_worker(client, settings, tuning, queues)
+        return build_shaped_twin_worker(client, settings, tuning)
     return build_twin_worker(client, settings, tuning)
 
 
@@ -147,7 +143,6 @@ class Stack:
     key_file: Path
     tuning: dict[str, Any]
     in_process: bool = False
-    shaped_queues: tuple[str, ...] = ()
 
     def settings(self, name: str) -> Settings:
         return Settings(
@@ -174,7 +169,6 @@ class Stack:
         environment = {
             **self.environment(settings),
             TUNING_VARIABLE: json.dumps(self.tuning),
-            QUEUES_VARIABLE: json.dumps(list(self.shaped_queues)),
         }
         process = spawn([sys.executable, "-m", "benchmarks.worker_process", kind], environment, log_path)
         try:
@@ -191,7 +185,7 @@ class Stack:
             built = (
                 build_worker(self.client, settings, store, **self.tuning)
                 if kind == "project"
-                else twin_worker(kind, self.client, settings, self.tuning, list(self.shaped_queues))
+                else twin_worker(kind, self.client, settings, self.tuning)
             )
             async with built:
                 yield

@@ -2,8 +2,7 @@
 KIND project, twin (bare) or shaped.
 
 Settings come from the environment like the real worker's; BENCH_WORKER_TUNING (JSON) carries the worker
-options and BENCH_SHAPED_QUEUES the shaped twin's task queues. The project's worker is built by
-worker.build_worker, the twins' with the same options.
+options. The project's worker is built by worker.build_worker, the twins' with the same options.
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ import sys
 
 import structlog
 
-from benchmarks.stack import QUEUES_VARIABLE, READY, TUNING_VARIABLE, bench_client, twin_worker
+from benchmarks.stack import READY, TUNING_VARIABLE, bench_client, twin_worker
 from peer_review.logs import configure_logging
 from peer_review.records.store import RecordsStore
 from peer_review.settings import Settings
@@ -26,7 +25,6 @@ from worker import build_worker
 
 async def serve(kind: str, settings: Settings) -> None:
     tuning = json.loads(os.environ.get(TUNING_VARIABLE, "{}"))
-    queues = json.loads(os.environ.get(QUEUES_VARIABLE, "[]"))
     client = await bench_client(settings.temporal_address, settings.key_file)
     store = RecordsStore.from_url(settings.records_url)
     await store.create_schema()
@@ -37,7 +35,7 @@ async def serve(kind: str, settings: Settings) -> None:
     worker = (
         build_worker(client, settings, store, **tuning)
         if kind == "project"
-        else twin_worker(kind, client, settings, tuning, queues)
+        else twin_worker(kind, client, settings, tuning)
     )
     try:
         async with worker:
