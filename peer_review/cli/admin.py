@@ -129,4 +129,4 @@ def api(
     api_settings = api_settings.model_copy(update=changes)
     err.print(f"Peer Review API on http://{api_settings.api_host}:{api_settings.api_port}/", highlight=False)
     # The same signal handling as the worker: SIGTERM lets requests in flight finish, then exits 0.
-    run_until_signalled(partial(serve, settings, api=api_settings))
+    run_until_signalled(partial(serve, settings, api=api_settings, freeze_start_up=True))

@@ -1,7 +1,7 @@
 """The HTTP API and the pages, as one FastAPI app over the same PeerReviewClient as the CLI.
 
-`create_app()` builds it; `serve(settings, stop)` runs it under uvicorn inside another asyncio program
-(`make run`); `peer-review api` runs it on its own (peer_review/cli/serving.py). Routes: JSON under
+`create_app()` builds it; `serve(settings, stop)` readies it and runs it under uvicorn inside another asyncio
+program (`make run`); `peer-review api` runs it on its own (peer_review/cli/admin.py). Routes: JSON under
 /referrals (peer_review/web/routes/referrals.py, documented in docs/openapi.json), pages elsewhere (peer_review/web/).
 """
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 import uvicorn
@@ -22,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from peer_review.records.store import RecordsStore
 from peer_review.settings import Settings
 from peer_review.temporal.client import PeerReviewClient, ReviewError
+from peer_review.web import warm_up
 from peer_review.web.auth import Unauthenticated
 from peer_review.web.config import ApiSettings
 from peer_review.web.deps import API_PREFIXES
@@ -169,14 +171,28 @@ class _EmbeddedServer(uvicorn.Server):
         yield
 
 
-async def serve(settings: Settings, stop: asyncio.Event, api: ApiSettings | None = None) -> None:
-    """Serve the API and pages until `stop` is set (for dev.py, beside the worker)."""
+async def serve(
+    settings: Settings, stop: asyncio.Event, api: ApiSettings | None = None, *, freeze_start_up: bool = False
+) -> None:
+    """Serve the API and pages until `stop` is set, readied first (peer_review/web/warm_up.py).
+
+    `freeze_start_up` is for a process that runs the API alone (`peer-review api`): what is loaded by the time it
+    listens (modules, routes, templates) lives as long as the process, and frozen it is left out of every later
+    full garbage collection. Not beside the worker (`make run`), whose cached workflows it would freeze too.
+    """
     api = api or ApiSettings()
-    config = uvicorn.Config(create_app(settings, api), host=api.api_host, port=api.api_port, log_config=None)
+    app = create_app(settings, api)
+    await warm_up.prepare(app)
+    if freeze_start_up:
+        gc.collect()
+        gc.freeze()
+    connecting = asyncio.create_task(warm_up.connect(app.state.services))
+    config = uvicorn.Config(app, host=api.api_host, port=api.api_port, log_config=None)
     server = _EmbeddedServer(config)
     serving = asyncio.create_task(server.serve())
     stopping = asyncio.create_task(stop.wait())
     await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
     server.should_exit = True
     stopping.cancel()
+    connecting.cancel()
     await serving

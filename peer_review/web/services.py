@@ -44,6 +44,7 @@ class Services:
         self._schema_ready = False
         self._owns_store = store is None
         self._lock = asyncio.Lock()
+        self._schema_lock = asyncio.Lock()
         self._api_signer: ProofSigner | None = None
         self._chain_ring: KeyRing | None = None
 
@@ -93,8 +94,11 @@ class Services:
                 self._store = RecordsStore.from_url(self.settings.records_url)
             if not self._schema_ready:
                 # The worker creates the schema too; doing it here lets the pages open before the first review.
-                await self._store.create_schema()
-                self._schema_ready = True
+                # Once: the first requests after a start would otherwise each wait on the others' DDL.
+                async with self._schema_lock:
+                    if not self._schema_ready:
+                        await self._store.create_schema()
+                        self._schema_ready = True
             yield self._store
         except (SQLAlchemyError, OSError) as error:
             raise RecordsUnavailable(f"the records database did not answer: {type(error).__name__}") from None
