@@ -4,9 +4,9 @@ as everyone after them.
 Left to itself, the first request pays for set-up that is done once per process: FastAPI prepares every route
 (its parameters' validators) when a request first goes through the routes, and Jinja compiles each template the
 first time it is used. Measured on a fresh `peer-review api`, ten people opening their pages at once waited
-0.67-0.79 s at the median (up to 1.1 s), against about 65 ms once warm. `prepare` does that work before the server listens; `connect`
-opens the connections to Temporal and the records database in the background, so a server that comes up
-before them still starts (and answers 503 until they answer, as before).
+0.67-0.79 s at the median (up to 1.1 s), against about 65 ms once warm. `prepare` does that work before the
+server listens; `connect` opens the connections to Temporal and the records database in the background, so a
+server that comes up before them still starts (and answers 503 until they answer, as before).
 """
 
 from __future__ import annotations
