@@ -7,7 +7,6 @@ to finish; whatever is left is handed back to Temporal and retried by another wo
 from __future__ import annotations
 
 import asyncio
-import gc
 import sys
 from collections.abc import Callable, Sequence
 from contextlib import AsyncExitStack
@@ -24,7 +23,7 @@ from activities.directory import DirectoryActivities
 from activities.notifications import NotificationActivities, NotificationDesk, mailer_from
 from activities.records import RecordActivities
 from activities.retention import RetentionActivities
-from peer_review.foreground import run_until_signalled
+from peer_review.foreground import freeze_start_up_heap, run_until_signalled
 from peer_review.logs import configure_logging
 from peer_review.records.store import RecordsStore
 from peer_review.settings import Settings
@@ -154,11 +153,9 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
     await store.create_schema()
     try:
         async with build_worker(client, settings, store):
-            # What is loaded by now (modules, classes, schemas) lives as long as the process. Frozen, it is left out
-            # of every later full garbage collection, which then goes through the cached workflows alone: pauses a
-            # fifth shorter over 3,000 open reviews (benchmarks/PERFORMANCE.md, "Earlier full run (`45ac87b`)").
-            gc.collect()
-            gc.freeze()
+            # Later full collections then go through the cached workflows alone: pauses a fifth shorter over 3,000
+            # open reviews (benchmarks/PERFORMANCE.md, "Earlier full run (`45ac87b`)").
+            freeze_start_up_heap()
             log.info(
                 "worker started",
                 task_queue=settings.task_queue,

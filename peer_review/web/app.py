@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 import uvicorn
@@ -20,6 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from peer_review.foreground import freeze_start_up_heap
 from peer_review.records.store import RecordsStore
 from peer_review.settings import Settings
 from peer_review.temporal.client import PeerReviewClient, ReviewError
@@ -176,16 +176,15 @@ async def serve(
 ) -> None:
     """Serve the API and pages until `stop` is set, readied first (peer_review/web/warm_up.py).
 
-    `freeze_start_up` is for a process that runs the API alone (`peer-review api`): what is loaded by the time it
-    listens (modules, routes, templates) lives as long as the process, and frozen it is left out of every later
-    full garbage collection. Not beside the worker (`make run`), whose cached workflows it would freeze too.
+    `freeze_start_up` is for a process that runs the API alone (`peer-review api`): its start-up heap, readied, is
+    frozen (peer_review.foreground.freeze_start_up_heap). Not beside the worker (`make run`), whose cached workflows
+    it would freeze too.
     """
     api = api or ApiSettings()
     app = create_app(settings, api)
     await warm_up.prepare(app)
     if freeze_start_up:
-        gc.collect()
-        gc.freeze()
+        freeze_start_up_heap()
     connecting = asyncio.create_task(warm_up.connect(app.state.services))
     config = uvicorn.Config(app, host=api.api_host, port=api.api_port, log_config=None)
     server = _EmbeddedServer(config)
