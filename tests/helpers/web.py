@@ -21,13 +21,23 @@ from peer_review.temporal.client import PeerReviewClient
 from peer_review.temporal.converter import encrypted_converter
 from peer_review.web.app import create_app
 from peer_review.web.config import ApiSettings
-from tests.helpers.factories import referral
+from tests.helpers.factories import EXAMPLES, TEST_KEY_FILE, referral
 from tests.helpers.staff import AUDITOR, REFERRER
 from tests.helpers.temporal import worker_settings
 from tests.helpers.waiting import eventually
 from worker import build_worker
 
 SECRET = "tests-only-secret-" + "0123456789abcdef" * 2
+
+
+def unreachable_settings() -> Settings:
+    """Nothing listens on port 1: Temporal and the (PostgreSQL) records database are both down."""
+    return Settings(
+        temporal_address="127.0.0.1:1",
+        records_url="postgresql+asyncpg://nobody@127.0.0.1:1/records",
+        directory=EXAMPLES / "directory.yaml",
+        key_file=TEST_KEY_FILE,
+    )
 
 
 def api_settings(**changes: Any) -> ApiSettings:

@@ -15,9 +15,9 @@ from peer_review.settings import Settings
 from peer_review.web import openapi as docs
 from peer_review.web.app import create_app
 from peer_review.web.config import ApiSettings
-from tests.helpers import EXAMPLES, TEST_KEY_FILE, referral
+from tests.helpers import referral
 from tests.helpers.staff import AUDITOR, CHAIR, REFERRER
-from tests.helpers.web import api_settings, as_, token
+from tests.helpers.web import api_settings, as_, token, unreachable_settings
 
 
 def client_for(app: object) -> httpx.AsyncClient:
@@ -26,14 +26,8 @@ def client_for(app: object) -> httpx.AsyncClient:
 
 @pytest.fixture
 async def unreachable(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    """Nothing listens on port 1: Temporal and the (PostgreSQL) records database are both down."""
-    settings = Settings(
-        temporal_address="127.0.0.1:1",
-        records_url="postgresql+asyncpg://nobody@127.0.0.1:1/records",
-        directory=EXAMPLES / "directory.yaml",
-        key_file=TEST_KEY_FILE,
-    )
-    async with client_for(create_app(settings, api_settings())) as http:
+    """Temporal and the (PostgreSQL) records database are both down."""
+    async with client_for(create_app(unreachable_settings(), api_settings())) as http:
         yield http
 
 

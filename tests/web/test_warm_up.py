@@ -14,18 +14,7 @@ from peer_review.web import warm_up
 from peer_review.web.app import create_app
 from peer_review.web.render import templates
 from peer_review.web.services import Services
-from tests.helpers import EXAMPLES, TEST_KEY_FILE
-from tests.helpers.web import api_settings
-
-
-def unreachable_settings() -> Settings:
-    """Nothing listens on port 1: Temporal and the (PostgreSQL) records database are both down."""
-    return Settings(
-        temporal_address="127.0.0.1:1",
-        records_url="postgresql+asyncpg://nobody@127.0.0.1:1/records",
-        directory=EXAMPLES / "directory.yaml",
-        key_file=TEST_KEY_FILE,
-    )
+from tests.helpers.web import api_settings, unreachable_settings
 
 
 async def test_prepare_compiles_every_template_and_routes_a_request_with_nothing_else_up() -> None:
