@@ -66,6 +66,21 @@ def _write_ahead_log(connection: Any, _: object) -> None:
     cursor.close()
 
 
+# Any fixed number: the PostgreSQL advisory lock that schema changes take, held until their transaction ends.
+SCHEMA_LOCK_KEY = 0x70_65_65_72  # "peer"
+
+
+async def _lock_for_schema_changes(connection: AsyncConnection) -> None:
+    """Hold the database's schema lock for the rest of `connection`'s transaction."""
+    if connection.dialect.name == "postgresql":
+        await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
+    elif connection.dialect.name == "sqlite":
+        # SQLite's driver opens its transaction lazily, before the first write, so the check for which tables
+        # exist would run outside it; an immediate transaction takes the write lock now (others wait, up to the
+        # busy timeout) and the check sees every table the others made.
+        await connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 class RecordsStore:
     """All reads and writes of the records database."""
 
@@ -77,7 +92,11 @@ class RecordsStore:
         return cls(make_engine(url))
 
     async def create_schema(self) -> None:
+        """Make what is missing of the schema. Processes that start together (the worker and the API of `make run`,
+        a deployment's replicas) each call this on the same fresh database: the first takes a lock that the others
+        wait on, so each finds the tables already made when its turn comes, rather than failing to make them twice."""
         async with self.engine.begin() as connection:
+            await _lock_for_schema_changes(connection)
             await connection.run_sync(metadata.create_all)
             await connection.run_sync(_add_missing_columns)
             await _fill_from_referrals(connection)
