@@ -46,10 +46,20 @@ def example(name: str) -> dict[str, Any]:
     return data
 
 
-def standard_referral(referral_id: str, osn: str | None = None) -> Referral:
-    """The complex-issue example (in another OSN if given): not mandatory, so it waits for the Chair's decision."""
+def standard_referral(referral_id: str, osn: str | None = None, customer: str | None = None) -> Referral:
+    """The complex-issue example (in another OSN if given): not mandatory, so it waits for the Chair's decision.
+
+    Given a `customer` reference, the referral is about a case of its own for that customer, as a department's
+    referrals are; without one, it is the example's case and customer, like every other such referral."""
     data = {**example("referral-complex-issue.json"), "referral_id": referral_id}
+    if customer:
+        data = {**data, **own_case(referral_id, customer)}
     return Referral.model_validate({**data, "osn": osn} if osn else data)
+
+
+def own_case(referral_id: str, customer: str) -> dict[str, Any]:
+    """A referral's case and customer fields for a case named after the referral."""
+    return {"case_reference": f"CMP-{referral_id}", "customer": {"reference": customer, "additional_needs": True}}
 
 
 @dataclass

@@ -152,7 +152,9 @@ class Integration(Person):
     @task
     def refer(self) -> None:
         referral_id = f"{PLAN['refer_prefix']}-{uuid.uuid4().hex[:12]}"
-        body = {**PLAN["referral"], "referral_id": referral_id, "osn": random.choice(PLAN["osns"])}
+        # A new customer's own case, as most referrals are (benchmarks.drivers.own_case).
+        case = {"case_reference": f"CMP-{referral_id}", "customer": {"reference": f"C-{referral_id}"}}
+        body = {**PLAN["referral"], **case, "referral_id": referral_id, "osn": random.choice(PLAN["osns"])}
         self.client.post("/referrals", json=body, headers=self.api_headers, name="POST /referrals")
         think()
         self.client.get(f"/referrals/{referral_id}", headers=self.api_headers, name="GET /referrals/[id]")

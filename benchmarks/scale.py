@@ -36,6 +36,9 @@ from peer_review.temporal.client import PeerReviewClient
 
 PREFIX = "REST"
 OSNS = ("north-east", "south-west")
+# Each review is about a case of its own, and each customer has this many reviews, so the pages that show a
+# customer's earlier reviews show some (one case and one customer for all 10,000 would list hundreds on every page).
+CUSTOMER_REVIEWS = 2
 # Reviews filled after the evicted ones beyond the cache's size (a sixth more), so none can still be cached.
 EVICTION_MARGIN = 6
 
@@ -53,7 +56,7 @@ class OpenReviews:
         return OSNS[index % len(OSNS)]
 
     def referral(self, index: int) -> Referral:
-        return standard_referral(f"{PREFIX}-{index}", osn=self.osn(index))
+        return standard_referral(f"{PREFIX}-{index}", osn=self.osn(index), customer=f"C-{index // CUSTOMER_REVIEWS}")
 
     def pending(self, index: int) -> Pending:
         return Pending(f"{PREFIX}-{index}", self.chairs[self.osn(index)])
