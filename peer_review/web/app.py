@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import uvicorn
 from fastapi import FastAPI, Request
@@ -30,6 +30,7 @@ from peer_review.web.deps import API_PREFIXES
 from peer_review.web.errors import Forbidden, Problem, problem_for, validation_problem
 from peer_review.web.render import STATIC, render
 from peer_review.web.routes import holds, pages, recommendations, referrals, reports
+from peer_review.web.security_headers import SecurityHeaders
 from peer_review.web.services import Services
 
 __all__ = ["ApiSettings", "create_app", "local_api_settings", "serve"]
@@ -42,15 +43,6 @@ is who acts: request bodies never name the actor. Errors share one shape (`Probl
 (`field` names it), 403 not permitted for this person, 409 not allowed in the review's current status,
 404 unknown referral or recommendation, 503 Temporal or the records database unreachable. See docs/api.md.
 """
-
-# Pages hold personal data: never cached, never framed, and no script or style from anywhere else.
-SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "same-origin",
-    "Content-Security-Policy": "default-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-    "Cache-Control": "no-store",
-}
 
 
 def create_app(
@@ -86,14 +78,7 @@ def create_app(
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _install_error_handlers(app)
-
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        response = await call_next(request)
-        for header, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(header, value)
-        return response
-
+    app.add_middleware(SecurityHeaders)
     return app
 
 
