@@ -1,8 +1,9 @@
 """The PostgreSQL the records tests also run against (PEER_REVIEW_TEST_POSTGRES_URL, by default the machine's on
 127.0.0.1:5432), one user at a time.
 
-Tests in parallel processes (pytest-xdist), and other checkouts on the same machine, share that one database:
-creating its schema at the same moment races in PostgreSQL's catalogue, so a test holds a lock file meanwhile.
+Tests in parallel processes (pytest-xdist), and other checkouts on the same machine, share that one database, so a
+test that writes to it holds a lock file meanwhile: one such test at a time. Tests that need a database of their own
+make one with `fresh_postgres`.
 """
 
 from __future__ import annotations
