@@ -64,7 +64,8 @@ referrals = Table(
     Column("priority", String(16)),
     Column("status", String(32), nullable=False),
     Column("chair", String(64)),
-    Column("reviewer", String(64)),
+    # A reviewer's list is theirs alone: found by this index, not by reading every review.
+    Column("reviewer", String(64), index=True),
     Column("overdue", Boolean, nullable=False, default=False),
     Column("referral_json", Text, nullable=False),
     Column("findings_json", Text),
