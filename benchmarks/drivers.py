@@ -53,13 +53,8 @@ def standard_referral(referral_id: str, osn: str | None = None, customer: str | 
     referrals are; without one, it is the example's case and customer, like every other such referral."""
     data = {**example("referral-complex-issue.json"), "referral_id": referral_id}
     if customer:
-        data = {**data, **own_case(referral_id, customer)}
+        data = {**data, "case_reference": f"CMP-{referral_id}", "customer": {**data["customer"], "reference": customer}}
     return Referral.model_validate({**data, "osn": osn} if osn else data)
-
-
-def own_case(referral_id: str, customer: str) -> dict[str, Any]:
-    """A referral's case and customer fields for a case named after the referral."""
-    return {"case_reference": f"CMP-{referral_id}", "customer": {"reference": customer, "additional_needs": True}}
 
 
 @dataclass

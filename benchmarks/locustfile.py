@@ -152,8 +152,9 @@ class Integration(Person):
     @task
     def refer(self) -> None:
         referral_id = f"{PLAN['refer_prefix']}-{uuid.uuid4().hex[:12]}"
-        # A new customer's own case, as most referrals are (benchmarks.drivers.own_case).
-        case = {"case_reference": f"CMP-{referral_id}", "customer": {"reference": f"C-{referral_id}"}}
+        # A new customer's own case, as most referrals are (as benchmarks.drivers.standard_referral names them).
+        customer = {**PLAN["referral"]["customer"], "reference": f"C-{referral_id}"}
+        case = {"case_reference": f"CMP-{referral_id}", "customer": customer}
         body = {**PLAN["referral"], **case, "referral_id": referral_id, "osn": random.choice(PLAN["osns"])}
         self.client.post("/referrals", json=body, headers=self.api_headers, name="POST /referrals")
         think()
