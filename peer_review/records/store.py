@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -58,12 +60,34 @@ def make_engine(url: str) -> AsyncEngine:
     return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
 
 
+# How long one try at switching a new file to WAL waits for other connections' locks (milliseconds).
+WAL_SWITCH_WAIT_MS = 50
+
+
 def _write_ahead_log(connection: Any, _: object) -> None:
-    # WAL lets the CLI and the API read while the worker writes; synchronous stays FULL, so a committed
-    # record survives a power cut as well as a crash.
+    """Put the database in WAL mode: the CLI and the API read while the worker writes; synchronous stays FULL, so a
+    committed record survives a power cut as well as a crash.
+
+    Connections opened at the same moment on a new file (the worker and the API of `make run`, a deployment's
+    replicas) each try to switch it, and each holds a read lock while it waits for the others to let go of theirs:
+    with the full busy timeout every one of them would wait it out. So each try waits briefly, and a connection that
+    finds the file locked lets go and tries again (the mode is kept in the file: once one has switched it, the others'
+    tries succeed at once), until the busy timeout has passed."""
     cursor = connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.close()
+    try:
+        cursor.execute(f"PRAGMA busy_timeout = {WAL_SWITCH_WAIT_MS}")
+        deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_SECONDS
+        while True:
+            try:
+                cursor.execute("PRAGMA journal_mode=WAL")
+                break
+            except Exception as error:  # the driver's OperationalError, by whichever module the adapter raises it
+                if "database is locked" not in str(error) or time.monotonic() > deadline:
+                    raise
+            time.sleep(random.uniform(0.005, 0.05))
+        cursor.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT_SECONDS * 1000)}")
+    finally:
+        cursor.close()
 
 
 # Any fixed number: the PostgreSQL advisory lock that schema changes take, held until their transaction ends.
