@@ -75,8 +75,10 @@ def _write_ahead_log(connection: Any, _: object) -> None:
     tries succeed at once), until the busy timeout has passed."""
     cursor = connection.cursor()
     try:
+        cursor.execute("PRAGMA busy_timeout")
+        busy_timeout_ms = int(cursor.fetchone()[0])
         cursor.execute(f"PRAGMA busy_timeout = {WAL_SWITCH_WAIT_MS}")
-        deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_SECONDS
+        deadline = time.monotonic() + busy_timeout_ms / 1000
         while True:
             try:
                 cursor.execute("PRAGMA journal_mode=WAL")
@@ -85,7 +87,7 @@ def _write_ahead_log(connection: Any, _: object) -> None:
                 if "database is locked" not in str(error) or time.monotonic() > deadline:
                     raise
             time.sleep(random.uniform(0.005, 0.05))
-        cursor.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT_SECONDS * 1000)}")
+        cursor.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
     finally:
         cursor.close()
 
