@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from sqlalchemy import select
+from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
 
 from peer_review.domain.lifecycle import ActionName
 from peer_review.domain.models import (
@@ -97,12 +98,17 @@ class Taken:
 
 
 async def take_steps_within(reviews: PeerReviewClient, r: Referral, steps: Sequence[Step], limit: float) -> Taken:
-    """Each step must be answered within `limit` seconds: a decision that waited on a side effect would take at
-    least that side effect's timeout, whereas a busy machine only makes every decision slower by a little."""
+    """Each step must be answered within `limit` seconds. The fault scenarios keep the side effect down until every
+    decision is answered, so a decision that waited on it would never be answered: `limit` only turns that hang into
+    a failure, and is set well above what a busy machine adds to a decision."""
     view, seconds = None, []
     for action, payload in steps:
         began = time.monotonic()
-        view = await asyncio.wait_for(reviews.act(r.referral_id, action, payload), limit)
+        try:
+            view = await asyncio.wait_for(reviews.act(r.referral_id, action, payload), limit)
+        except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+            # Cancelled by the bound, the client raises its own error rather than TimeoutError.
+            raise AssertionError(f"{r.referral_id}: {action} was not answered within {limit:g}s") from None
         seconds.append(time.monotonic() - began)
     return Taken(view, seconds)
 

@@ -15,8 +15,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ParamSpec
@@ -184,6 +184,15 @@ class DatabaseLock:
             self.connection.execute("ROLLBACK")
             self.connection.close()
             self.connection = None
+
+
+@contextmanager
+def showing_worker_log(stack: Stack, tail: int = 6000) -> Iterator[None]:
+    """A failed check inside also shows the end of the worker's log: why a decision was slow is only there."""
+    try:
+        yield
+    except AssertionError as failure:
+        raise AssertionError(f"{failure}\n--- worker log (end) ---\n{stack.worker.log()[-tail:]}") from None
 
 
 def time_limit(seconds: float) -> Callable[[Callable[P, Awaitable[None]]], Callable[P, Awaitable[None]]]:
