@@ -10,7 +10,7 @@ PYTEST_ARGS ?= -n 3 --dist loadscope --no-loadscope-reorder
 # shared node ids under xdist).
 SERIAL_TESTS := tests/web/test_schemathesis.py
 
-.PHONY: install run worker test lint typecheck bench deploy-check image browser-deps clean
+.PHONY: install bytecode run worker test lint typecheck bench deploy-check image browser-deps clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -18,7 +18,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP) ## create .venv and install the service with its test tools
+install: $(STAMP) bytecode ## create .venv and install the service with its test tools
+
+# The project's modules byte-compiled beside their source, as `pip install .` does for a regular install: an
+# editable install leaves them as source, and where PYTHONDONTWRITEBYTECODE is set (container images, some
+# machines) every `peer-review` command would compile them again. Only what changed is compiled again.
+# (The worker keeps its own bytecode cache: peer_review/temporal/bytecode.py.)
+bytecode: $(STAMP)
+	@$(BIN)/python -m compileall -q -j 0 peer_review workflows activities benchmarks starter.py worker.py dev.py
 
 run: install ## the Temporal dev server (Web UI on :8233) and the worker, in the foreground
 	$(BIN)/python dev.py

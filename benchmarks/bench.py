@@ -34,6 +34,21 @@ def _git(*arguments: str) -> str:
     return done.stdout.rstrip()
 
 
+# A fixed piece of pure Python on one core: the same commit measures slower on a slower or busier machine, and
+# this says by how much, so runs of different days can be compared (larger is slower).
+REFERENCE_WORK = 2_000_000
+
+
+def cpu_reference_ms(tries: int = 5) -> float:
+    """The best of `tries` timings of the reference work, in milliseconds."""
+    best = float("inf")
+    for _ in range(tries):
+        began = time.perf_counter()
+        sum(number * number for number in range(REFERENCE_WORK))
+        best = min(best, time.perf_counter() - began)
+    return round(best * 1000, 1)
+
+
 def machine() -> dict[str, Any]:
     cli = subprocess.run([wheel_binary("temporal"), "--version"], capture_output=True, text=True, check=False)
     return {
@@ -50,6 +65,7 @@ def machine() -> dict[str, Any]:
         "locust": version("locust"),
         "temporal_cli": cli.stdout.strip(),
         "load_average_start": [round(x, 2) for x in os.getloadavg()],
+        "cpu_reference_ms_start": cpu_reference_ms(),
     }
 
 
@@ -108,6 +124,7 @@ async def run_benchmark(options: Options, keep: Path | None = None) -> dict[str,
     reports = await measure_reports(options.reports_reviews) if options.reports_reviews else []
     reports_seconds = round(time.perf_counter() - began, 1)
     about["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
+    about["cpu_reference_ms_end"] = cpu_reference_ms()
     return {
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "mode": {"quick": options.quick, "persisted": options.persisted},

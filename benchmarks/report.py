@@ -240,6 +240,18 @@ def targets_table(targets: list[Target]) -> Table:
     return table
 
 
+def speed_reference(machine: dict[str, Any]) -> str:
+    """The machine's speed at start and end (runs stored before it was measured have none)."""
+    if "cpu_reference_ms_start" not in machine:
+        return ""
+    end = machine.get("cpu_reference_ms_end")
+    return (
+        f"; CPU reference {machine['cpu_reference_ms_start']} ms at start"
+        + (f", {end} ms at end" if end is not None else "")
+        + " (fixed Python work on one core, larger is slower)"
+    )
+
+
 def show(results: dict[str, Any], targets: list[Target], console: Console) -> None:
     machine = results["machine"]
     mode = "persisted" if results["mode"]["persisted"] else "in-memory"
@@ -247,7 +259,7 @@ def show(results: dict[str, Any], targets: list[Target], console: Console) -> No
         f"[bold]Peer Review benchmark[/] ({'quick, ' if results['mode']['quick'] else ''}{mode} dev server) on "
         f"{machine['cores']} cores, {machine['memory_gb']} GB, Python {machine['python']}, "
         f"temporalio {machine['temporalio']}, {machine['temporal_cli']}; "
-        f"load average at start {machine['load_average_start']}"
+        f"load average at start {machine['load_average_start']}" + speed_reference(machine)
     )
     calibration = results["calibration"]
     plan, shaped = calibration["twin_plan"], calibration["shaped_shape"]
