@@ -34,8 +34,9 @@ def _git(*arguments: str) -> str:
     return done.stdout.rstrip()
 
 
-# A fixed piece of pure Python on one core: the same commit measures slower on a slower or busier machine, and
-# this says by how much, so runs of different days can be compared (larger is slower).
+# A fixed piece of pure Python on one core (larger is slower): the same commit measures slower on a slower or busier
+# machine, and this shows when the machine changed between runs. Only a guide to how much: a service of several
+# processes can slow down by more than one core's Python does (benchmarks/PERFORMANCE.md).
 REFERENCE_WORK = 2_000_000
 
 
