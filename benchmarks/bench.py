@@ -79,7 +79,7 @@ def _log_to_file(path: Path) -> None:
 
 
 def _parameters(options: Options) -> dict[str, Any]:
-    chosen = (*SIZES, "low_concurrency", "in_process_workers")
+    chosen = (*SIZES, "low_concurrency", "in_process_workers", "shaped_without")
     return {name: getattr(options, name) for name in chosen} | {"worker_tuning": options.tuning}
 
 

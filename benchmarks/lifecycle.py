@@ -150,9 +150,12 @@ async def _shape_with_children(client: Client, history: History) -> ReviewShape:
     return shape
 
 
-async def calibrate(reviews: PeerReviewClient, count: int, concurrency: int) -> Calibration:
+async def calibrate(
+    reviews: PeerReviewClient, count: int, concurrency: int, shaped_without: tuple[str, ...] = ()
+) -> Calibration:
     """Run `count` project reviews `concurrency` at a time and copy them into the twins: the bare twin's counts are
-    their medians (record batching makes them vary by one or two), the shaped twin is the median-events review."""
+    their medians (record batching makes them vary by one or two), the shaped twin is the median-events review,
+    less any `shaped_without` parts (ReviewShape.without)."""
     client = reviews.client
     run = await run_many(ProjectDriver(reviews, f"CAL{concurrency}"), count, concurrency)
     fetched = [await client.get_workflow_handle(wid).fetch_history() for wid in run.workflow_ids]
@@ -160,7 +163,8 @@ async def calibrate(reviews: PeerReviewClient, count: int, concurrency: int) -> 
     figures = [figures_of(history) for history in histories]
     plan = TwinPlan(*(round(median(h.count(kind) for h in figures)) for kind in (ACTIVITY, UPDATE, TIMER)))
     middle = sorted(histories, key=lambda history: len(history.events))[len(histories) // 2]
-    shaped = await shaped_twin(await _shape_with_children(client, middle), client.data_converter)
+    shape = (await _shape_with_children(client, middle)).without(shaped_without)
+    shaped = await shaped_twin(shape, client.data_converter)
     return Calibration(concurrency, figures, plan, shaped)
 
 
@@ -173,14 +177,14 @@ async def measure_lifecycle(stack: Stack, options: Options, server_pid: int) -> 
         stack.worker("twin", twin_settings) as twin_pid,
         stack.worker("shaped", shaped_settings) as shaped_pid,
     ):
-        lone = await calibrate(reviews, 1 if options.quick else CALIBRATION_REVIEWS, 1)
+        lone = await calibrate(reviews, 1 if options.quick else CALIBRATION_REVIEWS, 1, options.shaped_without)
         await run_many(TwinDriver(client, twin_settings.task_queue, lone.plan, "TWIN-CAL"), 1, 1)
         lone_shaped = await run_many(ShapedTwinDriver(client, shaped_settings.task_queue, lone.shaped, "SCAL"), 1, 1)
         calibrations: list[Calibration] = []
         phases: list[Phase] = []
         for concurrency, count in options.load_points():
             waves = 1 if options.quick else CALIBRATION_WAVES
-            point = await calibrate(reviews, waves * concurrency, concurrency)
+            point = await calibrate(reviews, waves * concurrency, concurrency, options.shaped_without)
             calibrations.append(point)
             turns: dict[str, list[Phase]] = {label: [] for label in LABELS}
             for turn, size in enumerate(_turn_sizes(count, options.rounds)):

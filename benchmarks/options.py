@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from benchmarks.shape import LEAVABLE
+
 RESULTS = Path(__file__).resolve().parent / "results"
 QUICK_RESULTS = Path(tempfile.gettempdir()) / "peer-review-bench-quick"
 
@@ -88,6 +90,7 @@ class Options:
     output: Path
     tuning: dict[str, Any]
     in_process_workers: bool
+    shaped_without: tuple[str, ...] = ()
 
     def load_points(self) -> list[tuple[int, int]]:
         """(concurrency, reviews) pairs: the throughput run first, then the low-concurrency latency run."""
@@ -188,6 +191,14 @@ def parse(argv: list[str] | None = None) -> Options:
         action="store_true",
         help="run the project's and the twin's workers inside the load generator (default: own processes)",
     )
+    parser.add_argument(
+        "--shaped-without",
+        action="append",
+        choices=LEAVABLE,
+        default=[],
+        help="leave this part of a review's work out of the shaped twin (repeat for both): the ceiling of a service "
+        "that did less, for a change to what it does; the project/shaped ratio then no longer judges the project",
+    )
     tuning = parser.add_argument_group("worker tuning (passed to build_worker and to the twin's worker)")
     for flag in (
         "max-cached-workflows",
@@ -219,4 +230,5 @@ def parse(argv: list[str] | None = None) -> Options:
         output=args.output or (QUICK_RESULTS if args.quick else RESULTS),
         tuning={name: getattr(args, name) for name in names if getattr(args, name) is not None},
         in_process_workers=args.in_process_workers,
+        shaped_without=tuple(dict.fromkeys(args.shaped_without)),
     )

@@ -265,12 +265,19 @@ def show(results: dict[str, Any], targets: list[Target], console: Console) -> No
     plan, shaped = calibration["twin_plan"], calibration["shaped_shape"]
     throughput = results["throughput"]
     copied = f"{calibration.get('reviews', 'lone')} project reviews run {calibration.get('concurrency', 1)} at a time"
+    without = results.get("parameters", {}).get("shaped_without") or []
+    left_out = (
+        f" Left out of the shaped twin (--shaped-without): {', '.join(without)}; it is the ceiling of a service that "
+        "did less, not of the review's work."
+        if without
+        else ""
+    )
     console.print(
         f"Twins @{throughput['concurrency']} copied from {copied}: the bare twin their medians, "
         f"{plan['activities']} activities, {plan['updates']} updates, {plan['timers']} timers; the shaped twin the "
         f"median one, {shaped['activities']} activities, {shaped['updates']} updates, {shaped['timers']} timers, "
         f"{shaped['upserts']} upserts ({shaped['patches']} patch markers), {shaped.get('children', 0)} child workflows "
-        f"({shaped.get('child_activities', 0)} activities between them).\n"
+        f"({shaped.get('child_activities', 0)} activities between them).{left_out}\n"
         f"Throughput @{throughput['concurrency']}: project/bare twin "
         f"{throughput['ratio']:.2f}{_turns(throughput['ratio_by_turn'])}, project/shaped twin "
         f"{throughput['ratio_shaped']:.2f}{_turns(throughput['ratio_shaped_by_turn'])}"

@@ -11,7 +11,8 @@ Payload bytes are `Payload.data` sizes as stored, so after the converter and the
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Collection
+from dataclasses import dataclass, field, replace
 
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import History, HistoryEvent
@@ -20,6 +21,10 @@ from benchmarks.history import payload_bytes
 
 # Upserted by the SDK with each `workflow.patched` marker, never by the workflow's own code.
 CHANGE_VERSION = "TemporalChangeVersion"
+# Parts of a review's work that `ReviewShape.without` can leave out of the shaped twin. A twin without them is no
+# longer the review's work: it is the ceiling of a service that did less (benchmarks/PERFORMANCE.md, "What 0.6 of
+# the bare twin would take").
+LEAVABLE = ("children", "upserts")
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,23 @@ class ReviewShape:
     def upserts(self) -> int:
         """Upsert events in the history, the patches' own included."""
         return sum(len(step.upserts) for step in self.steps) + (1 if self.patches else 0)
+
+    def without(self, parts: Collection[str]) -> ReviewShape:
+        """This shape less `parts` (of LEAVABLE): no child workflows, or no search-attribute upserts in any step
+        (the start's attributes and the patches' markers stay)."""
+        unknown = set(parts) - set(LEAVABLE)
+        if unknown:
+            raise ValueError(f"cannot leave out {sorted(unknown)}: only {', '.join(LEAVABLE)}")
+        steps = [
+            replace(
+                step,
+                upserts=[] if "upserts" in parts else step.upserts,
+                child_ids=[] if "children" in parts else step.child_ids,
+            )
+            for step in self.steps
+        ]
+        children = {} if "children" in parts else {key: child.without(parts) for key, child in self.children.items()}
+        return replace(self, steps=steps, children=children)
 
     def summary(self) -> dict[str, int]:
         return {

@@ -50,8 +50,12 @@ LIST_TARGET = f"list --as {AUDITOR} --status {Status.AWAITING_CHAIR_DECISION.val
 def _lifecycle(results: dict[str, Any]) -> list[Target]:
     throughput = results["throughput"]
     at = throughput["concurrency"]
+    # A twin with parts of the review's work left out (--shaped-without) is the ceiling of another service: the
+    # target row says so, since the project is then held to work it does not do.
+    without = results.get("parameters", {}).get("shaped_without") or []
+    shaped = f"shaped twin without {' and '.join(without)}" if without else "shaped twin"
     targets = [
-        Target(f"throughput project/shaped twin @{at}", throughput["ratio_shaped"], 0.8, "x", at_least=True),
+        Target(f"throughput project/{shaped} @{at}", throughput["ratio_shaped"], 0.8, "x", at_least=True),
         Target(f"throughput project/bare twin @{at}", throughput["ratio"], 0.6, "x", at_least=True),
     ]
     project, twin = _run(results, "project", LOW_CONCURRENCY), _run(results, "twin", LOW_CONCURRENCY)
