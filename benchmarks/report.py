@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from benchmarks.targets import Target
+from benchmarks.targets import Target, shaped_left_out
 
 
 def _table(title: str, columns: Sequence[str], left: Collection[str]) -> Table:
@@ -265,7 +265,7 @@ def show(results: dict[str, Any], targets: list[Target], console: Console) -> No
     plan, shaped = calibration["twin_plan"], calibration["shaped_shape"]
     throughput = results["throughput"]
     copied = f"{calibration.get('reviews', 'lone')} project reviews run {calibration.get('concurrency', 1)} at a time"
-    without = results.get("parameters", {}).get("shaped_without") or []
+    without = shaped_left_out(results)
     left_out = (
         f" Left out of the shaped twin (--shaped-without): {', '.join(without)}; it is the ceiling of a service that "
         "did less, not of the review's work."

@@ -47,12 +47,18 @@ def _run(results: dict[str, Any], label: str, concurrency: int) -> dict[str, Any
 LIST_TARGET = f"list --as {AUDITOR} --status {Status.AWAITING_CHAIR_DECISION.value}"
 
 
+def shaped_left_out(results: dict[str, Any]) -> list[str]:
+    """The parts of a review's work the run left out of the shaped twin (--shaped-without; none in older runs)."""
+    left_out: list[str] = results.get("parameters", {}).get("shaped_without") or []
+    return left_out
+
+
 def _lifecycle(results: dict[str, Any]) -> list[Target]:
     throughput = results["throughput"]
     at = throughput["concurrency"]
     # A twin with parts of the review's work left out (--shaped-without) is the ceiling of another service: the
     # target row says so, since the project is then held to work it does not do.
-    without = results.get("parameters", {}).get("shaped_without") or []
+    without = shaped_left_out(results)
     shaped = f"shaped twin without {' and '.join(without)}" if without else "shaped twin"
     targets = [
         Target(f"throughput project/{shaped} @{at}", throughput["ratio_shaped"], 0.8, "x", at_least=True),
